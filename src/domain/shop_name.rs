@@ -1,0 +1,53 @@
+use super::ParseError;
+
+/// A shop's display name: 1 to 200 characters after trimming, no control characters
+/// (which covers NUL and the bidirectional overrides people paste by accident).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopName(String);
+
+impl ShopName {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(ParseError("error_shop_name_empty"));
+        }
+        if s.chars().count() > 200 {
+            return Err(ParseError("error_shop_name_too_long"));
+        }
+        if s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+            return Err(ParseError("error_text_control_chars"));
+        }
+        Ok(ShopName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vietnamese_name_is_kept_as_typed() {
+        assert_eq!(ShopName::parse("  Cửa hàng Hòa Mai ").unwrap().as_str(), "Cửa hàng Hòa Mai");
+    }
+
+    #[test]
+    fn markup_is_allowed_because_pages_escape_it() {
+        assert!(ShopName::parse("<script>alert(1)</script>").is_ok());
+    }
+
+    #[test]
+    fn empty_long_and_control_names_are_refused() {
+        assert_eq!(ShopName::parse("   "), Err(ParseError("error_shop_name_empty")));
+        assert!(ShopName::parse(&"a".repeat(201)).is_err());
+        assert!(ShopName::parse("a\u{0}b").is_err());
+        assert!(ShopName::parse("abc\u{202E}def").is_err());
+    }
+}
