@@ -1,2 +1,4 @@
 pub mod domain;
 pub mod i18n;
+pub mod its;
+pub mod sandbox;

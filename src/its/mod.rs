@@ -1,0 +1,1 @@
+//! The ITS client (being written).

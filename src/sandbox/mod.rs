@@ -1,0 +1,1 @@
+//! The built-in ITS sandbox (being written).
