@@ -1,1 +1,18 @@
-//! The ITS client (being written).
+//! The client for the ITS partner API (see `its-contract.md`).
+//!
+//! Every call is `POST {base_url}.{Service}/{Method}` with a JSON body and a Bearer key:
+//! the partner api_key for `Shop/AuthorizeShop` and `Misc/CurrentAccount`, a shop key for
+//! `Shop/CurrentShop`. The client never follows redirects, keeps no cookies, caps the body
+//! size, and retries only the read-only calls, once. No key, token or callback URL query
+//! reaches a log line, a `Debug` print or an error message.
+//!
+//! Knows nothing of the database or the web.
+
+mod client;
+mod error;
+mod redact;
+mod types;
+
+pub use client::{ItsClient, ItsClientSettings};
+pub use error::{ErrorCode, ItsError, ProviderError};
+pub use types::{ApiKey, Authorization, AuthorizeShopRequest, CurrentAccount, CurrentShop};
