@@ -77,16 +77,19 @@ enum Retry {
 }
 
 impl ItsClient {
+    /// Builds the client. Settings it cannot use (a `base_url` without a path, with user
+    /// info or a query; an api_key that is not a valid header value) give
+    /// `ItsError::Config` with the reason.
     pub fn new(settings: ItsClientSettings) -> Result<Self, ItsError> {
-        let base_url = check_base_url(&settings.base_url)?;
-        let api_key_header = bearer(settings.api_key.expose_secret())?;
+        let base_url = check_base_url(&settings.base_url).map_err(unusable)?;
+        let api_key_header = bearer(settings.api_key.expose_secret()).map_err(unusable)?;
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .redirect(Policy::none())
             .user_agent(concat!("shoplink/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|_| ItsError::Config("the HTTP client could not be built"))?;
+            .map_err(|_| unusable("the HTTP client could not be built"))?;
         Ok(ItsClient {
             inner: Arc::new(Inner {
                 http,
@@ -122,7 +125,7 @@ impl ItsClient {
 
     /// `Shop/CurrentShop` with a shop key: the shop's public info. Retried once.
     pub async fn current_shop(&self, key: &ShopKey) -> Result<CurrentShop, ItsError> {
-        let header = bearer(key.expose_secret())?;
+        let header = bearer(key.expose_secret()).map_err(unusable)?;
         self.call("Shop/CurrentShop", &header, &Empty {}, Retry::Once)
             .await
             .map(|(_, shop)| shop)
@@ -148,8 +151,8 @@ impl ItsClient {
         body: &impl Serialize,
         retry: Retry,
     ) -> Result<(u16, T), ItsError> {
-        let body = serde_json::to_vec(body)
-            .map_err(|_| ItsError::Config("the request body could not be encoded"))?;
+        // Our request types are plain structs of strings: encoding cannot fail.
+        let body = serde_json::to_vec(body).expect("a request body always encodes");
         let first = self.attempt(method, auth, body.clone(), 1).await;
         match first {
             Err(err) if retry == Retry::Once && err.is_retryable() => {
@@ -330,41 +333,43 @@ fn is_json_media_type(content_type: &str) -> bool {
 
 /// `Bearer <secret>` as a header value marked sensitive (hidden from reqwest's and
 /// hyper's debug output).
-fn bearer(secret: &str) -> Result<HeaderValue, ItsError> {
+fn bearer(secret: &str) -> Result<HeaderValue, &'static str> {
     if secret.is_empty() {
-        return Err(ItsError::Config("empty credential"));
+        return Err("empty credential");
     }
-    let mut value = HeaderValue::from_str(&format!("Bearer {secret}"))
-        .map_err(|_| ItsError::Config("a credential is not a valid header value"))?;
+    let mut value = HeaderValue::from_bytes(format!("Bearer {secret}").as_bytes())
+        .map_err(|_| "a credential is not a valid header value")?;
     value.set_sensitive(true);
     Ok(value)
 }
 
 /// Checks `base_url` and returns it without trailing slashes: an absolute http(s) URL
 /// with a path, no user info, query or fragment (those would end up before the method).
-fn check_base_url(raw: &str) -> Result<String, ItsError> {
+fn check_base_url(raw: &str) -> Result<String, &'static str> {
     let trimmed = raw.trim().trim_end_matches('/');
-    let url = url::Url::parse(trimmed).map_err(|_| ItsError::Config("base_url is not a URL"))?;
+    let url = url::Url::parse(trimmed).map_err(|_| "base_url is not a URL")?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ItsError::Config("base_url must be an http(s) URL"));
+        return Err("base_url must be an http(s) URL");
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ItsError::Config("base_url must not carry credentials"));
+        return Err("base_url must not carry credentials");
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ItsError::Config(
-            "base_url must not have a query or fragment",
-        ));
+        return Err("base_url must not have a query or fragment");
     }
     if url.path() == "/" || url.path().is_empty() {
-        return Err(ItsError::Config(
-            "base_url needs a path such as /v1/partner (a method is appended with a dot)",
-        ));
+        return Err("base_url needs a path such as /v1/partner (a method is appended with a dot)");
     }
     if trimmed.ends_with('.') {
-        return Err(ItsError::Config("base_url must not end with a dot"));
+        return Err("base_url must not end with a dot");
     }
     Ok(trimmed.to_owned())
+}
+
+/// Settings or a credential the client cannot work with. The reason is never a secret.
+fn unusable(reason: &'static str) -> ItsError {
+    tracing::error!(reason, "ITS client settings unusable");
+    ItsError::Config(reason)
 }
 
 #[derive(Serialize)]
