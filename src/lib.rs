@@ -1,4 +1,15 @@
+//! shoplink: links a partner's shops to the ITS platform. See `architecture.md` for the map.
+
+pub mod cli;
+pub mod configuration;
+pub mod crypto;
 pub mod domain;
 pub mod i18n;
 pub mod its;
+pub mod password;
 pub mod sandbox;
+pub mod services;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,1 +1,14 @@
-fn main() {}
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    // A `.env` file is optional; real environment variables win over it.
+    let _ = dotenvy::dotenv();
+    match shoplink::cli::run(shoplink::cli::Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("shoplink: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

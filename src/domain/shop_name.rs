@@ -25,6 +25,34 @@ impl ShopName {
     }
 }
 
+/// Folds text for search the way people type it: lower case, no diacritics, `đ` as `d`,
+/// runs of white space as one space. "Cửa hàng Hòa Mai" and "cua hang hoa mai" fold alike.
+pub fn fold_for_search(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(s.len());
+    let mut last_space = true;
+    for c in s.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        };
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.extend(c.to_lowercase());
+            last_space = false;
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
@@ -32,6 +60,13 @@ fn is_bidi_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_removes_case_and_vietnamese_diacritics() {
+        assert_eq!(fold_for_search("  Cửa hàng  Hòa Mai "), "cua hang hoa mai");
+        assert_eq!(fold_for_search("ĐẶNG Đức"), "dang duc");
+        assert_eq!(fold_for_search("Hòa"), fold_for_search("hoa"));
+    }
 
     #[test]
     fn a_vietnamese_name_is_kept_as_typed() {

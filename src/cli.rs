@@ -1,0 +1,141 @@
+//! The command line: `shoplink [serve]`, `shoplink create-user`, `shoplink sandbox`.
+
+use std::io::{IsTerminal, Read};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use sqlx::SqlitePool;
+
+use crate::configuration::Settings;
+use crate::domain::UserRole;
+use crate::services::accounts::{self, CreateUserError};
+use crate::startup::Application;
+use crate::{sandbox, store, telemetry};
+
+#[derive(Parser)]
+#[command(name = "shoplink", version, about = "Links a partner's shops to ITS (Zalo ZNS, call centre).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web app (the default). Without ITS_BASE_URL it also runs the ITS sandbox.
+    Serve,
+    /// Create a user; the password is read from standard input when it is not a terminal.
+    CreateUser {
+        #[arg(long, value_parser = ["admin", "owner"])]
+        role: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Run only the ITS sandbox, on its own address.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8090", env = "SANDBOX_BIND")]
+        bind: SocketAddr,
+        /// The partner api_key the sandbox accepts (generated and printed when not given).
+        #[arg(long, env = "SANDBOX_API_KEY")]
+        api_key: Option<String>,
+        #[arg(long, default_value = "data/sandbox-standalone.db")]
+        database: PathBuf,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init(settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::CreateUser { role, email, name } => create_user(settings, &role, &email, &name).await,
+        Command::Sandbox { bind, api_key, database } => run_sandbox(bind, api_key, database).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let sandbox_mode = settings.is_sandbox();
+    let app = Application::build(settings).await?;
+    if sandbox_mode {
+        create_demo_users(app.db()).await?;
+    }
+    println!();
+    println!("shoplink is running at {}", app.public_url());
+    if let Some(origin) = app.sandbox_origin() {
+        println!("ITS sandbox (built in) at {origin}/shops — no real provider is used");
+    }
+    println!();
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// On the first run in sandbox mode only: a demo admin and owner, passwords printed once.
+async fn create_demo_users(db: &SqlitePool) -> anyhow::Result<()> {
+    if store::users::count(db).await? > 0 {
+        return Ok(());
+    }
+    println!("First run in sandbox mode: created demo users (the passwords are shown only now):");
+    for (role, email, name) in [
+        (UserRole::Admin, "admin@shoplink.local", "Quản trị viên"),
+        (UserRole::Owner, "owner@shoplink.local", "Chủ cửa hàng"),
+    ] {
+        let password = crate::crypto::random_token()[..16].to_owned();
+        accounts::create_user(db, email, name, role, &password)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the demo {} failed: {e}", role.as_str()))?;
+        println!("  {:<6} {email}  password: {password}", role.as_str());
+    }
+    Ok(())
+}
+
+async fn create_user(settings: Settings, role: &str, email: &str, name: &str) -> anyhow::Result<()> {
+    let role = UserRole::parse(role).map_err(|_| anyhow::anyhow!("--role must be admin or owner"))?;
+    let password = read_password()?;
+    let db = store::connect(&settings.database_path).await?;
+    match accounts::create_user(&db, email, name, role, &password).await {
+        Ok(id) => {
+            println!("created {} {email} ({id})", role.as_str());
+            Ok(())
+        }
+        Err(CreateUserError::Invalid(key)) => {
+            let m = crate::i18n::Messages::for_lang(crate::i18n::Lang::En);
+            anyhow::bail!("{}", m.get(key))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+    }
+}
+
+async fn run_sandbox(bind: SocketAddr, api_key: Option<String>, database: PathBuf) -> anyhow::Result<()> {
+    let api_key = api_key.unwrap_or_else(|| format!("sandbox_{}", crate::crypto::random_token()));
+    let listener = TcpListener::bind(bind)?;
+    let running = sandbox::start(
+        sandbox::SandboxSettings {
+            api_key: api_key.clone(),
+            database_path: database,
+            faults: sandbox::Faults::default(),
+            partner_name: "shoplink (sandbox)".into(),
+        },
+        listener,
+    )
+    .await?;
+    println!("ITS sandbox at {}", running.origin);
+    println!("  ITS_BASE_URL={}", running.base_url);
+    println!("  ITS_API_KEY={api_key}");
+    running.server.await?;
+    Ok(())
+}

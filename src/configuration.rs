@@ -1,0 +1,293 @@
+//! Settings from environment variables (and a `.env` file, loaded by `main`), validated
+//! once at start so a mistake stops the process with a readable message instead of
+//! surfacing later as a runtime surprise. Every setting is documented in the README and
+//! in `.env.example`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::crypto::SecretKey;
+
+/// How the app reaches ITS.
+#[derive(Debug, Clone)]
+pub enum ItsMode {
+    /// No `ITS_BASE_URL`: the process also serves the built-in sandbox and talks to it
+    /// over real HTTP.
+    Sandbox {
+        bind: SocketAddr,
+        latency: Duration,
+        failure_rate: f64,
+    },
+    /// A real provider endpoint.
+    Remote { base_url: String, api_key: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    /// The address people use to reach the app; `redirect_url` is built from it, never
+    /// from a request's `Host`. `None`: derived from the bound address at start.
+    pub public_url: Option<Url>,
+    pub database_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub its: ItsMode,
+    /// `None` in sandbox mode when unset: `startup` then generates one in the data dir.
+    pub secret_key: Option<SecretKey>,
+    /// Hosts the browser may be sent to for the ITS login (`auth_url`).
+    pub its_auth_hosts: Vec<String>,
+    pub its_timeout: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Settings {
+    pub fn is_sandbox(&self) -> bool {
+        matches!(self.its, ItsMode::Sandbox { .. })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Settings::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads settings from a map of variables; every problem is collected, not just the first.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+
+        let bind = parse_addr(&get("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()), "BIND", &mut problems);
+
+        let public_url = get("PUBLIC_URL").and_then(|raw| match Url::parse(&raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
+            _ => {
+                problems.push(format!(
+                    "PUBLIC_URL must be an absolute http(s) URL such as https://shoplink.example.vn, got {raw:?}"
+                ));
+                None
+            }
+        });
+
+        let database_path = get("DATABASE_URL")
+            .map(|raw| {
+                let path = raw
+                    .strip_prefix("sqlite://")
+                    .or_else(|| raw.strip_prefix("sqlite:"))
+                    .unwrap_or(&raw);
+                let path = path.split('?').next().unwrap_or(path);
+                PathBuf::from(path)
+            })
+            .unwrap_or_else(|| PathBuf::from("data/shoplink.db"));
+        let data_dir = get("DATA_DIR").map(PathBuf::from).unwrap_or_else(|| {
+            database_path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."))
+        });
+
+        let its = match (get("ITS_BASE_URL"), get("ITS_API_KEY")) {
+            (None, _) => ItsMode::Sandbox {
+                bind: parse_addr(
+                    &get("SANDBOX_BIND").unwrap_or_else(|| "127.0.0.1:0".into()),
+                    "SANDBOX_BIND",
+                    &mut problems,
+                ),
+                latency: Duration::from_millis(parse_number(
+                    get("SANDBOX_LATENCY_MS"),
+                    "SANDBOX_LATENCY_MS",
+                    0,
+                    &mut problems,
+                )),
+                failure_rate: parse_number(get("SANDBOX_FAILURE_PERCENT"), "SANDBOX_FAILURE_PERCENT", 0, &mut problems)
+                    .min(100) as f64
+                    / 100.0,
+            },
+            (Some(base_url), api_key) => {
+                match Url::parse(&base_url) {
+                    Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+                    _ => problems.push(format!(
+                        "ITS_BASE_URL must be an http(s) URL such as https://api.example.vn/v1/partner, got {base_url:?}"
+                    )),
+                }
+                if api_key.is_none() {
+                    problems.push(
+                        "ITS_API_KEY is required when ITS_BASE_URL is set (the partner api_key from ITS)".into(),
+                    );
+                }
+                ItsMode::Remote {
+                    base_url: base_url.trim_end_matches('/').to_owned(),
+                    api_key: api_key.unwrap_or_default(),
+                }
+            }
+        };
+
+        let secret_key = match get("SECRET_KEY") {
+            Some(raw) => match SecretKey::parse(&raw) {
+                Ok(key) => Some(key),
+                Err(_) => {
+                    problems.push(
+                        "SECRET_KEY must be 64 hexadecimal characters (32 random bytes); make one with `openssl rand -hex 32`"
+                            .into(),
+                    );
+                    None
+                }
+            },
+            None => {
+                if matches!(its, ItsMode::Remote { .. }) {
+                    problems.push(
+                        "SECRET_KEY is required when ITS_BASE_URL is set; make one with `openssl rand -hex 32`".into(),
+                    );
+                }
+                None
+            }
+        };
+
+        let its_auth_hosts = match get("ITS_AUTH_HOSTS") {
+            Some(list) => list
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            None => match &its {
+                // The provider serves its API on `api.…` and its login page on `auth.…`.
+                ItsMode::Remote { base_url, .. } => Url::parse(base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .map(|host| {
+                        let auth = host
+                            .strip_prefix("api.")
+                            .map(|rest| format!("auth.{rest}"))
+                            .unwrap_or_else(|| host.clone());
+                        vec![auth, host]
+                    })
+                    .unwrap_or_default(),
+                ItsMode::Sandbox { .. } => vec!["127.0.0.1".into(), "localhost".into()],
+            },
+        };
+
+        let its_timeout = Duration::from_secs(parse_number(get("ITS_TIMEOUT_SECS"), "ITS_TIMEOUT_SECS", 15, &mut problems).max(1));
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                problems.push(format!("LOG_FORMAT must be `pretty` or `json`, got {other:?}"));
+                LogFormat::Pretty
+            }
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Settings {
+            bind,
+            public_url,
+            database_path,
+            data_dir,
+            its,
+            secret_key,
+            its_auth_hosts,
+            its_timeout,
+            log_format,
+        })
+    }
+}
+
+fn parse_addr(raw: &str, name: &str, problems: &mut Vec<String>) -> SocketAddr {
+    raw.parse().unwrap_or_else(|_| {
+        problems.push(format!("{name} must be an address and port such as 127.0.0.1:8080, got {raw:?}"));
+        SocketAddr::from(([127, 0, 0, 1], 0))
+    })
+}
+
+fn parse_number(raw: Option<String>, name: &str, default: u64, problems: &mut Vec<String>) -> u64 {
+    match raw {
+        None => default,
+        Some(raw) => raw.parse().unwrap_or_else(|_| {
+            problems.push(format!("{name} must be a whole number, got {raw:?}"));
+            default
+        }),
+    }
+}
+
+/// Every problem found in the configuration, one per line.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.problems.len())?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn no_settings_at_all_means_sandbox_mode_on_local_defaults() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert!(s.is_sandbox());
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_path, PathBuf::from("data/shoplink.db"));
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert!(s.secret_key.is_none());
+    }
+
+    #[test]
+    fn a_real_provider_without_api_key_or_secret_is_a_start_up_error() {
+        let err = Settings::from_vars(&vars(&[("ITS_BASE_URL", "https://api.example.vn/v1/partner")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("ITS_API_KEY is required"), "{text}");
+        assert!(text.contains("SECRET_KEY is required"), "{text}");
+    }
+
+    #[test]
+    fn the_auth_host_is_derived_from_the_api_host() {
+        let s = Settings::from_vars(&vars(&[
+            ("ITS_BASE_URL", "https://api.etelecom.vn/v1/partner"),
+            ("ITS_API_KEY", "k"),
+            ("SECRET_KEY", &"ab".repeat(32)),
+        ]))
+        .unwrap();
+        assert_eq!(s.its_auth_hosts, vec!["auth.etelecom.vn", "api.etelecom.vn"]);
+    }
+
+    #[test]
+    fn malformed_values_are_each_reported() {
+        let err = Settings::from_vars(&vars(&[
+            ("BIND", "localhost"),
+            ("PUBLIC_URL", "shoplink.vn"),
+            ("SECRET_KEY", "short"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+    }
+}

@@ -1,0 +1,232 @@
+//! Sealing shop keys at rest and hashing the random tokens we hand out.
+//!
+//! Shop keys are sealed with AES-256-GCM under a key derived from `SECRET_KEY`, with a
+//! fresh random 96-bit nonce per write and associated data naming the row (shop and
+//! owner), so a ciphertext copied into another row fails to open instead of decrypting.
+//! Each row records the id of the key that sealed it, so a rotation can tell old from new.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::ShopKey;
+
+/// The application secret (32 bytes). Debug never prints it.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(****)")
+    }
+}
+
+impl SecretKey {
+    /// 64 hexadecimal characters.
+    pub fn parse(hex_str: &str) -> Result<SecretKey, CryptoError> {
+        let bytes = hex::decode(hex_str.trim()).map_err(|_| CryptoError::BadSecret)?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadSecret)?;
+        Ok(SecretKey(bytes))
+    }
+
+    pub fn generate() -> SecretKey {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        SecretKey(bytes)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// A purpose-bound subkey, so one secret never serves two purposes directly.
+    fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A short public id of this secret, stored beside each sealed key.
+    pub fn key_id(&self) -> String {
+        hex::encode(&self.derive("shoplink key id v1")[..8])
+    }
+
+    /// The api key the built-in sandbox accepts, stable for a given secret.
+    pub fn sandbox_api_key(&self) -> String {
+        format!("sandbox_{}", hex::encode(self.derive("shoplink sandbox api key v1")))
+    }
+}
+
+/// A shop key as stored: ciphertext (with the GCM tag), nonce and the sealing key's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedKey {
+    pub ciphertext: Vec<u8>,
+    pub nonce: Vec<u8>,
+    pub key_id: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CryptoError {
+    #[error("SECRET_KEY must be 64 hexadecimal characters")]
+    BadSecret,
+    #[error("the stored shop key was sealed with another secret (key id {0})")]
+    UnknownKeyId(String),
+    #[error("the stored shop key does not open: wrong secret, altered bytes or a moved row")]
+    Tampered,
+}
+
+/// Seals and opens shop keys.
+#[derive(Clone)]
+pub struct KeySealer {
+    key_id: String,
+    cipher: Aes256Gcm,
+}
+
+impl KeySealer {
+    pub fn new(secret: &SecretKey) -> KeySealer {
+        let key = secret.derive("shoplink shop-key sealing v1");
+        KeySealer {
+            key_id: secret.key_id(),
+            cipher: Aes256Gcm::new_from_slice(&key).expect("32-byte key"),
+        }
+    }
+
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    fn associated_data(shop_id: Uuid, owner_id: Uuid) -> Vec<u8> {
+        format!("shoplink shop key v1|shop={shop_id}|owner={owner_id}").into_bytes()
+    }
+
+    pub fn seal(&self, key: &ShopKey, shop_id: Uuid, owner_id: Uuid) -> SealedKey {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = Self::associated_data(shop_id, owner_id);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: key.expose_secret().as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .expect("AES-GCM encryption of a short message cannot fail");
+        SealedKey {
+            ciphertext,
+            nonce: nonce.to_vec(),
+            key_id: self.key_id.clone(),
+        }
+    }
+
+    pub fn open(&self, sealed: &SealedKey, shop_id: Uuid, owner_id: Uuid) -> Result<ShopKey, CryptoError> {
+        if sealed.key_id != self.key_id {
+            return Err(CryptoError::UnknownKeyId(sealed.key_id.clone()));
+        }
+        if sealed.nonce.len() != 12 {
+            return Err(CryptoError::Tampered);
+        }
+        let aad = Self::associated_data(shop_id, owner_id);
+        let plain = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(&sealed.nonce),
+                Payload {
+                    msg: &sealed.ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::Tampered)?;
+        let text = String::from_utf8(plain).map_err(|_| CryptoError::Tampered)?;
+        ShopKey::parse(&text).map_err(|_| CryptoError::Tampered)
+    }
+}
+
+/// A random token of 32 bytes from the OS, URL-safe base64 (43 characters).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What we store of a token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two strings in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ShopKey {
+        ShopKey::parse("shop1052570182707778180:AbCdEfGh12345678").unwrap()
+    }
+
+    #[test]
+    fn a_sealed_key_opens_to_the_same_key_and_is_not_plaintext() {
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
+        let sealed = sealer.seal(&key(), shop, owner);
+        assert!(!sealed.ciphertext.windows(8).any(|w| w == b"AbCdEfGh"));
+        assert_eq!(sealer.open(&sealed, shop, owner).unwrap(), key());
+    }
+
+    #[test]
+    fn every_seal_uses_a_fresh_nonce() {
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_ne!(sealer.seal(&key(), shop, owner).nonce, sealer.seal(&key(), shop, owner).nonce);
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_row_does_not_open() {
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
+        let sealed = sealer.seal(&key(), shop, owner);
+        assert_eq!(sealer.open(&sealed, Uuid::new_v4(), owner), Err(CryptoError::Tampered));
+        assert_eq!(sealer.open(&sealed, shop, Uuid::new_v4()), Err(CryptoError::Tampered));
+    }
+
+    #[test]
+    fn a_flipped_bit_or_another_secret_is_detected() {
+        let secret = SecretKey::generate();
+        let sealer = KeySealer::new(&secret);
+        let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut sealed = sealer.seal(&key(), shop, owner);
+        sealed.ciphertext[0] ^= 1;
+        assert_eq!(sealer.open(&sealed, shop, owner), Err(CryptoError::Tampered));
+
+        let other = KeySealer::new(&SecretKey::generate());
+        let sealed = sealer.seal(&key(), shop, owner);
+        assert!(matches!(other.open(&sealed, shop, owner), Err(CryptoError::UnknownKeyId(_))));
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_stored_only_as_hashes() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn secrets_parse_from_hex_and_never_print() {
+        let s = SecretKey::parse(&"0f".repeat(32)).unwrap();
+        assert_eq!(format!("{s:?}"), "SecretKey(****)");
+        assert!(SecretKey::parse("xyz").is_err());
+        assert!(SecretKey::parse(&"0f".repeat(31)).is_err());
+    }
+}

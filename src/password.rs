@@ -1,0 +1,91 @@
+//! Password hashing with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1).
+//! Hashing is CPU- and memory-heavy, so it runs on tokio's blocking threads, never on the
+//! async workers, and a login for an unknown email verifies against a dummy hash so it
+//! takes as long as a real one.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+pub const MIN_LENGTH: usize = 10;
+pub const MAX_LENGTH: usize = 128;
+
+fn hasher() -> Argon2<'static> {
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19_456, 2, 1, None).expect("valid argon2 parameters"),
+    )
+}
+
+/// Checks the length rules; returns the catalogue key of the problem.
+pub fn check_strength(password: &str) -> Result<(), &'static str> {
+    let n = password.chars().count();
+    if n < MIN_LENGTH {
+        Err("error_password_too_short")
+    } else if n > MAX_LENGTH {
+        Err("error_password_too_long")
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn hash(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+    })
+    .await?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(b"not a real password, only spends the same time", &salt)
+            .expect("hashing the dummy password")
+            .to_string()
+    })
+}
+
+/// Verifies `password` against `stored` (or against a dummy hash when there is no user),
+/// always doing the same amount of work. True only for a real match.
+pub async fn verify(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let real = stored.is_some();
+        let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
+        let Ok(parsed) = PasswordHash::new(&hash_text) else {
+            return false;
+        };
+        hasher().verify_password(password.as_bytes(), &parsed).is_ok() && real
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_own_password_only() {
+        let h = hash("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery".into(), Some(h.clone())).await);
+        assert!(!verify("wrong horse battery".into(), Some(h)).await);
+        assert!(!verify("anything at all".into(), None).await);
+    }
+
+    #[test]
+    fn short_and_huge_passwords_are_refused() {
+        assert_eq!(check_strength("short"), Err("error_password_too_short"));
+        assert!(check_strength(&"x".repeat(129)).is_err());
+        assert!(check_strength("long enough pass").is_ok());
+    }
+}

@@ -1,0 +1,43 @@
+//! The use cases: where the ITS client and the store meet. Each function here keeps the
+//! rule "no transaction open across an ITS call": it reads, commits, calls ITS, then writes
+//! the outcome in one short transaction.
+
+pub mod accounts;
+pub mod connect;
+pub mod shops;
+
+use sqlx::SqlitePool;
+use url::Url;
+
+use crate::crypto::KeySealer;
+use crate::its::ItsClient;
+
+/// What the use cases need, built once by `startup`.
+#[derive(Clone)]
+pub struct Services {
+    pub db: SqlitePool,
+    pub its: ItsClient,
+    pub sealer: KeySealer,
+    /// The app's public base URL (`PUBLIC_URL`): `redirect_url` is built from it only.
+    pub public_url: Url,
+    /// Hosts the browser may be sent to for the ITS login.
+    pub auth_hosts: Vec<String>,
+}
+
+/// An error a use case cannot turn into an outcome: the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Refused(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Who caused a change, as written to a shop's history.
+pub fn user_actor(user_id: uuid::Uuid) -> String {
+    format!("user:{user_id}")
+}

@@ -1,0 +1,105 @@
+//! Shops as their owners manage them: adding one, disconnecting one.
+
+use uuid::Uuid;
+
+use super::{user_actor, ServiceError, Services};
+use crate::domain::{fold_for_search, ConnectionState, Email, Phone, ShopName};
+use crate::store::{self, events, shops};
+
+/// The add-shop form as typed.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct NewShopInput {
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub external_shop_id: String,
+}
+
+/// Field-level problems (field name, catalogue key), so the form can show each beside its field.
+pub type FieldErrors = Vec<(&'static str, &'static str)>;
+
+pub enum AddShopError {
+    Invalid(FieldErrors),
+    Service(ServiceError),
+}
+
+impl From<sqlx::Error> for AddShopError {
+    fn from(e: sqlx::Error) -> Self {
+        AddShopError::Service(e.into())
+    }
+}
+
+pub async fn add_shop(svc: &Services, owner_id: Uuid, input: &NewShopInput) -> Result<Uuid, AddShopError> {
+    let mut errors = FieldErrors::new();
+    let name = ShopName::parse(&input.name).map_err(|e| errors.push(("name", e.0))).ok();
+    let phone = optional(&input.phone, Phone::parse).map_err(|e| errors.push(("phone", e.0))).ok().flatten();
+    let email = optional(&input.email, Email::parse).map_err(|e| errors.push(("email", e.0))).ok().flatten();
+    let external = input.external_shop_id.trim();
+    if external.chars().count() > 100 || external.chars().any(char::is_control) {
+        errors.push(("external_shop_id", "error_external_id_invalid"));
+    }
+    let Some(name) = name.filter(|_| errors.is_empty()) else {
+        return Err(AddShopError::Invalid(errors));
+    };
+    let now = store::now_ms();
+    let folded = fold_for_search(name.as_str());
+    let new = shops::NewShop {
+        owner_id,
+        name: name.as_str(),
+        search_name: &folded,
+        phone: phone.as_ref().map(Phone::as_str),
+        email: email.as_ref().map(Email::as_str),
+        external_shop_id: Some(external).filter(|e| !e.is_empty()),
+    };
+    let mut tx = svc.db.begin().await?;
+    let id = match shops::insert(&mut *tx, &new, now).await {
+        Ok(id) => id,
+        Err(e) if store::is_unique_violation(&e, "shops.owner_id") => {
+            return Err(AddShopError::Invalid(vec![("external_shop_id", "error_external_id_taken")]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    events::record(
+        &mut *tx,
+        id,
+        now,
+        &user_actor(owner_id),
+        None,
+        ConnectionState::NotConnected,
+        Some("event_shop_created"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn optional<T, E>(raw: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<T>, E> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(raw).map(Some)
+    }
+}
+
+/// Disconnects a shop on our side: the stored key is deleted, the history says who did it.
+pub async fn disconnect(svc: &Services, shop_id: Uuid, owner_id: Option<Uuid>, actor: &str) -> Result<(), ServiceError> {
+    let mut tx = svc.db.begin().await?;
+    let shop = match owner_id {
+        Some(owner) => shops::find_for_owner(&mut *tx, shop_id, owner).await?,
+        None => shops::find(&mut *tx, shop_id).await?,
+    }
+    .ok_or(ServiceError::NotFound)?;
+    let from = shop.state();
+    if !from.can_become(ConnectionState::Disconnected) {
+        return Err(ServiceError::Refused("error_nothing_to_disconnect"));
+    }
+    let now = store::now_ms();
+    if shops::disconnect(&mut *tx, shop_id, now).await? {
+        events::record(&mut *tx, shop_id, now, actor, Some(from), ConnectionState::Disconnected, Some("event_disconnected")).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

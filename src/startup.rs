@@ -1,0 +1,179 @@
+//! Builds the application on a given listener (port 0 in tests) and, in sandbox mode,
+//! starts the built-in ITS sandbox beside it.
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use sqlx::SqlitePool;
+use tracing_actix_web::TracingLogger;
+use url::Url;
+
+use crate::configuration::{ItsMode, Settings};
+use crate::crypto::{KeySealer, SecretKey};
+use crate::its::{ApiKey, ItsClient, ItsClientSettings};
+use crate::sandbox;
+use crate::services::Services;
+use crate::store;
+use crate::web::AppState;
+
+pub struct Application {
+    port: u16,
+    public_url: Url,
+    server: Server,
+    sandbox: Option<sandbox::RunningSandbox>,
+    db: SqlitePool,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = store::connect(&settings.database_path).await?;
+        let secret = match &settings.secret_key {
+            Some(secret) => secret.clone(),
+            None => load_or_create_secret(&settings.data_dir)?,
+        };
+
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let host = if settings.bind.ip().is_unspecified() { "127.0.0.1".to_owned() } else { settings.bind.ip().to_string() };
+                Url::parse(&format!("http://{host}:{port}/"))?
+            }
+        };
+        // `join` treats a base without a trailing slash as a file: make it a folder.
+        let public_url = if public_url.path().ends_with('/') {
+            public_url
+        } else {
+            let mut url = public_url.clone();
+            url.set_path(&format!("{}/", public_url.path()));
+            url
+        };
+
+        let (running_sandbox, base_url, api_key) = match &settings.its {
+            ItsMode::Remote { base_url, api_key } => (None, base_url.clone(), api_key.clone()),
+            ItsMode::Sandbox { bind, latency, failure_rate } => {
+                let api_key = secret.sandbox_api_key();
+                let listener = TcpListener::bind(bind).with_context(|| format!("the sandbox cannot listen on {bind}"))?;
+                let running = sandbox::start(
+                    sandbox::SandboxSettings {
+                        api_key: api_key.clone(),
+                        database_path: settings.data_dir.join("sandbox.db"),
+                        faults: sandbox::Faults {
+                            latency: *latency,
+                            failure_rate: *failure_rate,
+                        },
+                        partner_name: "shoplink (sandbox)".into(),
+                    },
+                    listener,
+                )
+                .await?;
+                let base_url = running.base_url.clone();
+                (Some(running), base_url, api_key)
+            }
+        };
+
+        let mut its_settings = ItsClientSettings::new(base_url, ApiKey::new(api_key));
+        its_settings.timeout = settings.its_timeout;
+        let its = ItsClient::new(its_settings).map_err(|e| anyhow::anyhow!("cannot build the ITS client: {e}"))?;
+
+        let services = Services {
+            db: db.clone(),
+            its,
+            sealer: KeySealer::new(&secret),
+            public_url: public_url.clone(),
+            auth_hosts: settings.its_auth_hosts.clone(),
+        };
+        let state = web::Data::new(AppState {
+            services,
+            cookie_secure: public_url.scheme() == "https",
+            public_origin: public_url.origin().ascii_serialization(),
+            sandbox_url: running_sandbox.as_ref().map(|s| format!("{}/shops", s.origin)),
+        });
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .wrap(from_fn(crate::web::context::middleware))
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(crate::web::MAX_BODY_BYTES))
+                .configure(crate::web::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(20)
+        .run();
+
+        Ok(Application {
+            port,
+            public_url,
+            server,
+            sandbox: running_sandbox,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.db
+    }
+
+    /// The built-in sandbox's address, in sandbox mode.
+    pub fn sandbox_origin(&self) -> Option<&str> {
+        self.sandbox.as_ref().map(|s| s.origin.as_str())
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests are drained first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some(sandbox) = self.sandbox {
+            tokio::spawn(sandbox.server);
+        }
+        self.server.await
+    }
+}
+
+/// In sandbox mode without `SECRET_KEY`: a secret generated once and kept in the data
+/// directory (mode 0600), so stored keys still open after a restart.
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
+    let path = data_dir.join("secret.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        return SecretKey::parse(&text).map_err(|_| anyhow::anyhow!("{} does not hold a valid secret (64 hex characters)", path.display()));
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret = SecretKey::generate();
+    write_private(&path, &secret.to_hex())?;
+    tracing::info!(path = %path.display(), "generated a new SECRET_KEY for sandbox mode");
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot create {}", path.display()))
+}

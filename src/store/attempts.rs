@@ -1,0 +1,109 @@
+use sqlx::{FromRow, SqliteExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ConsumedAttempt {
+    pub id: Uuid,
+    pub shop_id: Uuid,
+    pub relogins: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptRow {
+    pub user_id: Uuid,
+    pub state: String,
+    pub expires_at: i64,
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    shop_id: Uuid,
+    user_id: Uuid,
+    token_hash: &str,
+    relogins: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO connect_attempts (id, shop_id, user_id, token_hash, state, relogins, created_at, expires_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(shop_id)
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(relogins)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn count_pending_for_user(db: impl SqliteExecutor<'_>, user_id: Uuid, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM connect_attempts WHERE user_id = ? AND state = 'pending' AND expires_at > ?")
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(db)
+        .await
+}
+
+/// Cancels the shop's earlier pending attempts: only the newest press of the button counts.
+pub async fn cancel_pending_for_shop(db: impl SqliteExecutor<'_>, shop_id: Uuid, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connect_attempts SET state = 'cancelled', consumed_at = ?, outcome = 'superseded'
+         WHERE shop_id = ? AND state = 'pending'",
+    )
+    .bind(now)
+    .bind(shop_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Consumes a pending, unexpired attempt of this user in one statement: exactly one
+/// caller gets the row, however many arrive at once with the same token.
+pub async fn consume(
+    db: impl SqliteExecutor<'_>,
+    token_hash: &str,
+    user_id: Uuid,
+    now: i64,
+) -> Result<Option<ConsumedAttempt>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE connect_attempts SET state = 'consumed', consumed_at = ?
+         WHERE token_hash = ? AND user_id = ? AND state = 'pending' AND expires_at > ?
+         RETURNING id, shop_id, relogins",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// For explaining why a token was refused.
+pub async fn find_by_hash(db: impl SqliteExecutor<'_>, token_hash: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, state, expires_at FROM connect_attempts WHERE token_hash = ?")
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn close(db: impl SqliteExecutor<'_>, id: Uuid, state: &str, outcome: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE connect_attempts SET state = ?, outcome = ? WHERE id = ?")
+        .bind(state)
+        .bind(outcome)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn shop_of(db: impl SqliteExecutor<'_>, token_hash: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT shop_id FROM connect_attempts WHERE token_hash = ?")
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await
+}

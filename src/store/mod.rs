@@ -1,0 +1,52 @@
+//! All SQL lives here, one module per aggregate. Functions take a pool or a transaction
+//! (`impl SqliteExecutor`) and return plain rows; multi-row writes are done inside one
+//! transaction by the caller (`services`), and no transaction is ever held across an ITS call.
+
+pub mod attempts;
+pub mod events;
+pub mod sessions;
+pub mod shops;
+pub mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// Opens (creating if needed) the app's database and applies the embedded migrations.
+/// WAL lets readers work while one writer writes; `busy_timeout` makes a writer wait for
+/// the lock instead of failing; `synchronous=FULL` because a stored key must survive a
+/// power loss.
+pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations/app").run(&pool).await.map_err(|e| {
+        anyhow::anyhow!("the database at {} could not be migrated: {e}", path.display())
+    })?;
+    Ok(pool)
+}
+
+/// Now, in unix epoch milliseconds (the unit of every time column).
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Whether an error is a UNIQUE violation on the given `table.column`.
+pub fn is_unique_violation(err: &sqlx::Error, column: &str) -> bool {
+    err.as_database_error()
+        .map(|e| e.is_unique_violation() && e.message().contains(column))
+        .unwrap_or(false)
+}

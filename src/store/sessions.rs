@@ -1,0 +1,77 @@
+use sqlx::{FromRow, SqliteExecutor};
+use uuid::Uuid;
+
+/// A live session joined with its user.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRow {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub csrf_token: String,
+    pub last_seen_at: i64,
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    user_id: Uuid,
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(csrf_token)
+    .bind(now)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The session if it exists, is within its absolute lifetime, was seen within its role's
+/// idle timeout, and its user is not disabled.
+pub async fn find_live(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    now: i64,
+    admin_idle_ms: i64,
+    owner_idle_ms: i64,
+) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.user_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL
+           AND s.last_seen_at > ? - CASE u.role WHEN 'admin' THEN ? ELSE ? END",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .bind(now)
+    .bind(admin_idle_ms)
+    .bind(owner_idle_ms)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+        .bind(now)
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}

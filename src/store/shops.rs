@@ -1,0 +1,193 @@
+use sqlx::{FromRow, SqliteExecutor};
+use uuid::Uuid;
+
+use crate::crypto::SealedKey;
+use crate::domain::ConnectionState;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ShopRow {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub external_shop_id: Option<String>,
+    pub its_shop_id: Option<i64>,
+    pub its_shop_name: Option<String>,
+    pub state: String,
+    pub failure_code: Option<String>,
+    pub failure_detail: Option<String>,
+    pub key_ciphertext: Option<Vec<u8>>,
+    pub key_nonce: Option<Vec<u8>>,
+    pub key_id: Option<String>,
+    pub last_verified_at: Option<i64>,
+    pub updated_at: i64,
+    pub created_at: i64,
+}
+
+impl ShopRow {
+    /// The state column, parsed. The column has a CHECK constraint, so this cannot fail
+    /// for rows written by this app; an unknown value reads as `failed`, never panics.
+    pub fn state(&self) -> ConnectionState {
+        ConnectionState::parse(&self.state).unwrap_or(ConnectionState::Failed)
+    }
+
+    pub fn sealed_key(&self) -> Option<SealedKey> {
+        match (&self.key_ciphertext, &self.key_nonce, &self.key_id) {
+            (Some(c), Some(n), Some(k)) => Some(SealedKey {
+                ciphertext: c.clone(),
+                nonce: n.clone(),
+                key_id: k.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, owner_id, name, phone, email, external_shop_id, its_shop_id, its_shop_name, state, \
+     failure_code, failure_detail, key_ciphertext, key_nonce, key_id, last_verified_at, updated_at, created_at";
+
+pub struct NewShop<'a> {
+    pub owner_id: Uuid,
+    pub name: &'a str,
+    pub search_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub external_shop_id: Option<&'a str>,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, shop: &NewShop<'_>, now: i64) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, state, updated_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'not_connected', ?, ?)",
+    )
+    .bind(id)
+    .bind(shop.owner_id)
+    .bind(shop.name)
+    .bind(shop.search_name)
+    .bind(shop.phone)
+    .bind(shop.email)
+    .bind(shop.external_shop_id)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+/// An owner's shops, most recently changed first.
+pub async fn list_for_owner(db: impl SqliteExecutor<'_>, owner_id: Uuid, limit: i64) -> Result<Vec<ShopRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM shops WHERE owner_id = ? ORDER BY updated_at DESC, id DESC LIMIT ?"
+    ))
+    .bind(owner_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<ShopRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A shop only if it belongs to `owner_id`: the one query every owner route uses.
+pub async fn find_for_owner(db: impl SqliteExecutor<'_>, id: Uuid, owner_id: Uuid) -> Result<Option<ShopRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE id = ? AND owner_id = ?"))
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn find_by_its_shop_id(db: impl SqliteExecutor<'_>, its_shop_id: i64) -> Result<Option<ShopRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE its_shop_id = ?"))
+        .bind(its_shop_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Moves a shop to `to` only if it is still in `from` (compare-and-set), recording why a
+/// failure happened. Returns whether the row changed.
+pub async fn change_state(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    from: ConnectionState,
+    to: ConnectionState,
+    failure: Option<(&str, Option<&str>)>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE shops SET state = ?, failure_code = ?, failure_detail = ?, updated_at = ? WHERE id = ? AND state = ?",
+    )
+    .bind(to.as_str())
+    .bind(failure.map(|f| f.0))
+    .bind(failure.and_then(|f| f.1))
+    .bind(now)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Stores a verified key and marks the shop connected. Replaces any previous key: one
+/// connection per shop.
+pub async fn store_key(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    its_shop_id: i64,
+    its_shop_name: &str,
+    sealed: &SealedKey,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE shops SET its_shop_id = ?, its_shop_name = ?, key_ciphertext = ?, key_nonce = ?, key_id = ?,
+                state = 'connected', failure_code = NULL, failure_detail = NULL,
+                last_verified_at = ?, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(its_shop_id)
+    .bind(its_shop_name)
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.nonce)
+    .bind(&sealed.key_id)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the ITS shop id (the provider says this partner never linked it).
+pub async fn forget_its_shop_id(db: impl SqliteExecutor<'_>, id: Uuid, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE shops SET its_shop_id = NULL, its_shop_name = NULL, key_ciphertext = NULL, key_nonce = NULL,
+                key_id = NULL, updated_at = ?
+         WHERE id = ? AND state NOT IN ('connected', 'needs_reauth')",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the stored key (not just hides it) and marks the shop disconnected. The ITS
+/// shop id is kept so that a reconnect can ask ITS about the same shop.
+pub async fn disconnect(db: impl SqliteExecutor<'_>, id: Uuid, now: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE shops SET state = 'disconnected', key_ciphertext = NULL, key_nonce = NULL, key_id = NULL,
+                failure_code = NULL, failure_detail = NULL, updated_at = ?
+         WHERE id = ? AND state NOT IN ('disconnected', 'not_connected')",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

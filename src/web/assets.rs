@@ -1,0 +1,59 @@
+//! Static files, embedded in the binary so the app runs from anywhere. Each is served with
+//! an `ETag` (a hash of its content) and cached by the browser; a changed file has a new tag.
+
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../static/app.css"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../static/favicon.svg"),
+    },
+];
+
+fn etags() -> &'static Vec<String> {
+    static TAGS: OnceLock<Vec<String>> = OnceLock::new();
+    TAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..16]))
+            .collect()
+    })
+}
+
+pub async fn serve(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
+    let Some(index) = ASSETS.iter().position(|a| a.name == file.as_str()) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let asset = &ASSETS[index];
+    let etag = &etags()[index];
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag);
+    let mut response = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response
+        .insert_header((header::ETAG, etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600, must-revalidate"));
+    if fresh {
+        response.finish()
+    } else {
+        response.content_type(asset.content_type).body(asset.body)
+    }
+}

@@ -1,0 +1,153 @@
+//! Logging in and out. A login replaces any session id the browser had (no fixation) and
+//! the cookie holds only a random id; the database keeps its hash.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::context::{cookie, session_cookie_name, Chrome, Ctx, CurrentUser, SESSION_LIFETIME_MS};
+use super::csrf::{CsrfForm, NoFields, LOGIN_CSRF_COOKIE};
+use super::error::AppError;
+use crate::crypto::{random_token, token_hash};
+use crate::domain::UserRole;
+use crate::i18n::Messages;
+use crate::services::accounts;
+use crate::store::{self, sessions};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    c: Chrome,
+    m: &'static Messages,
+    csrf: &'a str,
+    next: &'a str,
+    email: &'a str,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only a local path may be a `next`: no scheme, no `//host`, no backslash tricks.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) => n,
+        _ => "/",
+    }
+}
+
+pub async fn login_form(ctx: Ctx, req: HttpRequest, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if ctx.user.is_some() {
+        return Ok(redirect(next));
+    }
+    let token = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 43)
+        .unwrap_or_else(random_token);
+    let page = LoginPage {
+        c: ctx.chrome(ctx.m.login_title),
+        m: ctx.m,
+        csrf: &token,
+        next,
+        email: "",
+        error: None,
+    };
+    let mut response = super::context::html(&page)?;
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+        .add_cookie(&cookie(LOGIN_CSRF_COOKIE, token, ctx.state.cookie_secure, None))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LoginInput {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+    csrf_token: Option<String>,
+}
+
+pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse, AppError> {
+    let input = form.0;
+    let next = safe_next(input.next.as_deref()).to_owned();
+    let db = &ctx.state.services.db;
+    let user = accounts::authenticate(db, &input.email, &input.password)
+        .await
+        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
+    let Some(user) = user else {
+        tracing::info!("login refused");
+        let page = LoginPage {
+            c: ctx.chrome(ctx.m.login_title),
+            m: ctx.m,
+            csrf: input.csrf_token.as_deref().unwrap_or(""),
+            next: &next,
+            email: &input.email,
+            error: Some("error_login_failed"),
+        };
+        let body = page.render()?;
+        return Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body));
+    };
+
+    // End the old session, if any, and start a fresh one with a new id.
+    if let Some(old) = &ctx.user {
+        sessions::delete(db, &old.session_hash).await?;
+    }
+    let session_id = random_token();
+    let now = store::now_ms();
+    sessions::insert(db, &token_hash(&session_id), user.id, &random_token(), now, now + SESSION_LIFETIME_MS).await?;
+    tracing::info!(user = %user.id, "logged in");
+
+    let target = if next == "/" {
+        match UserRole::parse(&user.role) {
+            Ok(UserRole::Admin) => "/shops".to_owned(),
+            _ => "/shops".to_owned(),
+        }
+    } else {
+        next
+    };
+    let secure = ctx.state.cookie_secure;
+    let mut response = redirect(&target);
+    response
+        .add_cookie(&cookie(session_cookie_name(secure), session_id, secure, Some(time::Duration::milliseconds(SESSION_LIFETIME_MS))))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    response
+        .add_removal_cookie(&cookie(LOGIN_CSRF_COOKIE, String::new(), secure, None))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+pub async fn logout(ctx: Ctx, user: CurrentUser, _form: CsrfForm<NoFields>) -> Result<HttpResponse, AppError> {
+    sessions::delete(&ctx.state.services.db, &user.0.session_hash).await?;
+    let secure = ctx.state.cookie_secure;
+    let mut response = redirect("/login");
+    response
+        .add_removal_cookie(&cookie(session_cookie_name(secure), String::new(), secure, None))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_accepts_only_local_paths() {
+        assert_eq!(safe_next(Some("/shops/abc?x=1")), "/shops/abc?x=1");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\nb"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,126 @@
+//! `GET /connect/callback?token=…&shop_id=…`: where the provider sends the browser back.
+//! Everything in the query is untrusted. The page is never cached and sends no referrer,
+//! so the token cannot leak; after use the browser lands on a clean URL.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::auth::redirect;
+use super::context::{Chrome, Ctx};
+use super::error::AppError;
+use crate::domain::ShopId;
+use crate::i18n::Messages;
+use crate::services::connect::{self, CallbackOutcome};
+
+#[derive(Template)]
+#[template(path = "connect/result.html")]
+struct ResultPage {
+    c: Chrome,
+    m: &'static Messages,
+    heading: &'static str,
+    message: &'static str,
+    shop_id: Option<uuid::Uuid>,
+    auth_url: Option<String>,
+}
+
+/// Exactly one `token` (base64url, 43 characters) and one `shop_id` (a positive integer).
+fn parse_query(query: &str) -> Result<(String, ShopId), &'static str> {
+    let mut tokens = Vec::new();
+    let mut shop_ids = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "token" => tokens.push(value.into_owned()),
+            "shop_id" => shop_ids.push(value.into_owned()),
+            _ => {}
+        }
+    }
+    let [token] = tokens.as_slice() else {
+        return Err("error_callback_malformed");
+    };
+    let [shop_id] = shop_ids.as_slice() else {
+        return Err("error_callback_malformed");
+    };
+    if token.len() != 43 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err("error_callback_unknown");
+    }
+    let shop_id = ShopId::parse(shop_id).map_err(|_| "error_callback_malformed")?;
+    Ok((token.clone(), shop_id))
+}
+
+pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let mut response = handle(&ctx, &req).await?;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    Ok(response)
+}
+
+async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> {
+    let m = ctx.m;
+    let (token, shop_id) = match parse_query(req.query_string()) {
+        Ok(parsed) => parsed,
+        Err(reason) => return page(ctx, actix_web::http::StatusCode::BAD_REQUEST, m.callback_refused_heading, reason, None, None),
+    };
+    let Some(user) = &ctx.user else {
+        // The session ended while the owner was at ITS: log in, then come back here.
+        return Err(AppError::LoginRequired {
+            next: format!("/connect/callback?{}", req.query_string()),
+        });
+    };
+    let outcome = connect::callback(&ctx.state.services, user.id, &token, shop_id).await?;
+    match outcome {
+        CallbackOutcome::Connected { shop_id } => Ok(redirect(&format!("/shops/{shop_id}?outcome=connected"))),
+        CallbackOutcome::Failed { shop_id, .. } => Ok(redirect(&format!("/shops/{shop_id}?outcome=failed"))),
+        CallbackOutcome::LoginAgain { shop_id, auth_url } => page(
+            ctx,
+            actix_web::http::StatusCode::OK,
+            m.login_again_heading,
+            "login_again_message",
+            Some(shop_id),
+            Some(auth_url),
+        ),
+        CallbackOutcome::Refused { reason, shop_id } => {
+            let heading = if reason == "error_callback_used" { m.callback_used_heading } else { m.callback_refused_heading };
+            page(ctx, actix_web::http::StatusCode::BAD_REQUEST, heading, reason, shop_id, None)
+        }
+    }
+}
+
+fn page(
+    ctx: &Ctx,
+    status: actix_web::http::StatusCode,
+    heading: &'static str,
+    message_key: &'static str,
+    shop_id: Option<uuid::Uuid>,
+    auth_url: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let body = ResultPage {
+        c: ctx.chrome(heading),
+        m: ctx.m,
+        heading,
+        message: ctx.m.get(message_key),
+        shop_id,
+        auth_url,
+    }
+    .render()?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_query;
+
+    const T: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    #[test]
+    fn one_token_and_one_numeric_shop_id_are_required() {
+        assert!(parse_query(&format!("token={T}&shop_id=1052570182707778180")).is_ok());
+        assert!(parse_query(&format!("token={T}&token={T}&shop_id=1")).is_err());
+        assert!(parse_query(&format!("token={T}&shop_id=1&shop_id=2")).is_err());
+        assert!(parse_query(&format!("token={T}&shop_id=-1")).is_err());
+        assert!(parse_query(&format!("token={T}&shop_id=1%200")).is_err());
+        assert!(parse_query("shop_id=1").is_err());
+        assert!(parse_query("token=short&shop_id=1").is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! Per-request context: the reader's language and their session, loaded once by a
+//! middleware and read by the extractors (`Ctx`, `CurrentUser`). The same middleware sets
+//! the security headers and renders error pages in the reader's language.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use askama::Template;
+use std::future::{ready, Ready};
+use uuid::Uuid;
+
+use super::error::{AppError, ErrorPage};
+use super::AppState;
+use crate::crypto::token_hash;
+use crate::domain::UserRole;
+use crate::i18n::{Lang, Messages};
+use crate::store::{self, sessions};
+
+pub const LANG_COOKIE: &str = "shoplink_lang";
+/// Sessions idle longer than this end (admins hold more power, so theirs end sooner).
+pub const ADMIN_IDLE_MS: i64 = 30 * 60 * 1000;
+pub const OWNER_IDLE_MS: i64 = 24 * 60 * 60 * 1000;
+/// A session ends this long after login whatever happens.
+pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// The logged-in user of this request.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: UserRole,
+    pub csrf_token: String,
+    pub session_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub lang: Lang,
+    pub user: Option<SessionUser>,
+}
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-shoplink_session"
+    } else {
+        "shoplink_session"
+    }
+}
+
+/// Builds a cookie with every flag set explicitly.
+pub fn cookie<'a>(name: &'a str, value: String, secure: bool, max_age: Option<time::Duration>) -> Cookie<'a> {
+    let mut c = Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish();
+    if let Some(age) = max_age {
+        c.set_max_age(age);
+    }
+    c
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
+
+    let query_lang = web::Query::<LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.lang.as_deref().and_then(Lang::parse));
+    let lang = query_lang
+        .or_else(|| req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Lang::from_accept_language)
+        })
+        .unwrap_or_default();
+
+    let user = match load_user(&state, &req).await {
+        Ok(user) => user,
+        Err(err) => {
+            let (http_req, _) = req.into_parts();
+            let response = error_page(&state, lang, None, &err);
+            return Ok(ServiceResponse::new(http_req, response));
+        }
+    };
+    req.extensions_mut().insert(RequestContext { lang, user: user.clone() });
+
+    let mut res = next.call(req).await?.map_into_boxed_body();
+
+    let error_page = res.response().extensions().get::<ErrorPage>().copied();
+    if let Some(page) = error_page {
+        let status = res.status();
+        let http_req = res.request().clone();
+        let mut response = render_error(&state, lang, user.as_ref(), page.message_key, status);
+        for (name, value) in res.response().headers() {
+            if name == header::RETRY_AFTER || name == header::SET_COOKIE {
+                response.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        res = ServiceResponse::new(http_req, response);
+    }
+    if let Some(lang) = query_lang {
+        let c = cookie(LANG_COOKIE, lang.code().to_owned(), state.cookie_secure, Some(time::Duration::days(365)));
+        res.response_mut().add_cookie(&c).ok();
+    }
+    set_security_headers(res.headers_mut(), state.cookie_secure);
+    Ok(res)
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn load_user(state: &AppState, req: &ServiceRequest) -> Result<Option<SessionUser>, AppError> {
+    let Some(cookie) = req.cookie(session_cookie_name(state.cookie_secure)) else {
+        return Ok(None);
+    };
+    let value = cookie.value();
+    if value.len() != 43 {
+        return Ok(None);
+    }
+    let hash = token_hash(value);
+    let now = store::now_ms();
+    let Some(row) = sessions::find_live(&state.services.db, &hash, now, ADMIN_IDLE_MS, OWNER_IDLE_MS).await? else {
+        return Ok(None);
+    };
+    // Write the last-seen time at most once a minute: a write per request would cost more
+    // than the page.
+    if now - row.last_seen_at > 60_000 {
+        sessions::touch(&state.services.db, &hash, now).await?;
+    }
+    Ok(Some(SessionUser {
+        id: row.user_id,
+        email: row.email,
+        name: row.name,
+        role: UserRole::parse(&row.role).unwrap_or(UserRole::Owner),
+        csrf_token: row.csrf_token,
+        session_hash: hash,
+    }))
+}
+
+fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool) {
+    let defaults = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+}
+
+/// What every page's frame needs: language, user, sandbox marker.
+pub struct Chrome {
+    pub lang: Lang,
+    pub other_lang: Lang,
+    pub user: Option<SessionUser>,
+    pub sandbox_url: Option<String>,
+    pub title: &'static str,
+}
+
+impl Chrome {
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == UserRole::Admin)
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("")
+    }
+}
+
+/// The request's context, for handlers.
+pub struct Ctx {
+    pub lang: Lang,
+    pub user: Option<SessionUser>,
+    pub m: &'static Messages,
+    pub state: web::Data<AppState>,
+}
+
+impl Ctx {
+    pub fn chrome(&self, title: &'static str) -> Chrome {
+        Chrome {
+            lang: self.lang,
+            other_lang: self.lang.other(),
+            user: self.user.clone(),
+            sandbox_url: self.state.sandbox_url.clone(),
+            title,
+        }
+    }
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Ready<Result<Ctx, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(ctx_of(req))
+    }
+}
+
+pub fn ctx_of(req: &HttpRequest) -> Result<Ctx, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("AppState missing".into()))?;
+    let context = req
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .unwrap_or(RequestContext { lang: Lang::Vi, user: None });
+    Ok(Ctx {
+        lang: context.lang,
+        m: Messages::for_lang(context.lang),
+        user: context.user,
+        state,
+    })
+}
+
+/// A request from a logged-in user; anyone else is sent to the login page and back.
+pub struct CurrentUser(pub SessionUser);
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Ready<Result<CurrentUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user = req.extensions().get::<RequestContext>().and_then(|c| c.user.clone());
+        ready(match user {
+            Some(user) => Ok(CurrentUser(user)),
+            None => {
+                // Only a GET can be resumed after login; a POST goes back to the home page.
+                let next = if req.method() == actix_web::http::Method::GET {
+                    let pq = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+                    pq.to_owned()
+                } else {
+                    "/".to_owned()
+                };
+                Err(AppError::LoginRequired { next })
+            }
+        })
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn html(template: &impl Template) -> Result<HttpResponse, AppError> {
+    let body = template.render()?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    c: Chrome,
+    m: &'static Messages,
+    message: &'a str,
+    status: u16,
+}
+
+fn render_error(state: &web::Data<AppState>, lang: Lang, user: Option<&SessionUser>, key: &'static str, status: actix_web::http::StatusCode) -> HttpResponse {
+    let m = Messages::for_lang(lang);
+    let page = ErrorTemplate {
+        c: Chrome {
+            lang,
+            other_lang: lang.other(),
+            user: user.cloned(),
+            sandbox_url: state.sandbox_url.clone(),
+            title: m.error_title,
+        },
+        m,
+        message: m.get(key),
+        status: status.as_u16(),
+    };
+    let body = page.render().unwrap_or_else(|_| m.get(key).to_owned());
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+fn error_page(state: &web::Data<AppState>, lang: Lang, user: Option<&SessionUser>, err: &AppError) -> HttpResponse {
+    if let AppError::Internal(detail) | AppError::Unavailable(detail) = err {
+        tracing::error!(error = %detail, "loading the session failed");
+    }
+    let mut response = render_error(state, lang, user, err.message_key(), actix_web::ResponseError::status_code(err));
+    set_security_headers(response.headers_mut(), state.cookie_secure);
+    response
+}

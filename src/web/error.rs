@@ -1,0 +1,123 @@
+//! One error type for every handler. Each variant knows its status and the catalogue key
+//! of its message; the page itself is rendered by the context middleware, which knows the
+//! reader's language. Database and internal errors are logged here and shown as an opaque
+//! page: no SQL, no secret, no stack reaches a browser.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::services::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("too many requests: {0}")]
+    TooMany(&'static str),
+    #[error("the form's CSRF token or origin did not match")]
+    Csrf,
+    /// Not logged in: go to the login page and come back to `next`.
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Put in a response's extensions so the context middleware renders the error page.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage {
+    pub message_key: &'static str,
+}
+
+impl AppError {
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "error_not_found",
+            AppError::Forbidden => "error_forbidden",
+            AppError::BadRequest(key) | AppError::TooMany(key) => key,
+            AppError::Csrf => "error_csrf",
+            AppError::LoginRequired { .. } => "error_login_required",
+            AppError::Unavailable(_) => "error_unavailable",
+            AppError::Internal(_) => "error_internal",
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::LoginRequired { next } => {
+                let location = format!("/login?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish();
+            }
+            AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            AppError::Unavailable(detail) => tracing::error!(error = %detail, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::TooMany(_)) {
+            response.insert_header((header::RETRY_AFTER, "60"));
+        }
+        let mut response = response.finish();
+        response.extensions_mut().insert(ErrorPage {
+            message_key: self.message_key(),
+        });
+        response
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        // A full or read-only disk, or a lock held too long: the service is unavailable,
+        // not broken, and recovers by itself when the cause goes away.
+        let text = e.to_string();
+        let unavailable = ["database or disk is full", "readonly database", "database is locked", "disk I/O error"]
+            .iter()
+            .any(|needle| text.contains(needle))
+            || matches!(e, sqlx::Error::PoolTimedOut);
+        if unavailable {
+            AppError::Unavailable(text)
+        } else {
+            AppError::Internal(text)
+        }
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Refused("error_too_many_attempts") => AppError::TooMany("error_too_many_attempts"),
+            ServiceError::Refused(key) => AppError::BadRequest(key),
+            ServiceError::Database(e) => e.into(),
+            ServiceError::Other(e) => AppError::Internal(format!("{e:#}")),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}

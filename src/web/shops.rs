@@ -1,0 +1,194 @@
+//! An owner's shops: the list, adding one, its page, connecting and disconnecting.
+//! Every query goes through `find_for_owner`, so another owner's shop answers 404.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::redirect;
+use super::context::{html, Chrome, Ctx, CurrentUser};
+use super::csrf::{CsrfForm, NoFields};
+use super::error::AppError;
+use super::views::{EventView, ShopView};
+use crate::i18n::Messages;
+use crate::services::connect::{self, StartOutcome};
+use crate::services::shops::{self as shop_service, AddShopError, NewShopInput};
+use crate::services::user_actor;
+use crate::store::{events, shops};
+
+#[derive(Template)]
+#[template(path = "shops/list.html")]
+struct ListPage {
+    c: Chrome,
+    m: &'static Messages,
+    shops: Vec<ShopView>,
+}
+
+pub async fn list(ctx: Ctx, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let rows = shops::list_for_owner(&ctx.state.services.db, user.0.id, 500).await?;
+    html(&ListPage {
+        c: ctx.chrome(ctx.m.shops_title),
+        m: ctx.m,
+        shops: rows.iter().map(|r| ShopView::new(r, ctx.m)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "shops/new.html")]
+struct NewPage {
+    c: Chrome,
+    m: &'static Messages,
+    form: NewShopInput,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+impl NewPage {
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, key)| self.m.get(key))
+    }
+}
+
+pub async fn new_form(ctx: Ctx, _user: CurrentUser) -> Result<HttpResponse, AppError> {
+    html(&NewPage {
+        c: ctx.chrome(ctx.m.new_shop_title),
+        m: ctx.m,
+        form: NewShopInput::default(),
+        errors: vec![],
+    })
+}
+
+pub async fn create(ctx: Ctx, user: CurrentUser, form: CsrfForm<NewShopInput>) -> Result<HttpResponse, AppError> {
+    match shop_service::add_shop(&ctx.state.services, user.0.id, &form.0).await {
+        Ok(id) => Ok(redirect(&format!("/shops/{id}?outcome=created"))),
+        Err(AddShopError::Invalid(errors)) => {
+            let page = NewPage {
+                c: ctx.chrome(ctx.m.new_shop_title),
+                m: ctx.m,
+                form: form.0,
+                errors,
+            };
+            Ok(HttpResponse::UnprocessableEntity()
+                .content_type("text/html; charset=utf-8")
+                .body(page.render()?))
+        }
+        Err(AddShopError::Service(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "shops/show.html")]
+struct ShowPage {
+    c: Chrome,
+    m: &'static Messages,
+    shop: ShopView,
+    masked_key: Option<String>,
+    key_unreadable: bool,
+    events: Vec<EventView>,
+    flash: Option<Flash>,
+}
+
+pub struct Flash {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+pub struct OutcomeQuery {
+    outcome: Option<String>,
+}
+
+pub async fn show(
+    ctx: Ctx,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+    query: web::Query<OutcomeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let svc = &ctx.state.services;
+    let row = shops::find_for_owner(&svc.db, path.into_inner(), user.0.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let shop = ShopView::new(&row, ctx.m);
+    let (masked_key, key_unreadable) = match row.sealed_key() {
+        Some(sealed) => match svc.sealer.open(&sealed, row.id, row.owner_id) {
+            Ok(key) => (Some(key.masked()), false),
+            Err(err) => {
+                tracing::error!(shop = %row.id, error = %err, "a stored shop key does not open");
+                (None, true)
+            }
+        },
+        None => (None, false),
+    };
+    let m = ctx.m;
+    let flash = match query.outcome.as_deref() {
+        Some("connected") if shop.is_connected() => Some(Flash {
+            kind: "success",
+            text: Messages::fill(m.flash_connected, &[shop.its_shop_name.as_deref().unwrap_or("")]),
+        }),
+        Some("failed") => shop.failure.map(|f| Flash { kind: "error", text: f.to_owned() }),
+        Some("created") => Some(Flash { kind: "success", text: m.flash_shop_created.to_owned() }),
+        Some("disconnected") => Some(Flash { kind: "success", text: m.flash_disconnected.to_owned() }),
+        _ => None,
+    };
+    let events = events::for_shop(&svc.db, row.id, 50).await?.iter().map(|e| EventView::new(e, m)).collect();
+    let mut response = html(&ShowPage {
+        c: ctx.chrome(m.shop_title),
+        m,
+        shop,
+        masked_key,
+        key_unreadable,
+        events,
+        flash,
+    })?;
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+pub async fn connect(
+    ctx: Ctx,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let shop_id = path.into_inner();
+    let outcome = connect::start(&ctx.state.services, user.0.id, shop_id, &user_actor(user.0.id)).await?;
+    Ok(match outcome {
+        StartOutcome::GoToIts { auth_url } => redirect(&auth_url),
+        StartOutcome::Connected => redirect(&format!("/shops/{shop_id}?outcome=connected")),
+        StartOutcome::Failed(_) => redirect(&format!("/shops/{shop_id}?outcome=failed")),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "shops/disconnect.html")]
+struct DisconnectPage {
+    c: Chrome,
+    m: &'static Messages,
+    shop: ShopView,
+}
+
+/// The confirmation step before a disconnect: a page of its own, so it works without JavaScript.
+pub async fn disconnect_confirm(ctx: Ctx, user: CurrentUser, path: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let row = shops::find_for_owner(&ctx.state.services.db, path.into_inner(), user.0.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    html(&DisconnectPage {
+        c: ctx.chrome(ctx.m.disconnect_title),
+        m: ctx.m,
+        shop: ShopView::new(&row, ctx.m),
+    })
+}
+
+pub async fn disconnect(
+    ctx: Ctx,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let shop_id = path.into_inner();
+    shop_service::disconnect(&ctx.state.services, shop_id, Some(user.0.id), &user_actor(user.0.id)).await?;
+    Ok(redirect(&format!("/shops/{shop_id}?outcome=disconnected")))
+}

@@ -1,0 +1,150 @@
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// Starts a connection and approves it on ITS, but does not follow the callback yet.
+async fn pending_callback(app: &TestApp, name: &str) -> (String, String) {
+    app.login_owner().await;
+    let shop = app.add_shop(name).await;
+    let r = app.press_connect(&shop).await;
+    let callback = app.approve_on_its(&location(&r)).await;
+    (shop, callback)
+}
+
+async fn events_of(app: &TestApp, shop: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM shop_events WHERE shop_id = ?")
+        .bind(uuid::Uuid::parse_str(shop).unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_forged_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Giả").await;
+    let before = events_of(&app, &shop).await;
+    let forged = replace_param(&callback, "token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let r = app.client.get(&forged).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Không tìm thấy yêu cầu kết nối này"));
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    assert_eq!(events_of(&app, &shop).await, before, "no history entry");
+}
+
+#[tokio::test]
+async fn malformed_and_duplicated_parameters_are_refused() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Sai").await;
+    let dup_token = format!("{callback}&token=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+    let bad_id = replace_param(&callback, "shop_id", "-5");
+    let no_id = callback.split("&shop_id").next().unwrap().to_owned();
+    for url in [dup_token, bad_id, no_id] {
+        let r = app.client.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{url}");
+    }
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    // The real callback still works afterwards.
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
+
+#[tokio::test]
+async fn a_used_token_cannot_be_replayed() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Một Lần").await;
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+    let before = events_of(&app, &shop).await;
+
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("đã được xử lý rồi"), "a friendly 'already done' page");
+    assert!(html.contains(&format!("/shops/{shop}")), "with a way to the shop");
+    assert_eq!(events_of(&app, &shop).await, before);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Hết Hạn").await;
+    sqlx::query("UPDATE connect_attempts SET expires_at = 0").execute(&app.db).await.unwrap();
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("đã hết hạn"));
+    assert_eq!(app.shop_state(&shop).await, "pending");
+}
+
+#[tokio::test]
+async fn another_users_token_is_refused_like_an_unknown_one() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Của Tôi").await;
+    app.logout().await;
+    let r = app.login_as(&app.other_owner_email).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Không tìm thấy yêu cầu kết nối này"));
+    assert_eq!(app.shop_state(&shop).await, "pending");
+
+    // The rightful owner can still finish.
+    app.logout().await;
+    app.login_owner().await;
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
+
+#[tokio::test]
+async fn a_callback_after_the_session_ended_asks_for_login_then_finishes() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Quay Lại").await;
+    app.logout().await;
+
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let login = location(&r);
+    assert!(login.starts_with("/login?next=%2Fconnect%2Fcallback"), "{login}");
+    assert_eq!(app.shop_state(&shop).await, "pending", "nothing happens before login");
+
+    let page = app.get_html(&login).await;
+    let (_, fields) = form_in(&page, "/login");
+    let next = fields.iter().find(|(k, _)| k == "next").unwrap().1.clone();
+    let token = csrf_in(&page);
+    let r = app
+        .post_form("/login", &[("csrf_token", &token), ("email", &app.owner_email), ("password", PASSWORD), ("next", &next)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let back = location(&r);
+    assert!(back.starts_with("/connect/callback?token="), "{back}");
+    let r = app.get(&back).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+    assert_eq!(app.shop_state(&shop).await, "connected");
+}
+
+#[tokio::test]
+async fn many_simultaneous_callbacks_with_one_token_connect_once() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Đông Khách").await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = app.client.clone();
+        let url = callback.clone();
+        tasks.push(tokio::spawn(async move { client.get(&url).send().await.unwrap().status() }));
+    }
+    let mut connected = 0;
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(status == StatusCode::SEE_OTHER || status == StatusCode::BAD_REQUEST, "{status}");
+        if status == StatusCode::SEE_OTHER {
+            connected += 1;
+        }
+    }
+    assert_eq!(connected, 1, "exactly one callback did the exchange");
+    assert_eq!(app.shop_state(&shop).await, "connected");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shop_events WHERE to_state = 'connected'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}

@@ -1,0 +1,99 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use shoplink::sandbox::Faults;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_wrong_api_key_is_shown_as_a_configuration_problem() {
+    let app = spawn_app_with(AppOptions {
+        api_key: "not-the-partner-key".into(),
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Cấu Hình").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    assert_eq!(app.shop_state(&shop).await, "failed");
+    let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
+    assert!(html.contains("lỗi cấu hình"), "says it is a configuration problem");
+    assert!(html.contains("unauthenticated"), "shows the provider's code");
+    assert!(!html.contains("not-the-partner-key"), "never shows the api key");
+}
+
+#[tokio::test]
+async fn an_its_outage_leaves_the_shop_retryable() {
+    let app = spawn_app_with(AppOptions {
+        faults: Faults {
+            latency: Duration::ZERO,
+            failure_rate: 1.0,
+        },
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Sự Cố").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    assert_eq!(app.shop_state(&shop).await, "failed");
+    let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
+    assert!(html.contains("ITS đang gặp sự cố"), "a plain-words reason");
+    assert!(html.contains("Thử kết nối lại"), "a retry button");
+
+    app.set_faults(Faults::default());
+    let (_, r) = app.connect_through_its(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+    assert_eq!(app.shop_state(&shop).await, "connected");
+}
+
+#[tokio::test]
+async fn a_slow_its_times_out_and_the_shop_stays_retryable() {
+    let app = spawn_app_with(AppOptions {
+        its_timeout_secs: 1,
+        faults: Faults {
+            latency: Duration::from_millis(2500),
+            failure_rate: 0.0,
+        },
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Chậm").await;
+
+    // Other pages answer while ITS keeps the connect request waiting.
+    let slow = {
+        let client = app.client.clone();
+        let url = app.url(&format!("/shops/{shop}/connect"));
+        let csrf = csrf_in(&app.get_html(&format!("/shops/{shop}")).await);
+        tokio::spawn(async move { client.post(url).form(&[("csrf_token", csrf)]).send().await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    assert_eq!(app.get("/shops").await.status(), StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(800), "the list is not held up by ITS");
+
+    let r = slow.await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
+    assert!(html.contains("ITS không trả lời kịp"), "says ITS did not answer in time");
+
+    app.set_faults(Faults::default());
+    let (_, r) = app.connect_through_its(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
+
+#[tokio::test]
+async fn a_closed_its_account_fails_with_a_clear_reason() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Đóng").await;
+    app.connect_through_its(&shop).await;
+    let its_id = app.its_shop_id(&shop).await.unwrap();
+    app.sandbox_shop_action(its_id, "close").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
+    assert!(html.contains("đã bị đóng"), "{html}");
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the app and the ITS sandbox each on a random port, driven over HTTP
+//! the way a browser would (cookies kept, redirects looked at one by one).
+
+mod access;
+mod auth;
+mod callback;
+mod connect;
+mod helpers;
+mod its_faults;
+mod startup;
