@@ -14,7 +14,11 @@ use crate::startup::Application;
 use crate::{sandbox, store, telemetry};
 
 #[derive(Parser)]
-#[command(name = "shoplink", version, about = "Links a partner's shops to ITS (Zalo ZNS, call centre).")]
+#[command(
+    name = "shoplink",
+    version,
+    about = "Links a partner's shops to ITS (Zalo ZNS, call centre)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,8 +54,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
-        Command::CreateUser { role, email, name } => create_user(settings, &role, &email, &name).await,
-        Command::Sandbox { bind, api_key, database } => run_sandbox(bind, api_key, database).await,
+        Command::CreateUser { role, email, name } => {
+            create_user(settings, &role, &email, &name).await
+        }
+        Command::Sandbox {
+            bind,
+            api_key,
+            database,
+        } => run_sandbox(bind, api_key, database).await,
     }
 }
 
@@ -90,8 +100,14 @@ async fn create_demo_users(db: &SqlitePool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_user(settings: Settings, role: &str, email: &str, name: &str) -> anyhow::Result<()> {
-    let role = UserRole::parse(role).map_err(|_| anyhow::anyhow!("--role must be admin or owner"))?;
+async fn create_user(
+    settings: Settings,
+    role: &str,
+    email: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    let role =
+        UserRole::parse(role).map_err(|_| anyhow::anyhow!("--role must be admin or owner"))?;
     let password = read_password()?;
     let db = store::connect(&settings.database_path).await?;
     match accounts::create_user(&db, email, name, role, &password).await {
@@ -120,7 +136,11 @@ fn read_password() -> anyhow::Result<String> {
     }
 }
 
-async fn run_sandbox(bind: SocketAddr, api_key: Option<String>, database: PathBuf) -> anyhow::Result<()> {
+async fn run_sandbox(
+    bind: SocketAddr,
+    api_key: Option<String>,
+    database: PathBuf,
+) -> anyhow::Result<()> {
     let api_key = api_key.unwrap_or_else(|| format!("sandbox_{}", crate::crypto::random_token()));
     let listener = TcpListener::bind(bind)?;
     let running = sandbox::start(

@@ -68,7 +68,11 @@ impl Settings {
         };
         let mut problems = Vec::new();
 
-        let bind = parse_addr(&get("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()), "BIND", &mut problems);
+        let bind = parse_addr(
+            &get("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            "BIND",
+            &mut problems,
+        );
 
         let public_url = get("PUBLIC_URL").and_then(|raw| match Url::parse(&raw) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
@@ -113,8 +117,13 @@ impl Settings {
                     0,
                     &mut problems,
                 )),
-                failure_rate: parse_number(get("SANDBOX_FAILURE_PERCENT"), "SANDBOX_FAILURE_PERCENT", 0, &mut problems)
-                    .min(100) as f64
+                failure_rate: parse_number(
+                    get("SANDBOX_FAILURE_PERCENT"),
+                    "SANDBOX_FAILURE_PERCENT",
+                    0,
+                    &mut problems,
+                )
+                .min(100) as f64
                     / 100.0,
             },
             (Some(base_url), api_key) => {
@@ -180,13 +189,23 @@ impl Settings {
             },
         };
 
-        let its_timeout = Duration::from_secs(parse_number(get("ITS_TIMEOUT_SECS"), "ITS_TIMEOUT_SECS", 15, &mut problems).max(1));
+        let its_timeout = Duration::from_secs(
+            parse_number(
+                get("ITS_TIMEOUT_SECS"),
+                "ITS_TIMEOUT_SECS",
+                15,
+                &mut problems,
+            )
+            .max(1),
+        );
 
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                problems.push(format!("LOG_FORMAT must be `pretty` or `json`, got {other:?}"));
+                problems.push(format!(
+                    "LOG_FORMAT must be `pretty` or `json`, got {other:?}"
+                ));
                 LogFormat::Pretty
             }
         };
@@ -210,7 +229,9 @@ impl Settings {
 
 fn parse_addr(raw: &str, name: &str, problems: &mut Vec<String>) -> SocketAddr {
     raw.parse().unwrap_or_else(|_| {
-        problems.push(format!("{name} must be an address and port such as 127.0.0.1:8080, got {raw:?}"));
+        problems.push(format!(
+            "{name} must be an address and port such as 127.0.0.1:8080, got {raw:?}"
+        ));
         SocketAddr::from(([127, 0, 0, 1], 0))
     })
 }
@@ -233,7 +254,11 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "the configuration has {} problem(s):", self.problems.len())?;
+        writeln!(
+            f,
+            "the configuration has {} problem(s):",
+            self.problems.len()
+        )?;
         for p in &self.problems {
             writeln!(f, "  - {p}")?;
         }
@@ -248,7 +273,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -263,7 +291,11 @@ mod tests {
 
     #[test]
     fn a_real_provider_without_api_key_or_secret_is_a_start_up_error() {
-        let err = Settings::from_vars(&vars(&[("ITS_BASE_URL", "https://api.example.vn/v1/partner")])).unwrap_err();
+        let err = Settings::from_vars(&vars(&[(
+            "ITS_BASE_URL",
+            "https://api.example.vn/v1/partner",
+        )]))
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("ITS_API_KEY is required"), "{text}");
         assert!(text.contains("SECRET_KEY is required"), "{text}");
@@ -277,7 +309,10 @@ mod tests {
             ("SECRET_KEY", &"ab".repeat(32)),
         ]))
         .unwrap();
-        assert_eq!(s.its_auth_hosts, vec!["auth.etelecom.vn", "api.etelecom.vn"]);
+        assert_eq!(
+            s.its_auth_hosts,
+            vec!["auth.etelecom.vn", "api.etelecom.vn"]
+        );
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl SecretKey {
 
     /// A purpose-bound subkey, so one secret never serves two purposes directly.
     fn derive(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
     }
@@ -58,7 +59,10 @@ impl SecretKey {
 
     /// The api key the built-in sandbox accepts, stable for a given secret.
     pub fn sandbox_api_key(&self) -> String {
-        format!("sandbox_{}", hex::encode(self.derive("shoplink sandbox api key v1")))
+        format!(
+            "sandbox_{}",
+            hex::encode(self.derive("shoplink sandbox api key v1"))
+        )
     }
 }
 
@@ -125,7 +129,12 @@ impl KeySealer {
         }
     }
 
-    pub fn open(&self, sealed: &SealedKey, shop_id: Uuid, owner_id: Uuid) -> Result<ShopKey, CryptoError> {
+    pub fn open(
+        &self,
+        sealed: &SealedKey,
+        shop_id: Uuid,
+        owner_id: Uuid,
+    ) -> Result<ShopKey, CryptoError> {
         if sealed.key_id != self.key_id {
             return Err(CryptoError::UnknownKeyId(sealed.key_id.clone()));
         }
@@ -187,7 +196,10 @@ mod tests {
     fn every_seal_uses_a_fresh_nonce() {
         let sealer = KeySealer::new(&SecretKey::generate());
         let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
-        assert_ne!(sealer.seal(&key(), shop, owner).nonce, sealer.seal(&key(), shop, owner).nonce);
+        assert_ne!(
+            sealer.seal(&key(), shop, owner).nonce,
+            sealer.seal(&key(), shop, owner).nonce
+        );
     }
 
     #[test]
@@ -195,8 +207,14 @@ mod tests {
         let sealer = KeySealer::new(&SecretKey::generate());
         let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
         let sealed = sealer.seal(&key(), shop, owner);
-        assert_eq!(sealer.open(&sealed, Uuid::new_v4(), owner), Err(CryptoError::Tampered));
-        assert_eq!(sealer.open(&sealed, shop, Uuid::new_v4()), Err(CryptoError::Tampered));
+        assert_eq!(
+            sealer.open(&sealed, Uuid::new_v4(), owner),
+            Err(CryptoError::Tampered)
+        );
+        assert_eq!(
+            sealer.open(&sealed, shop, Uuid::new_v4()),
+            Err(CryptoError::Tampered)
+        );
     }
 
     #[test]
@@ -206,11 +224,17 @@ mod tests {
         let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
         let mut sealed = sealer.seal(&key(), shop, owner);
         sealed.ciphertext[0] ^= 1;
-        assert_eq!(sealer.open(&sealed, shop, owner), Err(CryptoError::Tampered));
+        assert_eq!(
+            sealer.open(&sealed, shop, owner),
+            Err(CryptoError::Tampered)
+        );
 
         let other = KeySealer::new(&SecretKey::generate());
         let sealed = sealer.seal(&key(), shop, owner);
-        assert!(matches!(other.open(&sealed, shop, owner), Err(CryptoError::UnknownKeyId(_))));
+        assert!(matches!(
+            other.open(&sealed, shop, owner),
+            Err(CryptoError::UnknownKeyId(_))
+        ));
     }
 
     #[test]

@@ -63,7 +63,10 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         let Ok(parsed) = PasswordHash::new(&hash_text) else {
             return false;
         };
-        hasher().verify_password(password.as_bytes(), &parsed).is_ok() && real
+        hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && real
     })
     .await
     .unwrap_or(false)

@@ -36,12 +36,17 @@ impl Application {
             None => load_or_create_secret(&settings.data_dir)?,
         };
 
-        let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => {
-                let host = if settings.bind.ip().is_unspecified() { "127.0.0.1".to_owned() } else { settings.bind.ip().to_string() };
+                let host = if settings.bind.ip().is_unspecified() {
+                    "127.0.0.1".to_owned()
+                } else {
+                    settings.bind.ip().to_string()
+                };
                 Url::parse(&format!("http://{host}:{port}/"))?
             }
         };
@@ -56,9 +61,14 @@ impl Application {
 
         let (running_sandbox, base_url, api_key) = match &settings.its {
             ItsMode::Remote { base_url, api_key } => (None, base_url.clone(), api_key.clone()),
-            ItsMode::Sandbox { bind, latency, failure_rate } => {
+            ItsMode::Sandbox {
+                bind,
+                latency,
+                failure_rate,
+            } => {
                 let api_key = secret.sandbox_api_key();
-                let listener = TcpListener::bind(bind).with_context(|| format!("the sandbox cannot listen on {bind}"))?;
+                let listener = TcpListener::bind(bind)
+                    .with_context(|| format!("the sandbox cannot listen on {bind}"))?;
                 let running = sandbox::start(
                     sandbox::SandboxSettings {
                         api_key: api_key.clone(),
@@ -79,7 +89,8 @@ impl Application {
 
         let mut its_settings = ItsClientSettings::new(base_url, ApiKey::new(api_key));
         its_settings.timeout = settings.its_timeout;
-        let its = ItsClient::new(its_settings).map_err(|e| anyhow::anyhow!("cannot build the ITS client: {e}"))?;
+        let its = ItsClient::new(its_settings)
+            .map_err(|e| anyhow::anyhow!("cannot build the ITS client: {e}"))?;
 
         let services = Services {
             db: db.clone(),
@@ -92,7 +103,9 @@ impl Application {
             services,
             cookie_secure: public_url.scheme() == "https",
             public_origin: public_url.origin().ascii_serialization(),
-            sandbox_url: running_sandbox.as_ref().map(|s| format!("{}/shops", s.origin)),
+            sandbox_url: running_sandbox
+                .as_ref()
+                .map(|s| format!("{}/shops", s.origin)),
         });
 
         let server = HttpServer::new(move || {
@@ -148,8 +161,14 @@ impl Application {
 fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
     let path = data_dir.join("secret.key");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        return SecretKey::parse(&text).map_err(|_| anyhow::anyhow!("{} does not hold a valid secret (64 hex characters)", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return SecretKey::parse(&text).map_err(|_| {
+            anyhow::anyhow!(
+                "{} does not hold a valid secret (64 hex characters)",
+                path.display()
+            )
+        });
     }
     std::fs::create_dir_all(data_dir)?;
     let secret = SecretKey::generate();

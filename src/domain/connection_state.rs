@@ -66,7 +66,10 @@ impl ConnectionState {
 
     /// Whether a key is stored in this state (used by the store's consistency checks).
     pub fn has_key(self) -> bool {
-        matches!(self, ConnectionState::Connected | ConnectionState::NeedsReauth)
+        matches!(
+            self,
+            ConnectionState::Connected | ConnectionState::NeedsReauth
+        )
     }
 }
 

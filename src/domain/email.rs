@@ -35,12 +35,17 @@ mod tests {
 
     #[test]
     fn addresses_are_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  An@Example.VN ").unwrap().as_str(), "an@example.vn");
+        assert_eq!(
+            Email::parse("  An@Example.VN ").unwrap().as_str(),
+            "an@example.vn"
+        );
     }
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for bad in ["", "a", "a@b", "@b.vn", "a@@b.vn", "a b@c.vn", "a@.vn", "a@b.vn."] {
+        for bad in [
+            "", "a", "a@b", "@b.vn", "a@@b.vn", "a b@c.vn", "a@.vn", "a@b.vn.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

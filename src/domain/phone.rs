@@ -13,11 +13,17 @@ impl Phone {
             Some(rest) => (true, rest),
             None => (false, s),
         };
-        if rest.chars().any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '.' | '-'))) {
+        if rest
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '.' | '-')))
+        {
             return Err(err);
         }
         let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-        let national = if let Some(tail) = digits.strip_prefix("84").filter(|_| prefix_plus || digits.len() == 11) {
+        let national = if let Some(tail) = digits
+            .strip_prefix("84")
+            .filter(|_| prefix_plus || digits.len() == 11)
+        {
             format!("0{tail}")
         } else if prefix_plus {
             return Err(err);
@@ -41,14 +47,28 @@ mod tests {
 
     #[test]
     fn common_spellings_normalise_to_the_national_form() {
-        for ok in ["0912345678", "091 234 5678", "0912.345.678", "+84912345678", "84912345678", "+84 912-345-678"] {
+        for ok in [
+            "0912345678",
+            "091 234 5678",
+            "0912.345.678",
+            "+84912345678",
+            "84912345678",
+            "+84 912-345-678",
+        ] {
             assert_eq!(Phone::parse(ok).unwrap().as_str(), "0912345678", "{ok:?}");
         }
     }
 
     #[test]
     fn wrong_lengths_and_letters_are_refused() {
-        for bad in ["", "12345", "09123456789", "091234567a", "+1 555 0100", "1912345678"] {
+        for bad in [
+            "",
+            "12345",
+            "09123456789",
+            "091234567a",
+            "+1 555 0100",
+            "1912345678",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

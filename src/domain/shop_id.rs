@@ -83,7 +83,10 @@ mod tests {
     fn a_large_id_as_a_json_string_keeps_every_digit() {
         let id: ShopId = serde_json::from_str("\"1052570182707778180\"").unwrap();
         assert_eq!(id.get(), 1_052_570_182_707_778_180);
-        assert_eq!(serde_json::to_string(&id).unwrap(), "\"1052570182707778180\"");
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            "\"1052570182707778180\""
+        );
     }
 
     #[test]
@@ -94,7 +97,19 @@ mod tests {
 
     #[test]
     fn anything_but_a_plain_positive_integer_is_refused() {
-        for bad in ["", "0", "-1", "+1", " 1", "1 ", "01", "1e3", "abc", "9223372036854775808", "１"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "01",
+            "1e3",
+            "abc",
+            "9223372036854775808",
+            "１",
+        ] {
             assert!(ShopId::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(serde_json::from_str::<ShopId>("1.5").is_err());

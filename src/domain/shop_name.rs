@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn a_vietnamese_name_is_kept_as_typed() {
-        assert_eq!(ShopName::parse("  Cửa hàng Hòa Mai ").unwrap().as_str(), "Cửa hàng Hòa Mai");
+        assert_eq!(
+            ShopName::parse("  Cửa hàng Hòa Mai ").unwrap().as_str(),
+            "Cửa hàng Hòa Mai"
+        );
     }
 
     #[test]
@@ -80,7 +83,10 @@ mod tests {
 
     #[test]
     fn empty_long_and_control_names_are_refused() {
-        assert_eq!(ShopName::parse("   "), Err(ParseError("error_shop_name_empty")));
+        assert_eq!(
+            ShopName::parse("   "),
+            Err(ParseError("error_shop_name_empty"))
+        );
         assert!(ShopName::parse(&"a".repeat(201)).is_err());
         assert!(ShopName::parse("a\u{0}b").is_err());
         assert!(ShopName::parse("abc\u{202E}def").is_err());

@@ -30,7 +30,10 @@ mod tests {
     #[test]
     fn roles_round_trip_and_others_are_refused() {
         assert_eq!(UserRole::parse("admin"), Ok(UserRole::Admin));
-        assert_eq!(UserRole::parse(UserRole::Owner.as_str()), Ok(UserRole::Owner));
+        assert_eq!(
+            UserRole::parse(UserRole::Owner.as_str()),
+            Ok(UserRole::Owner)
+        );
         assert!(UserRole::parse("root").is_err());
     }
 }

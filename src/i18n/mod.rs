@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_first_supported_language() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,vi;q=0.8"), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,vi;q=0.8"),
+            Lang::En
+        );
         assert_eq!(Lang::from_accept_language("fr-FR, vi;q=0.5"), Lang::Vi);
         assert_eq!(Lang::from_accept_language("de"), Lang::Vi);
     }

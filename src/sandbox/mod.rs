@@ -1,1 +1,239 @@
-//! The built-in ITS sandbox (being written).
+//! The built-in ITS sandbox: a real HTTP server that behaves like the ITS provider as
+//! described in `its-contract.md` (same paths, bodies, errors, ids as strings, the login
+//! redirect), so the app can be developed, demoed and tested on one machine.
+//!
+//! It shares no code with the app's ITS client, store or services; its state lives in its
+//! own SQLite file. Routes:
+//!
+//! - `POST /v1/partner.Shop/AuthorizeShop`, `.Shop/CurrentShop`, `.Misc/CurrentAccount`: the API.
+//! - `GET /login?token=…`, `POST /login`: the provider's login/approve page.
+//! - `GET /shops`, `POST /shops/{id}/{unlink|close|reopen}`, `POST /faults`: the operator's page.
+//! - `GET /static/sandbox.css`.
+
+mod api;
+mod pages;
+mod secret;
+mod store;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use store::Store;
+
+/// How the sandbox is started.
+pub struct SandboxSettings {
+    /// The partner api_key the sandbox accepts as `Bearer`.
+    pub api_key: String,
+    /// The sandbox's own SQLite file, created if missing.
+    pub database_path: PathBuf,
+    /// The initial fault injection.
+    pub faults: Faults,
+    /// Shown on the login page and by `Misc/CurrentAccount`.
+    pub partner_name: String,
+}
+
+/// Trouble the sandbox adds to every API call (not to its pages).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Waited before answering.
+    pub latency: Duration,
+    /// Share (0.0..=1.0) of API calls answered 503 `unavailable`.
+    pub failure_rate: f64,
+}
+
+/// The longest latency the sandbox will add.
+const MAX_LATENCY: Duration = Duration::from_secs(60);
+
+impl Faults {
+    /// The same faults with the rate clamped into 0..=1 (NaN counts as 0) and the latency
+    /// capped at a minute.
+    fn sanitised(self) -> Faults {
+        let failure_rate = if self.failure_rate.is_nan() {
+            0.0
+        } else {
+            self.failure_rate.clamp(0.0, 1.0)
+        };
+        Faults {
+            latency: self.latency.min(MAX_LATENCY),
+            failure_rate,
+        }
+    }
+}
+
+/// Changes a running sandbox's behaviour (shared with its request handlers).
+#[derive(Clone)]
+pub struct SandboxControl {
+    faults: Arc<RwLock<Faults>>,
+}
+
+impl SandboxControl {
+    fn new(faults: Faults) -> SandboxControl {
+        SandboxControl {
+            faults: Arc::new(RwLock::new(faults.sanitised())),
+        }
+    }
+
+    /// Sets the faults of every following API call. The rate is clamped into 0..=1.
+    pub fn set_faults(&self, f: Faults) {
+        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = f.sanitised();
+    }
+
+    pub fn faults(&self) -> Faults {
+        *self.faults.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for SandboxControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxControl")
+            .field("faults", &self.faults())
+            .finish()
+    }
+}
+
+/// A sandbox ready to serve. The server is not spawned: the caller does `tokio::spawn(server)`.
+pub struct RunningSandbox {
+    pub port: u16,
+    /// `http://127.0.0.1:{port}` (or the address it is bound to, if that is another one).
+    pub origin: String,
+    /// `{origin}/v1/partner`: methods are at `{base_url}.Shop/AuthorizeShop`.
+    pub base_url: String,
+    pub server: actix_web::dev::Server,
+    pub control: SandboxControl,
+}
+
+/// What every handler shares. Holds the api_key: no `Debug`.
+pub(crate) struct SandboxState {
+    pub store: Store,
+    pub control: SandboxControl,
+    pub api_key: String,
+    pub partner_name: String,
+    pub partner_id: i64,
+    pub origin: String,
+}
+
+/// Opens the sandbox's database and builds its server on `listener`.
+pub async fn start(
+    settings: SandboxSettings,
+    listener: TcpListener,
+) -> anyhow::Result<RunningSandbox> {
+    let api_key = settings.api_key.trim().to_owned();
+    anyhow::ensure!(!api_key.is_empty(), "the sandbox api_key must not be empty");
+    anyhow::ensure!(
+        api_key.chars().all(|c| c.is_ascii_graphic()),
+        "the sandbox api_key must be printable ASCII without spaces"
+    );
+    let partner_name = match settings.partner_name.trim() {
+        "" => "Sandbox partner".to_owned(),
+        name => name.to_owned(),
+    };
+
+    let store = Store::open(&settings.database_path).await?;
+    let partner_id = store.partner_id().await?;
+
+    let address = listener
+        .local_addr()
+        .context("reading the sandbox listener's address")?;
+    let origin = origin_of(address);
+    let control = SandboxControl::new(settings.faults);
+    let state = web::Data::new(SandboxState {
+        store,
+        control: control.clone(),
+        api_key,
+        partner_name,
+        partner_id,
+        origin: origin.clone(),
+    });
+
+    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
+        .workers(2)
+        .shutdown_timeout(5)
+        .listen(listener)
+        .context("listening for the sandbox")?
+        .run();
+
+    tracing::info!(%origin, "ITS sandbox ready");
+    Ok(RunningSandbox {
+        port: address.port(),
+        base_url: format!("{origin}/v1/partner"),
+        origin,
+        server,
+        control,
+    })
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(pages::form_config())
+        .service(web::resource("/v1/{tail:.*}").to(api::dispatch))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(pages::login_page))
+                .route(web::post().to(pages::login_submit)),
+        )
+        .service(web::resource("/shops").route(web::get().to(pages::shops_page)))
+        .service(web::resource("/shops/{id}/{action}").route(web::post().to(pages::shop_action)))
+        .service(web::resource("/faults").route(web::post().to(pages::set_faults)))
+        .service(web::resource("/static/sandbox.css").route(web::get().to(pages::stylesheet)))
+        .service(web::resource("/").route(web::get().to(pages::home)))
+        .default_service(web::to(pages::not_found));
+}
+
+/// `http://127.0.0.1:{port}` for a loopback or unspecified IPv4 address, else the address itself.
+fn origin_of(address: SocketAddr) -> String {
+    let port = address.port();
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() || ip.is_loopback() => {
+            format!("http://{}:{port}", Ipv4Addr::LOCALHOST)
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() || ip.is_loopback() => format!("http://[::1]:{port}"),
+        IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+    }
+}
+
+/// Now, in Unix seconds.
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_uses_127_0_0_1_for_local_and_wildcard_binds() {
+        assert_eq!(
+            origin_of("0.0.0.0:8081".parse().unwrap()),
+            "http://127.0.0.1:8081"
+        );
+        assert_eq!(
+            origin_of("127.0.0.1:9".parse().unwrap()),
+            "http://127.0.0.1:9"
+        );
+        assert_eq!(
+            origin_of("192.168.1.5:80".parse().unwrap()),
+            "http://192.168.1.5:80"
+        );
+    }
+
+    #[test]
+    fn faults_are_clamped_to_a_probability() {
+        let control = SandboxControl::new(Faults::default());
+        control.set_faults(Faults {
+            latency: Duration::from_secs(3600),
+            failure_rate: 7.0,
+        });
+        assert_eq!(control.faults().failure_rate, 1.0);
+        assert_eq!(control.faults().latency, MAX_LATENCY);
+        control.set_faults(Faults {
+            latency: Duration::ZERO,
+            failure_rate: f64::NAN,
+        });
+        assert_eq!(control.faults().failure_rate, 0.0);
+    }
+}

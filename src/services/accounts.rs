@@ -27,26 +27,45 @@ pub async fn create_user(
     let email = Email::parse(email).map_err(|e| CreateUserError::Invalid(e.0))?;
     password::check_strength(password_text).map_err(CreateUserError::Invalid)?;
     let name = name.trim();
-    let name = if name.is_empty() { email.as_str() } else { name };
+    let name = if name.is_empty() {
+        email.as_str()
+    } else {
+        name
+    };
     let hash = password::hash(password_text.to_owned()).await?;
-    users::insert(db, email.as_str(), name, role.as_str(), &hash, store::now_ms())
-        .await
-        .map_err(|e| {
-            if store::is_unique_violation(&e, "users.email") {
-                CreateUserError::EmailTaken
-            } else {
-                CreateUserError::Other(e.into())
-            }
-        })
+    users::insert(
+        db,
+        email.as_str(),
+        name,
+        role.as_str(),
+        &hash,
+        store::now_ms(),
+    )
+    .await
+    .map_err(|e| {
+        if store::is_unique_violation(&e, "users.email") {
+            CreateUserError::EmailTaken
+        } else {
+            CreateUserError::Other(e.into())
+        }
+    })
 }
 
 /// The user whose email and password match, if any and not disabled. Costs the same time
 /// whether or not the email exists.
-pub async fn authenticate(db: &SqlitePool, email: &str, password_text: &str) -> anyhow::Result<Option<users::UserRow>> {
+pub async fn authenticate(
+    db: &SqlitePool,
+    email: &str,
+    password_text: &str,
+) -> anyhow::Result<Option<users::UserRow>> {
     let user = match Email::parse(email) {
         Ok(email) => users::find_by_email(db, email.as_str()).await?,
         Err(_) => None,
     };
-    let ok = password::verify(password_text.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = password::verify(
+        password_text.to_owned(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     Ok(user.filter(|u| ok && u.disabled_at.is_none()))
 }

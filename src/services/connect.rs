@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{ServiceError, Services};
 use crate::crypto::{random_token, token_hash};
 use crate::domain::{ConnectionState, ShopId, ShopKey};
-use crate::its::{AuthorizeShopRequest, Authorization, ErrorCode, ItsError};
+use crate::its::{Authorization, AuthorizeShopRequest, ErrorCode, ItsError};
 use crate::store::{self, attempts, events, shops, shops::ShopRow};
 
 /// How long a callback token is valid.
@@ -54,9 +54,9 @@ impl Failure {
             ItsError::Timeout => "error_its_timeout",
             ItsError::Connect => "error_its_unreachable",
             ItsError::Config(_) => "error_its_bad_route",
-            ItsError::UnexpectedStatus { .. } | ItsError::MalformedBody { .. } | ItsError::BodyTooLarge => {
-                "error_its_bad_answer"
-            }
+            ItsError::UnexpectedStatus { .. }
+            | ItsError::MalformedBody { .. }
+            | ItsError::BodyTooLarge => "error_its_bad_answer",
         };
         let detail = match err {
             ItsError::Provider(p) => Some(format!("{} ({}): {}", p.raw_code, p.status, p.msg)),
@@ -77,7 +77,9 @@ impl Failure {
 #[derive(Debug)]
 pub enum StartOutcome {
     /// Send the browser to the provider's login page.
-    GoToIts { auth_url: String },
+    GoToIts {
+        auth_url: String,
+    },
     /// The provider already knew the shop: connected without a detour.
     Connected,
     Failed(Failure),
@@ -86,17 +88,35 @@ pub enum StartOutcome {
 /// What the callback led to.
 #[derive(Debug)]
 pub enum CallbackOutcome {
-    Connected { shop_id: Uuid },
+    Connected {
+        shop_id: Uuid,
+    },
     /// The provider wants the shop to log in again; the owner is asked first.
-    LoginAgain { shop_id: Uuid, auth_url: String },
-    Failed { shop_id: Uuid, failure: Failure },
+    LoginAgain {
+        shop_id: Uuid,
+        auth_url: String,
+    },
+    Failed {
+        shop_id: Uuid,
+        failure: Failure,
+    },
     /// The token was refused; nothing changed. The key is a catalogue key.
-    Refused { reason: &'static str, shop_id: Option<Uuid> },
+    Refused {
+        reason: &'static str,
+        shop_id: Option<Uuid>,
+    },
 }
 
-pub async fn start(svc: &Services, user_id: Uuid, shop_id: Uuid, actor: &str) -> Result<StartOutcome, ServiceError> {
+pub async fn start(
+    svc: &Services,
+    user_id: Uuid,
+    shop_id: Uuid,
+    actor: &str,
+) -> Result<StartOutcome, ServiceError> {
     let now = store::now_ms();
-    let shop = shops::find_for_owner(&svc.db, shop_id, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let shop = shops::find_for_owner(&svc.db, shop_id, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let token = random_token();
     let attempt_id = {
         let mut tx = svc.db.begin().await?;
@@ -104,8 +124,26 @@ pub async fn start(svc: &Services, user_id: Uuid, shop_id: Uuid, actor: &str) ->
         if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
             return Err(ServiceError::Refused("error_too_many_attempts"));
         }
-        let id = attempts::insert(&mut *tx, shop.id, user_id, &token_hash(&token), 0, now, now + ATTEMPT_TTL_MS).await?;
-        move_to(&mut tx, &shop, ConnectionState::Pending, None, actor, "event_connect_started", now).await?;
+        let id = attempts::insert(
+            &mut *tx,
+            shop.id,
+            user_id,
+            &token_hash(&token),
+            0,
+            now,
+            now + ATTEMPT_TTL_MS,
+        )
+        .await?;
+        move_to(
+            &mut tx,
+            &shop,
+            ConnectionState::Pending,
+            None,
+            actor,
+            "event_connect_started",
+            now,
+        )
+        .await?;
         tx.commit().await?;
         id
     };
@@ -129,7 +167,16 @@ pub async fn start(svc: &Services, user_id: Uuid, shop_id: Uuid, actor: &str) ->
             let now = store::now_ms();
             let mut tx = svc.db.begin().await?;
             shops::forget_its_shop_id(&mut *tx, shop.id, now).await?;
-            events::record(&mut *tx, shop.id, now, "its", Some(ConnectionState::Pending), ConnectionState::Pending, Some("event_its_shop_id_forgotten")).await?;
+            events::record(
+                &mut *tx,
+                shop.id,
+                now,
+                "its",
+                Some(ConnectionState::Pending),
+                ConnectionState::Pending,
+                Some("event_its_shop_id_forgotten"),
+            )
+            .await?;
             tx.commit().await?;
             request = prefill_request(&shop, user_id, owner.as_deref(), &redirect_url);
             answer = svc.its.authorize_shop(&request).await;
@@ -137,7 +184,10 @@ pub async fn start(svc: &Services, user_id: Uuid, shop_id: Uuid, actor: &str) ->
     }
 
     match answer {
-        Ok(Authorization::ShopRequest { auth_url: Some(auth_url), .. }) => {
+        Ok(Authorization::ShopRequest {
+            auth_url: Some(auth_url),
+            ..
+        }) => {
             if auth_url_allowed(&auth_url, &svc.auth_hosts) {
                 Ok(StartOutcome::GoToIts { auth_url })
             } else {
@@ -177,13 +227,20 @@ pub async fn start(svc: &Services, user_id: Uuid, shop_id: Uuid, actor: &str) ->
 }
 
 /// The provider sent the browser back with our `token` and its `shop_id`.
-pub async fn callback(svc: &Services, user_id: Uuid, token: &str, its_shop_id: ShopId) -> Result<CallbackOutcome, ServiceError> {
+pub async fn callback(
+    svc: &Services,
+    user_id: Uuid,
+    token: &str,
+    its_shop_id: ShopId,
+) -> Result<CallbackOutcome, ServiceError> {
     let now = store::now_ms();
     let hash = token_hash(token);
     let Some(attempt) = attempts::consume(&svc.db, &hash, user_id, now).await? else {
         return explain_refusal(svc, &hash, user_id, now).await;
     };
-    let shop = shops::find_for_owner(&svc.db, attempt.shop_id, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let shop = shops::find_for_owner(&svc.db, attempt.shop_id, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
 
     // A shop that is already linked to one ITS shop cannot silently become another.
     if let Some(known) = shop.its_shop_id.filter(|&known| known != its_shop_id.get()) {
@@ -193,7 +250,10 @@ pub async fn callback(svc: &Services, user_id: Uuid, token: &str, its_shop_id: S
             detail: Some(format!("expected {known}, callback said {its_shop_id}")),
         };
         fail(svc, shop.id, attempt.id, &failure).await?;
-        return Ok(CallbackOutcome::Failed { shop_id: shop.id, failure });
+        return Ok(CallbackOutcome::Failed {
+            shop_id: shop.id,
+            failure,
+        });
     }
 
     // Should ITS ask for another login, the browser will come back with this new token.
@@ -201,7 +261,16 @@ pub async fn callback(svc: &Services, user_id: Uuid, token: &str, its_shop_id: S
     let next_attempt = {
         let mut tx = svc.db.begin().await?;
         attempts::close(&mut *tx, attempt.id, "finished", "callback").await?;
-        let id = attempts::insert(&mut *tx, shop.id, user_id, &token_hash(&next_token), attempt.relogins + 1, now, now + ATTEMPT_TTL_MS).await?;
+        let id = attempts::insert(
+            &mut *tx,
+            shop.id,
+            user_id,
+            &token_hash(&next_token),
+            attempt.relogins + 1,
+            now,
+            now + ATTEMPT_TTL_MS,
+        )
+        .await?;
         tx.commit().await?;
         id
     };
@@ -213,20 +282,38 @@ pub async fn callback(svc: &Services, user_id: Uuid, token: &str, its_shop_id: S
     match svc.its.authorize_shop(&request).await {
         Ok(Authorization::ShopKey { shop_key, .. }) => {
             attempts::close(&svc.db, next_attempt, "cancelled", "not_needed").await?;
-            match verify_and_store(svc, shop.id, &shop_key, Some(its_shop_id), &super::user_actor(user_id)).await? {
+            match verify_and_store(
+                svc,
+                shop.id,
+                &shop_key,
+                Some(its_shop_id),
+                &super::user_actor(user_id),
+            )
+            .await?
+            {
                 None => Ok(CallbackOutcome::Connected { shop_id: shop.id }),
-                Some(failure) => Ok(CallbackOutcome::Failed { shop_id: shop.id, failure }),
+                Some(failure) => Ok(CallbackOutcome::Failed {
+                    shop_id: shop.id,
+                    failure,
+                }),
             }
         }
-        Ok(Authorization::ShopRequest { auth_url: Some(auth_url), .. })
-            if attempt.relogins < MAX_RELOGINS && auth_url_allowed(&auth_url, &svc.auth_hosts) =>
-        {
-            Ok(CallbackOutcome::LoginAgain { shop_id: shop.id, auth_url })
+        Ok(Authorization::ShopRequest {
+            auth_url: Some(auth_url),
+            ..
+        }) if attempt.relogins < MAX_RELOGINS && auth_url_allowed(&auth_url, &svc.auth_hosts) => {
+            Ok(CallbackOutcome::LoginAgain {
+                shop_id: shop.id,
+                auth_url,
+            })
         }
         Ok(Authorization::ShopRequest { .. }) => {
             let failure = Failure::new("error_its_relogin_loop");
             fail(svc, shop.id, next_attempt, &failure).await?;
-            Ok(CallbackOutcome::Failed { shop_id: shop.id, failure })
+            Ok(CallbackOutcome::Failed {
+                shop_id: shop.id,
+                failure,
+            })
         }
         Ok(Authorization::Other { kind }) => {
             let failure = Failure {
@@ -234,7 +321,10 @@ pub async fn callback(svc: &Services, user_id: Uuid, token: &str, its_shop_id: S
                 detail: Some(format!("type={kind}")),
             };
             fail(svc, shop.id, next_attempt, &failure).await?;
-            Ok(CallbackOutcome::Failed { shop_id: shop.id, failure })
+            Ok(CallbackOutcome::Failed {
+                shop_id: shop.id,
+                failure,
+            })
         }
         Err(err) => {
             tracing::warn!(shop = %shop.id, error = %err, "AuthorizeShop with the callback's shop_id failed");
@@ -244,7 +334,10 @@ pub async fn callback(svc: &Services, user_id: Uuid, token: &str, its_shop_id: S
                 failure.code = "error_callback_shop_not_linked";
             }
             fail(svc, shop.id, next_attempt, &failure).await?;
-            Ok(CallbackOutcome::Failed { shop_id: shop.id, failure })
+            Ok(CallbackOutcome::Failed {
+                shop_id: shop.id,
+                failure,
+            })
         }
     }
 }
@@ -271,7 +364,10 @@ async fn verify_and_store(
     if let Some(expected) = expected.filter(|e| *e != current.id) {
         let failure = Failure {
             code: "error_shop_id_mismatch",
-            detail: Some(format!("expected {expected}, CurrentShop said {}", current.id)),
+            detail: Some(format!(
+                "expected {expected}, CurrentShop said {}",
+                current.id
+            )),
         };
         fail_shop(svc, shop_id, &failure).await?;
         return Ok(Some(failure));
@@ -280,7 +376,10 @@ async fn verify_and_store(
         if other.id != shop_id {
             let failure = Failure {
                 code: "error_its_shop_taken",
-                detail: Some(format!("ITS shop {} is held by shop {}", current.id, other.id)),
+                detail: Some(format!(
+                    "ITS shop {} is held by shop {}",
+                    current.id, other.id
+                )),
             };
             fail_shop(svc, shop_id, &failure).await?;
             return Ok(Some(failure));
@@ -289,9 +388,20 @@ async fn verify_and_store(
 
     let now = store::now_ms();
     let mut tx = svc.db.begin().await?;
-    let shop = shops::find(&mut *tx, shop_id).await?.ok_or(ServiceError::NotFound)?;
+    let shop = shops::find(&mut *tx, shop_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let sealed = svc.sealer.seal(key, shop.id, shop.owner_id);
-    match shops::store_key(&mut *tx, shop.id, current.id.get(), &current.name, &sealed, now).await {
+    match shops::store_key(
+        &mut *tx,
+        shop.id,
+        current.id.get(),
+        &current.name,
+        &sealed,
+        now,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(e) if store::is_unique_violation(&e, "shops.its_shop_id") => {
             drop(tx);
@@ -301,14 +411,28 @@ async fn verify_and_store(
         }
         Err(e) => return Err(e.into()),
     }
-    events::record(&mut *tx, shop.id, now, actor, Some(shop.state()), ConnectionState::Connected, Some("event_connected")).await?;
+    events::record(
+        &mut *tx,
+        shop.id,
+        now,
+        actor,
+        Some(shop.state()),
+        ConnectionState::Connected,
+        Some("event_connected"),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(shop = %shop.id, its_shop_id = current.id.get(), "shop connected");
     Ok(None)
 }
 
 /// Ends an attempt and marks its shop failed, in one transaction.
-async fn fail(svc: &Services, shop_id: Uuid, attempt_id: Uuid, failure: &Failure) -> Result<(), ServiceError> {
+async fn fail(
+    svc: &Services,
+    shop_id: Uuid,
+    attempt_id: Uuid,
+    failure: &Failure,
+) -> Result<(), ServiceError> {
     attempts::close(&svc.db, attempt_id, "finished", failure.code).await?;
     fail_shop(svc, shop_id, failure).await
 }
@@ -316,15 +440,48 @@ async fn fail(svc: &Services, shop_id: Uuid, attempt_id: Uuid, failure: &Failure
 async fn fail_shop(svc: &Services, shop_id: Uuid, failure: &Failure) -> Result<(), ServiceError> {
     let now = store::now_ms();
     let mut tx = svc.db.begin().await?;
-    let shop = shops::find(&mut *tx, shop_id).await?.ok_or(ServiceError::NotFound)?;
+    let shop = shops::find(&mut *tx, shop_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let from = shop.state();
     // A live key that still works stays live: only a pending or failed attempt fails.
-    if matches!(from, ConnectionState::Pending | ConnectionState::Failed | ConnectionState::NotConnected | ConnectionState::Disconnected)
-        && shops::change_state(&mut *tx, shop_id, from, ConnectionState::Failed, Some((failure.code, failure.detail.as_deref())), now).await?
+    if matches!(
+        from,
+        ConnectionState::Pending
+            | ConnectionState::Failed
+            | ConnectionState::NotConnected
+            | ConnectionState::Disconnected
+    ) && shops::change_state(
+        &mut *tx,
+        shop_id,
+        from,
+        ConnectionState::Failed,
+        Some((failure.code, failure.detail.as_deref())),
+        now,
+    )
+    .await?
     {
-        events::record(&mut *tx, shop_id, now, "its", Some(from), ConnectionState::Failed, Some(&failure.reason())).await?;
+        events::record(
+            &mut *tx,
+            shop_id,
+            now,
+            "its",
+            Some(from),
+            ConnectionState::Failed,
+            Some(&failure.reason()),
+        )
+        .await?;
     } else {
-        events::record(&mut *tx, shop_id, now, "its", Some(from), from, Some(&failure.reason())).await?;
+        events::record(
+            &mut *tx,
+            shop_id,
+            now,
+            "its",
+            Some(from),
+            from,
+            Some(&failure.reason()),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -348,7 +505,12 @@ async fn move_to(
     }
 }
 
-async fn explain_refusal(svc: &Services, hash: &str, user_id: Uuid, now: i64) -> Result<CallbackOutcome, ServiceError> {
+async fn explain_refusal(
+    svc: &Services,
+    hash: &str,
+    user_id: Uuid,
+    now: i64,
+) -> Result<CallbackOutcome, ServiceError> {
     let reason = match attempts::find_by_hash(&svc.db, hash).await? {
         // Another user's token is answered exactly like an unknown one.
         None => "error_callback_unknown",
@@ -364,9 +526,17 @@ async fn explain_refusal(svc: &Services, hash: &str, user_id: Uuid, now: i64) ->
     Ok(CallbackOutcome::Refused { reason, shop_id })
 }
 
-fn prefill_request(shop: &ShopRow, user_id: Uuid, owner_name: Option<&str>, redirect_url: &str) -> AuthorizeShopRequest {
+fn prefill_request(
+    shop: &ShopRow,
+    user_id: Uuid,
+    owner_name: Option<&str>,
+    redirect_url: &str,
+) -> AuthorizeShopRequest {
     AuthorizeShopRequest {
-        external_shop_id: shop.external_shop_id.clone().or_else(|| Some(shop.id.to_string())),
+        external_shop_id: shop
+            .external_shop_id
+            .clone()
+            .or_else(|| Some(shop.id.to_string())),
         external_user_id: Some(user_id.to_string()),
         email: shop.email.clone(),
         phone: shop.phone.clone(),
@@ -379,7 +549,9 @@ fn prefill_request(shop: &ShopRow, user_id: Uuid, owner_name: Option<&str>, redi
 
 /// `PUBLIC_URL/connect/callback?token=…`, built only from configuration.
 pub fn callback_url(public_url: &Url, token: &str) -> String {
-    let mut url = public_url.join("connect/callback").expect("a relative path joins");
+    let mut url = public_url
+        .join("connect/callback")
+        .expect("a relative path joins");
     url.query_pairs_mut().clear().append_pair("token", token);
     url.to_string()
 }
@@ -394,7 +566,7 @@ pub fn auth_url_allowed(auth_url: &str, hosts: &[String]) -> bool {
     };
     let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
     let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
-    scheme_ok && url.username().is_empty() && hosts.iter().any(|h| *h == host)
+    scheme_ok && url.username().is_empty() && hosts.contains(&host)
 }
 
 #[cfg(test)]
@@ -404,19 +576,34 @@ mod tests {
     #[test]
     fn the_callback_url_comes_from_public_url_with_only_our_token() {
         let base = Url::parse("https://shoplink.example.vn/").unwrap();
-        assert_eq!(callback_url(&base, "abc"), "https://shoplink.example.vn/connect/callback?token=abc");
+        assert_eq!(
+            callback_url(&base, "abc"),
+            "https://shoplink.example.vn/connect/callback?token=abc"
+        );
         let nested = Url::parse("https://example.vn/shoplink/").unwrap();
-        assert_eq!(callback_url(&nested, "a+b"), "https://example.vn/shoplink/connect/callback?token=a%2Bb");
+        assert_eq!(
+            callback_url(&nested, "a+b"),
+            "https://example.vn/shoplink/connect/callback?token=a%2Bb"
+        );
     }
 
     #[test]
     fn auth_urls_are_followed_only_to_allowed_hosts_over_https() {
         let hosts = vec!["auth.etelecom.vn".to_owned(), "127.0.0.1".to_owned()];
-        assert!(auth_url_allowed("https://auth.etelecom.vn/login?token=request:x", &hosts));
-        assert!(auth_url_allowed("http://127.0.0.1:9000/login?token=x", &hosts));
+        assert!(auth_url_allowed(
+            "https://auth.etelecom.vn/login?token=request:x",
+            &hosts
+        ));
+        assert!(auth_url_allowed(
+            "http://127.0.0.1:9000/login?token=x",
+            &hosts
+        ));
         assert!(!auth_url_allowed("http://auth.etelecom.vn/login", &hosts));
         assert!(!auth_url_allowed("https://evil.example/login", &hosts));
-        assert!(!auth_url_allowed("https://user@auth.etelecom.vn/login", &hosts));
+        assert!(!auth_url_allowed(
+            "https://user@auth.etelecom.vn/login",
+            &hosts
+        ));
         assert!(!auth_url_allowed("javascript:alert(1)", &hosts));
     }
 }

@@ -32,11 +32,23 @@ impl From<sqlx::Error> for AddShopError {
     }
 }
 
-pub async fn add_shop(svc: &Services, owner_id: Uuid, input: &NewShopInput) -> Result<Uuid, AddShopError> {
+pub async fn add_shop(
+    svc: &Services,
+    owner_id: Uuid,
+    input: &NewShopInput,
+) -> Result<Uuid, AddShopError> {
     let mut errors = FieldErrors::new();
-    let name = ShopName::parse(&input.name).map_err(|e| errors.push(("name", e.0))).ok();
-    let phone = optional(&input.phone, Phone::parse).map_err(|e| errors.push(("phone", e.0))).ok().flatten();
-    let email = optional(&input.email, Email::parse).map_err(|e| errors.push(("email", e.0))).ok().flatten();
+    let name = ShopName::parse(&input.name)
+        .map_err(|e| errors.push(("name", e.0)))
+        .ok();
+    let phone = optional(&input.phone, Phone::parse)
+        .map_err(|e| errors.push(("phone", e.0)))
+        .ok()
+        .flatten();
+    let email = optional(&input.email, Email::parse)
+        .map_err(|e| errors.push(("email", e.0)))
+        .ok()
+        .flatten();
     let external = input.external_shop_id.trim();
     if external.chars().count() > 100 || external.chars().any(char::is_control) {
         errors.push(("external_shop_id", "error_external_id_invalid"));
@@ -58,7 +70,10 @@ pub async fn add_shop(svc: &Services, owner_id: Uuid, input: &NewShopInput) -> R
     let id = match shops::insert(&mut *tx, &new, now).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e, "shops.owner_id") => {
-            return Err(AddShopError::Invalid(vec![("external_shop_id", "error_external_id_taken")]));
+            return Err(AddShopError::Invalid(vec![(
+                "external_shop_id",
+                "error_external_id_taken",
+            )]));
         }
         Err(e) => return Err(e.into()),
     };
@@ -85,7 +100,12 @@ fn optional<T, E>(raw: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Opt
 }
 
 /// Disconnects a shop on our side: the stored key is deleted, the history says who did it.
-pub async fn disconnect(svc: &Services, shop_id: Uuid, owner_id: Option<Uuid>, actor: &str) -> Result<(), ServiceError> {
+pub async fn disconnect(
+    svc: &Services,
+    shop_id: Uuid,
+    owner_id: Option<Uuid>,
+    actor: &str,
+) -> Result<(), ServiceError> {
     let mut tx = svc.db.begin().await?;
     let shop = match owner_id {
         Some(owner) => shops::find_for_owner(&mut *tx, shop_id, owner).await?,
@@ -98,7 +118,16 @@ pub async fn disconnect(svc: &Services, shop_id: Uuid, owner_id: Option<Uuid>, a
     }
     let now = store::now_ms();
     if shops::disconnect(&mut *tx, shop_id, now).await? {
-        events::record(&mut *tx, shop_id, now, actor, Some(from), ConnectionState::Disconnected, Some("event_disconnected")).await?;
+        events::record(
+            &mut *tx,
+            shop_id,
+            now,
+            actor,
+            Some(from),
+            ConnectionState::Disconnected,
+            Some("event_disconnected"),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())

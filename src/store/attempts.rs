@@ -41,7 +41,11 @@ pub async fn insert(
     Ok(id)
 }
 
-pub async fn count_pending_for_user(db: impl SqliteExecutor<'_>, user_id: Uuid, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_pending_for_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: Uuid,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM connect_attempts WHERE user_id = ? AND state = 'pending' AND expires_at > ?")
         .bind(user_id)
         .bind(now)
@@ -50,7 +54,11 @@ pub async fn count_pending_for_user(db: impl SqliteExecutor<'_>, user_id: Uuid, 
 }
 
 /// Cancels the shop's earlier pending attempts: only the newest press of the button counts.
-pub async fn cancel_pending_for_shop(db: impl SqliteExecutor<'_>, shop_id: Uuid, now: i64) -> Result<(), sqlx::Error> {
+pub async fn cancel_pending_for_shop(
+    db: impl SqliteExecutor<'_>,
+    shop_id: Uuid,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE connect_attempts SET state = 'cancelled', consumed_at = ?, outcome = 'superseded'
          WHERE shop_id = ? AND state = 'pending'",
@@ -84,14 +92,22 @@ pub async fn consume(
 }
 
 /// For explaining why a token was refused.
-pub async fn find_by_hash(db: impl SqliteExecutor<'_>, token_hash: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
+pub async fn find_by_hash(
+    db: impl SqliteExecutor<'_>,
+    token_hash: &str,
+) -> Result<Option<AttemptRow>, sqlx::Error> {
     sqlx::query_as("SELECT user_id, state, expires_at FROM connect_attempts WHERE token_hash = ?")
         .bind(token_hash)
         .fetch_optional(db)
         .await
 }
 
-pub async fn close(db: impl SqliteExecutor<'_>, id: Uuid, state: &str, outcome: &str) -> Result<(), sqlx::Error> {
+pub async fn close(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    state: &str,
+    outcome: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE connect_attempts SET state = ?, outcome = ? WHERE id = ?")
         .bind(state)
         .bind(outcome)
@@ -101,7 +117,10 @@ pub async fn close(db: impl SqliteExecutor<'_>, id: Uuid, state: &str, outcome: 
     Ok(())
 }
 
-pub async fn shop_of(db: impl SqliteExecutor<'_>, token_hash: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn shop_of(
+    db: impl SqliteExecutor<'_>,
+    token_hash: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("SELECT shop_id FROM connect_attempts WHERE token_hash = ?")
         .bind(token_hash)
         .fetch_optional(db)

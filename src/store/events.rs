@@ -38,7 +38,11 @@ pub async fn record(
 }
 
 /// The newest entries first.
-pub async fn for_shop(db: impl SqliteExecutor<'_>, shop_id: Uuid, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+pub async fn for_shop(
+    db: impl SqliteExecutor<'_>,
+    shop_id: Uuid,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT at, actor, from_state, to_state, reason FROM shop_events WHERE shop_id = ? ORDER BY id DESC LIMIT ?",
     )

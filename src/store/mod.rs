@@ -33,9 +33,15 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .max_connections(8)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("./migrations/app").run(&pool).await.map_err(|e| {
-        anyhow::anyhow!("the database at {} could not be migrated: {e}", path.display())
-    })?;
+    sqlx::migrate!("./migrations/app")
+        .run(&pool)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the database at {} could not be migrated: {e}",
+                path.display()
+            )
+        })?;
     Ok(pool)
 }
 

@@ -59,7 +59,11 @@ pub async fn find_live(
     .await
 }
 
-pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn touch(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
         .bind(now)
         .bind(id_hash)

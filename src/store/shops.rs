@@ -56,7 +56,11 @@ pub struct NewShop<'a> {
     pub external_shop_id: Option<&'a str>,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, shop: &NewShop<'_>, now: i64) -> Result<Uuid, sqlx::Error> {
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    shop: &NewShop<'_>,
+    now: i64,
+) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, state, updated_at, created_at)
@@ -77,7 +81,11 @@ pub async fn insert(db: impl SqliteExecutor<'_>, shop: &NewShop<'_>, now: i64) -
 }
 
 /// An owner's shops, most recently changed first.
-pub async fn list_for_owner(db: impl SqliteExecutor<'_>, owner_id: Uuid, limit: i64) -> Result<Vec<ShopRow>, sqlx::Error> {
+pub async fn list_for_owner(
+    db: impl SqliteExecutor<'_>,
+    owner_id: Uuid,
+    limit: i64,
+) -> Result<Vec<ShopRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM shops WHERE owner_id = ? ORDER BY updated_at DESC, id DESC LIMIT ?"
     ))
@@ -95,19 +103,30 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<ShopRo
 }
 
 /// A shop only if it belongs to `owner_id`: the one query every owner route uses.
-pub async fn find_for_owner(db: impl SqliteExecutor<'_>, id: Uuid, owner_id: Uuid) -> Result<Option<ShopRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE id = ? AND owner_id = ?"))
-        .bind(id)
-        .bind(owner_id)
-        .fetch_optional(db)
-        .await
+pub async fn find_for_owner(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    owner_id: Uuid,
+) -> Result<Option<ShopRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM shops WHERE id = ? AND owner_id = ?"
+    ))
+    .bind(id)
+    .bind(owner_id)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn find_by_its_shop_id(db: impl SqliteExecutor<'_>, its_shop_id: i64) -> Result<Option<ShopRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE its_shop_id = ?"))
-        .bind(its_shop_id)
-        .fetch_optional(db)
-        .await
+pub async fn find_by_its_shop_id(
+    db: impl SqliteExecutor<'_>,
+    its_shop_id: i64,
+) -> Result<Option<ShopRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM shops WHERE its_shop_id = ?"
+    ))
+    .bind(its_shop_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Moves a shop to `to` only if it is still in `from` (compare-and-set), recording why a
@@ -164,7 +183,11 @@ pub async fn store_key(
 }
 
 /// Forgets the ITS shop id (the provider says this partner never linked it).
-pub async fn forget_its_shop_id(db: impl SqliteExecutor<'_>, id: Uuid, now: i64) -> Result<(), sqlx::Error> {
+pub async fn forget_its_shop_id(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE shops SET its_shop_id = NULL, its_shop_name = NULL, key_ciphertext = NULL, key_nonce = NULL,
                 key_id = NULL, updated_at = ?
@@ -179,7 +202,11 @@ pub async fn forget_its_shop_id(db: impl SqliteExecutor<'_>, id: Uuid, now: i64)
 
 /// Deletes the stored key (not just hides it) and marks the shop disconnected. The ITS
 /// shop id is kept so that a reconnect can ask ITS about the same shop.
-pub async fn disconnect(db: impl SqliteExecutor<'_>, id: Uuid, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn disconnect(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE shops SET state = 'disconnected', key_ciphertext = NULL, key_nonce = NULL, key_id = NULL,
                 failure_code = NULL, failure_detail = NULL, updated_at = ?

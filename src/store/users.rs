@@ -34,18 +34,28 @@ pub async fn insert(
     Ok(id)
 }
 
-pub async fn find_by_email(db: impl SqliteExecutor<'_>, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, email, name, role, password_hash, disabled_at FROM users WHERE email = ?")
-        .bind(email)
-        .fetch_optional(db)
-        .await
+pub async fn find_by_email(
+    db: impl SqliteExecutor<'_>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, email, name, role, password_hash, disabled_at FROM users WHERE email = ?",
+    )
+    .bind(email)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
 }
 
-pub async fn find_name(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn find_name(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
         .bind(id)
         .fetch_optional(db)

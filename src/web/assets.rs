@@ -47,10 +47,17 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == etag);
-    let mut response = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
     response
         .insert_header((header::ETAG, etag.as_str()))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600, must-revalidate"));
+        .insert_header((
+            header::CACHE_CONTROL,
+            "public, max-age=3600, must-revalidate",
+        ));
     if fresh {
         response.finish()
     } else {

@@ -34,12 +34,23 @@ pub struct NextQuery {
 /// Only a local path may be a `next`: no scheme, no `//host`, no backslash tricks.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n
+        }
         _ => "/",
     }
 }
 
-pub async fn login_form(ctx: Ctx, req: HttpRequest, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn login_form(
+    ctx: Ctx,
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
     if ctx.user.is_some() {
         return Ok(redirect(next));
@@ -58,9 +69,17 @@ pub async fn login_form(ctx: Ctx, req: HttpRequest, query: web::Query<NextQuery>
         error: None,
     };
     let mut response = super::context::html(&page)?;
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response
-        .add_cookie(&cookie(LOGIN_CSRF_COOKIE, token, ctx.state.cookie_secure, None))
+        .add_cookie(&cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            ctx.state.cookie_secure,
+            None,
+        ))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }
@@ -93,7 +112,9 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse,
             error: Some("error_login_failed"),
         };
         let body = page.render()?;
-        return Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body));
+        return Ok(HttpResponse::Unauthorized()
+            .content_type("text/html; charset=utf-8")
+            .body(body));
     };
 
     // End the old session, if any, and start a fresh one with a new id.
@@ -102,7 +123,15 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse,
     }
     let session_id = random_token();
     let now = store::now_ms();
-    sessions::insert(db, &token_hash(&session_id), user.id, &random_token(), now, now + SESSION_LIFETIME_MS).await?;
+    sessions::insert(
+        db,
+        &token_hash(&session_id),
+        user.id,
+        &random_token(),
+        now,
+        now + SESSION_LIFETIME_MS,
+    )
+    .await?;
     tracing::info!(user = %user.id, "logged in");
 
     let target = if next == "/" {
@@ -116,7 +145,12 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse,
     let secure = ctx.state.cookie_secure;
     let mut response = redirect(&target);
     response
-        .add_cookie(&cookie(session_cookie_name(secure), session_id, secure, Some(time::Duration::milliseconds(SESSION_LIFETIME_MS))))
+        .add_cookie(&cookie(
+            session_cookie_name(secure),
+            session_id,
+            secure,
+            Some(time::Duration::milliseconds(SESSION_LIFETIME_MS)),
+        ))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     response
         .add_removal_cookie(&cookie(LOGIN_CSRF_COOKIE, String::new(), secure, None))
@@ -124,18 +158,29 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse,
     Ok(response)
 }
 
-pub async fn logout(ctx: Ctx, user: CurrentUser, _form: CsrfForm<NoFields>) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    ctx: Ctx,
+    user: CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
     sessions::delete(&ctx.state.services.db, &user.0.session_hash).await?;
     let secure = ctx.state.cookie_secure;
     let mut response = redirect("/login");
     response
-        .add_removal_cookie(&cookie(session_cookie_name(secure), String::new(), secure, None))
+        .add_removal_cookie(&cookie(
+            session_cookie_name(secure),
+            String::new(),
+            secure,
+            None,
+        ))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }
 
 pub fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 #[cfg(test)]
@@ -145,7 +190,13 @@ mod tests {
     #[test]
     fn next_accepts_only_local_paths() {
         assert_eq!(safe_next(Some("/shops/abc?x=1")), "/shops/abc?x=1");
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\nb"] {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");

@@ -41,7 +41,11 @@ fn parse_query(query: &str) -> Result<(String, ShopId), &'static str> {
     let [shop_id] = shop_ids.as_slice() else {
         return Err("error_callback_malformed");
     };
-    if token.len() != 43 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err("error_callback_unknown");
     }
     let shop_id = ShopId::parse(shop_id).map_err(|_| "error_callback_malformed")?;
@@ -52,7 +56,10 @@ pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppErr
     let mut response = handle(&ctx, &req).await?;
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     Ok(response)
 }
 
@@ -60,7 +67,16 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
     let m = ctx.m;
     let (token, shop_id) = match parse_query(req.query_string()) {
         Ok(parsed) => parsed,
-        Err(reason) => return page(ctx, actix_web::http::StatusCode::BAD_REQUEST, m.callback_refused_heading, reason, None, None),
+        Err(reason) => {
+            return page(
+                ctx,
+                actix_web::http::StatusCode::BAD_REQUEST,
+                m.callback_refused_heading,
+                reason,
+                None,
+                None,
+            )
+        }
     };
     let Some(user) = &ctx.user else {
         // The session ended while the owner was at ITS: log in, then come back here.
@@ -70,8 +86,12 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
     };
     let outcome = connect::callback(&ctx.state.services, user.id, &token, shop_id).await?;
     match outcome {
-        CallbackOutcome::Connected { shop_id } => Ok(redirect(&format!("/shops/{shop_id}?outcome=connected"))),
-        CallbackOutcome::Failed { shop_id, .. } => Ok(redirect(&format!("/shops/{shop_id}?outcome=failed"))),
+        CallbackOutcome::Connected { shop_id } => {
+            Ok(redirect(&format!("/shops/{shop_id}?outcome=connected")))
+        }
+        CallbackOutcome::Failed { shop_id, .. } => {
+            Ok(redirect(&format!("/shops/{shop_id}?outcome=failed")))
+        }
         CallbackOutcome::LoginAgain { shop_id, auth_url } => page(
             ctx,
             actix_web::http::StatusCode::OK,
@@ -81,8 +101,19 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
             Some(auth_url),
         ),
         CallbackOutcome::Refused { reason, shop_id } => {
-            let heading = if reason == "error_callback_used" { m.callback_used_heading } else { m.callback_refused_heading };
-            page(ctx, actix_web::http::StatusCode::BAD_REQUEST, heading, reason, shop_id, None)
+            let heading = if reason == "error_callback_used" {
+                m.callback_used_heading
+            } else {
+                m.callback_refused_heading
+            };
+            page(
+                ctx,
+                actix_web::http::StatusCode::BAD_REQUEST,
+                heading,
+                reason,
+                shop_id,
+                None,
+            )
         }
     }
 }
@@ -104,7 +135,9 @@ fn page(
         auth_url,
     }
     .render()?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 #[cfg(test)]

@@ -52,7 +52,12 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 }
 
 /// Builds a cookie with every flag set explicitly.
-pub fn cookie<'a>(name: &'a str, value: String, secure: bool, max_age: Option<time::Duration>) -> Cookie<'a> {
+pub fn cookie<'a>(
+    name: &'a str,
+    value: String,
+    secure: bool,
+    max_age: Option<time::Duration>,
+) -> Cookie<'a> {
     let mut c = Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -69,7 +74,10 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone();
 
     let query_lang = web::Query::<LangQuery>::from_query(req.query_string())
         .ok()
@@ -92,7 +100,10 @@ pub async fn middleware(
             return Ok(ServiceResponse::new(http_req, response));
         }
     };
-    req.extensions_mut().insert(RequestContext { lang, user: user.clone() });
+    req.extensions_mut().insert(RequestContext {
+        lang,
+        user: user.clone(),
+    });
 
     let mut res = next.call(req).await?.map_into_boxed_body();
 
@@ -109,7 +120,12 @@ pub async fn middleware(
         res = ServiceResponse::new(http_req, response);
     }
     if let Some(lang) = query_lang {
-        let c = cookie(LANG_COOKIE, lang.code().to_owned(), state.cookie_secure, Some(time::Duration::days(365)));
+        let c = cookie(
+            LANG_COOKIE,
+            lang.code().to_owned(),
+            state.cookie_secure,
+            Some(time::Duration::days(365)),
+        );
         res.response_mut().add_cookie(&c).ok();
     }
     set_security_headers(res.headers_mut(), state.cookie_secure);
@@ -121,7 +137,10 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-async fn load_user(state: &AppState, req: &ServiceRequest) -> Result<Option<SessionUser>, AppError> {
+async fn load_user(
+    state: &AppState,
+    req: &ServiceRequest,
+) -> Result<Option<SessionUser>, AppError> {
     let Some(cookie) = req.cookie(session_cookie_name(state.cookie_secure)) else {
         return Ok(None);
     };
@@ -131,7 +150,9 @@ async fn load_user(state: &AppState, req: &ServiceRequest) -> Result<Option<Sess
     }
     let hash = token_hash(value);
     let now = store::now_ms();
-    let Some(row) = sessions::find_live(&state.services.db, &hash, now, ADMIN_IDLE_MS, OWNER_IDLE_MS).await? else {
+    let Some(row) =
+        sessions::find_live(&state.services.db, &hash, now, ADMIN_IDLE_MS, OWNER_IDLE_MS).await?
+    else {
         return Ok(None);
     };
     // Write the last-seen time at most once a minute: a write per request would cost more
@@ -166,7 +187,10 @@ fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https:
         }
     }
     if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
 }
 
@@ -181,11 +205,16 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn is_admin(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role == UserRole::Admin)
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == UserRole::Admin)
     }
 
     pub fn csrf(&self) -> &str {
-        self.user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("")
+        self.user
+            .as_ref()
+            .map(|u| u.csrf_token.as_str())
+            .unwrap_or("")
     }
 }
 
@@ -227,7 +256,10 @@ pub fn ctx_of(req: &HttpRequest) -> Result<Ctx, AppError> {
         .extensions()
         .get::<RequestContext>()
         .cloned()
-        .unwrap_or(RequestContext { lang: Lang::Vi, user: None });
+        .unwrap_or(RequestContext {
+            lang: Lang::Vi,
+            user: None,
+        });
     Ok(Ctx {
         lang: context.lang,
         m: Messages::for_lang(context.lang),
@@ -244,13 +276,20 @@ impl FromRequest for CurrentUser {
     type Future = Ready<Result<CurrentUser, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let user = req.extensions().get::<RequestContext>().and_then(|c| c.user.clone());
+        let user = req
+            .extensions()
+            .get::<RequestContext>()
+            .and_then(|c| c.user.clone());
         ready(match user {
             Some(user) => Ok(CurrentUser(user)),
             None => {
                 // Only a GET can be resumed after login; a POST goes back to the home page.
                 let next = if req.method() == actix_web::http::Method::GET {
-                    let pq = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+                    let pq = req
+                        .uri()
+                        .path_and_query()
+                        .map(|pq| pq.as_str())
+                        .unwrap_or("/");
                     pq.to_owned()
                 } else {
                     "/".to_owned()
@@ -264,7 +303,9 @@ impl FromRequest for CurrentUser {
 /// Renders a template into an HTML response.
 pub fn html(template: &impl Template) -> Result<HttpResponse, AppError> {
     let body = template.render()?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 #[derive(Template)]
@@ -276,7 +317,13 @@ struct ErrorTemplate<'a> {
     status: u16,
 }
 
-fn render_error(state: &web::Data<AppState>, lang: Lang, user: Option<&SessionUser>, key: &'static str, status: actix_web::http::StatusCode) -> HttpResponse {
+fn render_error(
+    state: &web::Data<AppState>,
+    lang: Lang,
+    user: Option<&SessionUser>,
+    key: &'static str,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
     let m = Messages::for_lang(lang);
     let page = ErrorTemplate {
         c: Chrome {
@@ -297,11 +344,22 @@ fn render_error(state: &web::Data<AppState>, lang: Lang, user: Option<&SessionUs
         .body(body)
 }
 
-fn error_page(state: &web::Data<AppState>, lang: Lang, user: Option<&SessionUser>, err: &AppError) -> HttpResponse {
+fn error_page(
+    state: &web::Data<AppState>,
+    lang: Lang,
+    user: Option<&SessionUser>,
+    err: &AppError,
+) -> HttpResponse {
     if let AppError::Internal(detail) | AppError::Unavailable(detail) = err {
         tracing::error!(error = %detail, "loading the session failed");
     }
-    let mut response = render_error(state, lang, user, err.message_key(), actix_web::ResponseError::status_code(err));
+    let mut response = render_error(
+        state,
+        lang,
+        user,
+        err.message_key(),
+        actix_web::ResponseError::status_code(err),
+    );
     set_security_headers(response.headers_mut(), state.cookie_secure);
     response
 }

@@ -39,7 +39,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             check_origin(&req)?;
-            let body = body.await.map_err(|_| AppError::BadRequest("error_form_too_large"))?;
+            let body = body
+                .await
+                .map_err(|_| AppError::BadRequest("error_form_too_large"))?;
             if body.len() > MAX_FORM_BYTES {
                 return Err(AppError::BadRequest("error_form_too_large"));
             }
@@ -58,17 +60,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .ok()
                 .and_then(|t| t.csrf_token)
                 .unwrap_or_default();
-            let expected = match req.extensions().get::<RequestContext>().and_then(|c| c.user.clone()) {
+            let expected = match req
+                .extensions()
+                .get::<RequestContext>()
+                .and_then(|c| c.user.clone())
+            {
                 Some(user) => user.csrf_token,
-                None => req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default(),
+                None => req
+                    .cookie(LOGIN_CSRF_COOKIE)
+                    .map(|c| c.value().to_owned())
+                    .unwrap_or_default(),
             };
             if expected.is_empty() || !constant_time_eq(&sent, &expected) {
                 tracing::warn!(path = req.path(), "form refused: CSRF token mismatch");
                 return Err(AppError::Csrf);
             }
-            let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|_| AppError::BadRequest("error_form_invalid"))?;
+            let value = serde_urlencoded::from_bytes::<T>(&body)
+                .map_err(|_| AppError::BadRequest("error_form_invalid"))?;
             if let Some(bad) = first_bad_char(&body) {
-                tracing::info!(path = req.path(), code = bad as u32, "form refused: control character");
+                tracing::info!(
+                    path = req.path(),
+                    code = bad as u32,
+                    "form refused: control character"
+                );
                 return Err(AppError::BadRequest("error_text_control_chars"));
             }
             Ok(CsrfForm(value))
@@ -87,14 +101,24 @@ fn first_bad_char(body: &[u8]) -> Option<char> {
 
 /// Refuses a cross-site form post.
 fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
-    let state = req.app_data::<web::Data<AppState>>().ok_or(AppError::Csrf)?;
-    if let Some(site) = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or(AppError::Csrf)?;
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         if site == "cross-site" {
             tracing::warn!(path = req.path(), "form refused: Sec-Fetch-Site cross-site");
             return Err(AppError::Csrf);
         }
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
         if origin != state.public_origin {
             tracing::warn!(path = req.path(), origin, "form refused: foreign Origin");
             return Err(AppError::Csrf);

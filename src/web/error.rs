@@ -65,14 +65,19 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::LoginRequired { next } => {
-                let location = format!("/login?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
+                let location = format!(
+                    "/login?{}",
+                    serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+                );
                 return HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, location))
                     .insert_header((header::CACHE_CONTROL, "no-store"))
                     .finish();
             }
             AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
-            AppError::Unavailable(detail) => tracing::error!(error = %detail, "database unavailable"),
+            AppError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "database unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -92,9 +97,14 @@ impl From<sqlx::Error> for AppError {
         // A full or read-only disk, or a lock held too long: the service is unavailable,
         // not broken, and recovers by itself when the cause goes away.
         let text = e.to_string();
-        let unavailable = ["database or disk is full", "readonly database", "database is locked", "disk I/O error"]
-            .iter()
-            .any(|needle| text.contains(needle))
+        let unavailable = [
+            "database or disk is full",
+            "readonly database",
+            "database is locked",
+            "disk I/O error",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
             || matches!(e, sqlx::Error::PoolTimedOut);
         if unavailable {
             AppError::Unavailable(text)
@@ -108,7 +118,9 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => AppError::NotFound,
-            ServiceError::Refused("error_too_many_attempts") => AppError::TooMany("error_too_many_attempts"),
+            ServiceError::Refused("error_too_many_attempts") => {
+                AppError::TooMany("error_too_many_attempts")
+            }
             ServiceError::Refused(key) => AppError::BadRequest(key),
             ServiceError::Database(e) => e.into(),
             ServiceError::Other(e) => AppError::Internal(format!("{e:#}")),

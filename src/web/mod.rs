@@ -41,7 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shops/new", web::get().to(shops::new_form))
         .route("/shops/{id}", web::get().to(shops::show))
         .route("/shops/{id}/connect", web::post().to(shops::connect))
-        .route("/shops/{id}/disconnect", web::get().to(shops::disconnect_confirm))
+        .route(
+            "/shops/{id}/disconnect",
+            web::get().to(shops::disconnect_confirm),
+        )
         .route("/shops/{id}/disconnect", web::post().to(shops::disconnect))
         .route("/connect/callback", web::get().to(callback::callback))
         .route("/static/{file}", web::get().to(assets::serve))
@@ -58,11 +61,16 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 
 /// Liveness and readiness: answers 200 only when the database answers.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.services.db).await {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.services.db)
+        .await
+    {
         Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
-            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
         }
     }
 }

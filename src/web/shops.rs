@@ -45,7 +45,10 @@ struct NewPage {
 
 impl NewPage {
     fn error_for(&self, field: &str) -> Option<&'static str> {
-        self.errors.iter().find(|(f, _)| *f == field).map(|(_, key)| self.m.get(key))
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, key)| self.m.get(key))
     }
 }
 
@@ -58,7 +61,11 @@ pub async fn new_form(ctx: Ctx, _user: CurrentUser) -> Result<HttpResponse, AppE
     })
 }
 
-pub async fn create(ctx: Ctx, user: CurrentUser, form: CsrfForm<NewShopInput>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    ctx: Ctx,
+    user: CurrentUser,
+    form: CsrfForm<NewShopInput>,
+) -> Result<HttpResponse, AppError> {
     match shop_service::add_shop(&ctx.state.services, user.0.id, &form.0).await {
         Ok(id) => Ok(redirect(&format!("/shops/{id}?outcome=created"))),
         Err(AddShopError::Invalid(errors)) => {
@@ -123,14 +130,30 @@ pub async fn show(
     let flash = match query.outcome.as_deref() {
         Some("connected") if shop.is_connected() => Some(Flash {
             kind: "success",
-            text: Messages::fill(m.flash_connected, &[shop.its_shop_name.as_deref().unwrap_or("")]),
+            text: Messages::fill(
+                m.flash_connected,
+                &[shop.its_shop_name.as_deref().unwrap_or("")],
+            ),
         }),
-        Some("failed") => shop.failure.map(|f| Flash { kind: "error", text: f.to_owned() }),
-        Some("created") => Some(Flash { kind: "success", text: m.flash_shop_created.to_owned() }),
-        Some("disconnected") => Some(Flash { kind: "success", text: m.flash_disconnected.to_owned() }),
+        Some("failed") => shop.failure.map(|f| Flash {
+            kind: "error",
+            text: f.to_owned(),
+        }),
+        Some("created") => Some(Flash {
+            kind: "success",
+            text: m.flash_shop_created.to_owned(),
+        }),
+        Some("disconnected") => Some(Flash {
+            kind: "success",
+            text: m.flash_disconnected.to_owned(),
+        }),
         _ => None,
     };
-    let events = events::for_shop(&svc.db, row.id, 50).await?.iter().map(|e| EventView::new(e, m)).collect();
+    let events = events::for_shop(&svc.db, row.id, 50)
+        .await?
+        .iter()
+        .map(|e| EventView::new(e, m))
+        .collect();
     let mut response = html(&ShowPage {
         c: ctx.chrome(m.shop_title),
         m,
@@ -154,7 +177,13 @@ pub async fn connect(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let shop_id = path.into_inner();
-    let outcome = connect::start(&ctx.state.services, user.0.id, shop_id, &user_actor(user.0.id)).await?;
+    let outcome = connect::start(
+        &ctx.state.services,
+        user.0.id,
+        shop_id,
+        &user_actor(user.0.id),
+    )
+    .await?;
     Ok(match outcome {
         StartOutcome::GoToIts { auth_url } => redirect(&auth_url),
         StartOutcome::Connected => redirect(&format!("/shops/{shop_id}?outcome=connected")),
@@ -171,7 +200,11 @@ struct DisconnectPage {
 }
 
 /// The confirmation step before a disconnect: a page of its own, so it works without JavaScript.
-pub async fn disconnect_confirm(ctx: Ctx, user: CurrentUser, path: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn disconnect_confirm(
+    ctx: Ctx,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let row = shops::find_for_owner(&ctx.state.services.db, path.into_inner(), user.0.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -189,6 +222,12 @@ pub async fn disconnect(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let shop_id = path.into_inner();
-    shop_service::disconnect(&ctx.state.services, shop_id, Some(user.0.id), &user_actor(user.0.id)).await?;
+    shop_service::disconnect(
+        &ctx.state.services,
+        shop_id,
+        Some(user.0.id),
+        &user_actor(user.0.id),
+    )
+    .await?;
     Ok(redirect(&format!("/shops/{shop_id}?outcome=disconnected")))
 }

@@ -36,8 +36,15 @@ impl ShopView {
             state_label: state_label(state, m),
             its_shop_id: row.its_shop_id,
             its_shop_name: row.its_shop_name.clone(),
-            failure: row.failure_code.as_deref().filter(|_| state == ConnectionState::Failed).map(|k| m.get(k)),
-            failure_detail: row.failure_detail.clone().filter(|_| state == ConnectionState::Failed),
+            failure: row
+                .failure_code
+                .as_deref()
+                .filter(|_| state == ConnectionState::Failed)
+                .map(|k| m.get(k)),
+            failure_detail: row
+                .failure_detail
+                .clone()
+                .filter(|_| state == ConnectionState::Failed),
             last_verified: row.last_verified_at.map(format_time),
             updated: format_time(row.updated_at),
         }
@@ -87,7 +94,11 @@ pub struct EventView {
 
 impl EventView {
     pub fn new(row: &EventRow, m: &'static Messages) -> EventView {
-        let parse = |s: &str| ConnectionState::parse(s).map(|st| state_label(st, m)).unwrap_or("?");
+        let parse = |s: &str| {
+            ConnectionState::parse(s)
+                .map(|st| state_label(st, m))
+                .unwrap_or("?")
+        };
         let (reason, detail) = match row.reason.as_deref() {
             Some(text) => match text.split_once(" | ") {
                 Some((key, detail)) => (Some(m.get(key)), Some(detail.to_owned())),

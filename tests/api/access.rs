@@ -13,17 +13,34 @@ async fn an_owner_cannot_see_or_act_on_another_owners_shop() {
     let r = app.login_as(&app.other_owner_email).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let list = app.get_html("/shops").await;
-    assert!(!list.contains("Cửa hàng Riêng"), "not in the other owner's list");
-    for path in [format!("/shops/{shop}"), format!("/shops/{shop}/disconnect")] {
-        assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND, "GET {path}");
+    assert!(
+        !list.contains("Cửa hàng Riêng"),
+        "not in the other owner's list"
+    );
+    for path in [
+        format!("/shops/{shop}"),
+        format!("/shops/{shop}/disconnect"),
+    ] {
+        assert_eq!(
+            app.get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "GET {path}"
+        );
     }
     let own_csrf = csrf_in(&app.get_html("/shops").await);
     assert_ne!(own_csrf, csrf, "each session has its own CSRF token");
-    for path in [format!("/shops/{shop}/connect"), format!("/shops/{shop}/disconnect")] {
+    for path in [
+        format!("/shops/{shop}/connect"),
+        format!("/shops/{shop}/disconnect"),
+    ] {
         let r = app.post_form(&path, &[("csrf_token", &own_csrf)]).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "POST {path}");
     }
-    assert_eq!(app.shop_state(&shop).await, "not_connected", "nothing changed");
+    assert_eq!(
+        app.shop_state(&shop).await,
+        "not_connected",
+        "nothing changed"
+    );
 }
 
 #[tokio::test]
@@ -42,9 +59,14 @@ async fn a_form_without_the_csrf_token_is_refused() {
     app.login_owner().await;
     let r = app.post_form("/shops", &[("name", "Không token")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = app.post_form("/shops", &[("csrf_token", "wrong"), ("name", "Sai token")]).await;
+    let r = app
+        .post_form("/shops", &[("csrf_token", "wrong"), ("name", "Sai token")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops").fetch_one(&app.db).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert_eq!(count, 0, "no shop was added");
 }
 

@@ -5,10 +5,14 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let app = spawn_app().await;
-    let wrong = app.login_with(&app.owner_email, "not the password at all").await;
+    let wrong = app
+        .login_with(&app.owner_email, "not the password at all")
+        .await;
     let status_wrong = wrong.status();
     let body_wrong = wrong.text().await.unwrap();
-    let unknown = app.login_with("nobody@example.vn", "not the password at all").await;
+    let unknown = app
+        .login_with("nobody@example.vn", "not the password at all")
+        .await;
     assert_eq!(status_wrong, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status(), status_wrong);
     let body_unknown = unknown.text().await.unwrap();
@@ -31,17 +35,28 @@ async fn login_sets_a_fresh_httponly_session_cookie_and_logout_ends_it() {
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
-    let value = cookie.split(';').next().unwrap().trim_start_matches("shoplink_session=").to_owned();
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("shoplink_session=")
+        .to_owned();
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_hash = ?")
         .bind(&value)
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(stored, 0, "the database holds only a hash of the session id");
+    assert_eq!(
+        stored, 0,
+        "the database holds only a hash of the session id"
+    );
 
     assert_eq!(app.get("/shops").await.status(), StatusCode::OK);
     app.logout().await;
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&app.db).await.unwrap();
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert_eq!(sessions, 0, "logout deletes the session");
     // The old cookie value no longer works even if replayed.
     let replay = browser()
@@ -58,7 +73,11 @@ async fn the_login_form_needs_its_csrf_cookie() {
     let app = spawn_app().await;
     let r = browser()
         .post(app.url("/login"))
-        .form(&[("csrf_token", "x"), ("email", app.owner_email.as_str()), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", "x"),
+            ("email", app.owner_email.as_str()),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -71,7 +90,15 @@ async fn next_after_login_only_goes_to_local_paths() {
     let page = app.get_html("/login").await;
     let token = csrf_in(&page);
     let r = app
-        .post_form("/login", &[("csrf_token", &token), ("email", &app.owner_email), ("password", PASSWORD), ("next", "//evil.example/x")])
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", &app.owner_email),
+                ("password", PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
         .await;
     assert_eq!(location(&r), "/shops");
 }
@@ -81,13 +108,20 @@ async fn adding_a_shop_with_bad_fields_shows_each_problem_and_saves_nothing() {
     let app = spawn_app().await;
     app.login_owner().await;
     let r = app
-        .post_from("/shops/new", "/shops", &[("name", "  "), ("phone", "12ab"), ("email", "not-an-email")])
+        .post_from(
+            "/shops/new",
+            "/shops",
+            &[("name", "  "), ("phone", "12ab"), ("email", "not-an-email")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("Vui lòng nhập tên cửa hàng."));
     assert!(html.contains("Số điện thoại không hợp lệ"));
     assert!(html.contains("Địa chỉ email không hợp lệ."));
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops").fetch_one(&app.db).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert_eq!(count, 0);
 }

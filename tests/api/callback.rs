@@ -24,10 +24,18 @@ async fn a_forged_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let (shop, callback) = pending_callback(&app, "Cửa hàng Giả").await;
     let before = events_of(&app, &shop).await;
-    let forged = replace_param(&callback, "token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let forged = replace_param(
+        &callback,
+        "token",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
     let r = app.client.get(&forged).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().await.unwrap().contains("Không tìm thấy yêu cầu kết nối này"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Không tìm thấy yêu cầu kết nối này"));
     assert_eq!(app.shop_state(&shop).await, "pending");
     assert_eq!(events_of(&app, &shop).await, before, "no history entry");
 }
@@ -60,8 +68,14 @@ async fn a_used_token_cannot_be_replayed() {
     let r = app.client.get(&callback).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
-    assert!(html.contains("đã được xử lý rồi"), "a friendly 'already done' page");
-    assert!(html.contains(&format!("/shops/{shop}")), "with a way to the shop");
+    assert!(
+        html.contains("đã được xử lý rồi"),
+        "a friendly 'already done' page"
+    );
+    assert!(
+        html.contains(&format!("/shops/{shop}")),
+        "with a way to the shop"
+    );
     assert_eq!(events_of(&app, &shop).await, before);
 }
 
@@ -69,7 +83,10 @@ async fn a_used_token_cannot_be_replayed() {
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
     let (shop, callback) = pending_callback(&app, "Cửa hàng Hết Hạn").await;
-    sqlx::query("UPDATE connect_attempts SET expires_at = 0").execute(&app.db).await.unwrap();
+    sqlx::query("UPDATE connect_attempts SET expires_at = 0")
+        .execute(&app.db)
+        .await
+        .unwrap();
     let r = app.client.get(&callback).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("đã hết hạn"));
@@ -85,7 +102,11 @@ async fn another_users_token_is_refused_like_an_unknown_one() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = app.client.get(&callback).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().await.unwrap().contains("Không tìm thấy yêu cầu kết nối này"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Không tìm thấy yêu cầu kết nối này"));
     assert_eq!(app.shop_state(&shop).await, "pending");
 
     // The rightful owner can still finish.
@@ -104,15 +125,30 @@ async fn a_callback_after_the_session_ended_asks_for_login_then_finishes() {
     let r = app.client.get(&callback).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let login = location(&r);
-    assert!(login.starts_with("/login?next=%2Fconnect%2Fcallback"), "{login}");
-    assert_eq!(app.shop_state(&shop).await, "pending", "nothing happens before login");
+    assert!(
+        login.starts_with("/login?next=%2Fconnect%2Fcallback"),
+        "{login}"
+    );
+    assert_eq!(
+        app.shop_state(&shop).await,
+        "pending",
+        "nothing happens before login"
+    );
 
     let page = app.get_html(&login).await;
     let (_, fields) = form_in(&page, "/login");
     let next = fields.iter().find(|(k, _)| k == "next").unwrap().1.clone();
     let token = csrf_in(&page);
     let r = app
-        .post_form("/login", &[("csrf_token", &token), ("email", &app.owner_email), ("password", PASSWORD), ("next", &next)])
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", &app.owner_email),
+                ("password", PASSWORD),
+                ("next", &next),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let back = location(&r);
@@ -130,21 +166,27 @@ async fn many_simultaneous_callbacks_with_one_token_connect_once() {
     for _ in 0..20 {
         let client = app.client.clone();
         let url = callback.clone();
-        tasks.push(tokio::spawn(async move { client.get(&url).send().await.unwrap().status() }));
+        tasks.push(tokio::spawn(async move {
+            client.get(&url).send().await.unwrap().status()
+        }));
     }
     let mut connected = 0;
     for t in tasks {
         let status = t.await.unwrap();
-        assert!(status == StatusCode::SEE_OTHER || status == StatusCode::BAD_REQUEST, "{status}");
+        assert!(
+            status == StatusCode::SEE_OTHER || status == StatusCode::BAD_REQUEST,
+            "{status}"
+        );
         if status == StatusCode::SEE_OTHER {
             connected += 1;
         }
     }
     assert_eq!(connected, 1, "exactly one callback did the exchange");
     assert_eq!(app.shop_state(&shop).await, "connected");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shop_events WHERE to_state = 'connected'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM shop_events WHERE to_state = 'connected'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(stored, 1);
 }

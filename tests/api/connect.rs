@@ -12,24 +12,42 @@ async fn an_owner_connects_a_new_shop_through_the_its_approve_page() {
     let r = app.press_connect(&shop).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let auth_url = location(&r);
-    assert!(auth_url.starts_with(&format!("{}/login?token=request", app.sandbox_origin)), "{auth_url}");
+    assert!(
+        auth_url.starts_with(&format!("{}/login?token=request", app.sandbox_origin)),
+        "{auth_url}"
+    );
     assert_eq!(app.shop_state(&shop).await, "pending");
 
     let callback = app.approve_on_its(&auth_url).await;
-    assert!(callback.starts_with(&format!("{}/connect/callback?token=", app.address)), "{callback}");
+    assert!(
+        callback.starts_with(&format!("{}/connect/callback?token=", app.address)),
+        "{callback}"
+    );
     let its_id = shop_id_param(&callback);
 
     let r = app.client.get(&callback).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"), "a clean URL without the token");
+    assert_eq!(
+        location(&r),
+        format!("/shops/{shop}?outcome=connected"),
+        "a clean URL without the token"
+    );
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
 
     assert_eq!(app.shop_state(&shop).await, "connected");
-    assert_eq!(app.its_shop_id(&shop).await.map(|v| v.to_string()), Some(its_id));
-    let page = app.get_html(&format!("/shops/{shop}?outcome=connected")).await;
+    assert_eq!(
+        app.its_shop_id(&shop).await.map(|v| v.to_string()),
+        Some(its_id)
+    );
+    let page = app
+        .get_html(&format!("/shops/{shop}?outcome=connected"))
+        .await;
     assert!(page.contains("Đã kết nối"), "the page says connected");
-    assert!(page.contains("Đã kết nối với ITS: Cửa hàng Hòa Mai"), "the ITS shop name is shown");
+    assert!(
+        page.contains("Đã kết nối với ITS: Cửa hàng Hòa Mai"),
+        "the ITS shop name is shown"
+    );
     assert!(page.contains("****"), "the key is shown masked");
 }
 
@@ -44,11 +62,20 @@ async fn the_stored_key_is_encrypted_in_the_database_file() {
     // Ask ITS for the key the way the app does, then look for it in the raw database file.
     let key = its_key(&app, &its_id).await;
     assert!(key.starts_with(&format!("shop{its_id}:")), "{key}");
-    sqlx::query("PRAGMA wal_checkpoint(FULL)").execute(&app.db).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(FULL)")
+        .execute(&app.db)
+        .await
+        .unwrap();
     let bytes = std::fs::read(app.dir.path().join("app.db")).unwrap();
     let secret_part = key.split(':').nth(1).unwrap().as_bytes();
-    assert!(!bytes.windows(secret_part.len()).any(|w| w == secret_part), "the plaintext key is not in the file");
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_ciphertext FROM shops").fetch_one(&app.db).await.unwrap();
+    assert!(
+        !bytes.windows(secret_part.len()).any(|w| w == secret_part),
+        "the plaintext key is not in the file"
+    );
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_ciphertext FROM shops")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert!(!stored.is_empty());
 
     // And the page never shows it in full.
@@ -80,15 +107,28 @@ async fn a_shop_already_linked_on_its_connects_without_a_detour() {
     let shop = app.add_shop("Cửa hàng Minh").await;
     app.connect_through_its(&shop).await;
     // Disconnect on our side only: ITS still holds the link.
-    let r = app.post_from(&format!("/shops/{shop}/disconnect"), &format!("/shops/{shop}/disconnect"), &[]).await;
+    let r = app
+        .post_from(
+            &format!("/shops/{shop}/disconnect"),
+            &format!("/shops/{shop}/disconnect"),
+            &[],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.shop_state(&shop).await, "disconnected");
-    let key: Option<Vec<u8>> = sqlx::query_scalar("SELECT key_ciphertext FROM shops").fetch_one(&app.db).await.unwrap();
+    let key: Option<Vec<u8>> = sqlx::query_scalar("SELECT key_ciphertext FROM shops")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert!(key.is_none(), "the key is deleted, not hidden");
 
     let r = app.press_connect(&shop).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"), "no trip to ITS");
+    assert_eq!(
+        location(&r),
+        format!("/shops/{shop}?outcome=connected"),
+        "no trip to ITS"
+    );
     assert_eq!(app.shop_state(&shop).await, "connected");
 }
 
@@ -105,7 +145,11 @@ async fn a_shop_unlinked_on_its_logs_in_again_and_reconnects() {
 
     // Pressing connect asks ITS with the stored id: ITS wants a login again.
     let (callback, r) = app.connect_through_its(&shop).await;
-    assert_eq!(shop_id_param(&callback), its_id.to_string(), "the same ITS shop comes back");
+    assert_eq!(
+        shop_id_param(&callback),
+        its_id.to_string(),
+        "the same ITS shop comes back"
+    );
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
     assert_eq!(app.shop_state(&shop).await, "connected");
     let new_key = its_key(&app, &its_id.to_string()).await;
@@ -132,10 +176,20 @@ async fn a_stored_shop_id_unknown_to_its_is_forgotten_and_the_flow_starts_over()
 
     let r = app.press_connect(&shop).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(location(&r).starts_with(&app.sandbox_origin), "sent to the ITS login after forgetting the id");
-    assert_eq!(app.its_shop_id(&shop).await, None, "the unknown id is forgotten");
+    assert!(
+        location(&r).starts_with(&app.sandbox_origin),
+        "sent to the ITS login after forgetting the id"
+    );
+    assert_eq!(
+        app.its_shop_id(&shop).await,
+        None,
+        "the unknown id is forgotten"
+    );
     let page = app.get_html(&format!("/shops/{shop}")).await;
-    assert!(page.contains("ITS không nhận mã cửa hàng cũ"), "the history says why");
+    assert!(
+        page.contains("ITS không nhận mã cửa hàng cũ"),
+        "the history says why"
+    );
 }
 
 #[tokio::test]
@@ -146,12 +200,19 @@ async fn a_shop_name_with_markup_is_shown_escaped() {
     let shop = app.add_shop(name).await;
     for page in ["/shops".to_owned(), format!("/shops/{shop}")] {
         let html = app.get_html(&page).await;
-        assert!(!html.contains("<script>alert(1)"), "{page} shows raw markup");
+        assert!(
+            !html.contains("<script>alert(1)"),
+            "{page} shows raw markup"
+        );
         assert!(!html.contains("<img src=x"), "{page} shows raw markup");
         // Parsed as a browser would: the name is text, and no element came out of it.
         let doc = scraper::Html::parse_document(&html);
         for tag in ["script", "img"] {
-            assert_eq!(doc.select(&scraper::Selector::parse(tag).unwrap()).count(), 0, "{page} has a <{tag}>");
+            assert_eq!(
+                doc.select(&scraper::Selector::parse(tag).unwrap()).count(),
+                0,
+                "{page} has a <{tag}>"
+            );
         }
         let text: String = doc.root_element().text().collect();
         assert!(text.contains(name), "{page} shows the name as typed");
@@ -176,7 +237,16 @@ async fn an_its_shop_already_held_by_another_of_our_shops_is_refused() {
     let r = app.client.get(&forged).send().await.unwrap();
     assert_eq!(location(&r), format!("/shops/{second}?outcome=failed"));
     assert_eq!(app.shop_state(&second).await, "failed");
-    assert_eq!(app.shop_state(&first).await, "connected", "the first shop keeps its link");
-    let page = app.get_html(&format!("/shops/{second}?outcome=failed")).await;
-    assert!(page.contains("đã được liên kết với một cửa hàng khác"), "a clear message");
+    assert_eq!(
+        app.shop_state(&first).await,
+        "connected",
+        "the first shop keeps its link"
+    );
+    let page = app
+        .get_html(&format!("/shops/{second}?outcome=failed"))
+        .await;
+    assert!(
+        page.contains("đã được liên kết với một cửa hàng khác"),
+        "a clear message"
+    );
 }

@@ -22,10 +22,10 @@ pub struct TestApp {
     pub sandbox: SandboxControl,
     pub sandbox_origin: String,
     pub sandbox_base_url: String,
-    pub secret_hex: String,
     pub client: reqwest::Client,
     pub owner_email: String,
     pub other_owner_email: String,
+    #[allow(dead_code)] // the admin dashboard's tests use it
     pub admin_email: String,
     pub dir: TempDir,
 }
@@ -69,7 +69,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let secret_hex = hex_secret();
     let vars: HashMap<String, String> = [
         ("BIND", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", dir.path().join("app.db").display().to_string()),
+        (
+            "DATABASE_URL",
+            dir.path().join("app.db").display().to_string(),
+        ),
         ("ITS_BASE_URL", running.base_url.clone()),
         ("ITS_API_KEY", options.api_key.clone()),
         ("SECRET_KEY", secret_hex.clone()),
@@ -104,7 +107,6 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         sandbox: running.control,
         sandbox_origin: running.origin,
         sandbox_base_url: running.base_url,
-        secret_hex,
         client: browser(),
         owner_email,
         other_owner_email,
@@ -158,11 +160,21 @@ pub fn form_in(html: &str, action_contains: &str) -> (String, Vec<(String, Strin
     let inputs = Selector::parse("input").unwrap();
     let form = doc
         .select(&forms)
-        .find(|f| f.value().attr("action").unwrap_or("").contains(action_contains))
+        .find(|f| {
+            f.value()
+                .attr("action")
+                .unwrap_or("")
+                .contains(action_contains)
+        })
         .unwrap_or_else(|| panic!("no form with action containing {action_contains:?}"));
     let fields = form
         .select(&inputs)
-        .filter_map(|i| Some((i.value().attr("name")?.to_owned(), i.value().attr("value").unwrap_or("").to_owned())))
+        .filter_map(|i| {
+            Some((
+                i.value().attr("name")?.to_owned(),
+                i.value().attr("value").unwrap_or("").to_owned(),
+            ))
+        })
         .collect();
     (form.value().attr("action").unwrap().to_owned(), fields)
 }
@@ -183,7 +195,12 @@ impl TestApp {
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client.post(self.url(path)).form(fields).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Posts a form with the CSRF token of the page the browser would post it from.
@@ -201,8 +218,16 @@ impl TestApp {
     pub async fn login_with(&self, email: &str, password: &str) -> Response {
         let page = self.get_html("/login").await;
         let token = csrf_in(&page);
-        self.post_form("/login", &[("csrf_token", &token), ("email", email), ("password", password), ("next", "/")])
-            .await
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
     }
 
     pub async fn login_owner(&self) {
@@ -218,16 +243,33 @@ impl TestApp {
     /// Adds a shop as the logged-in owner and returns its id.
     pub async fn add_shop(&self, name: &str) -> String {
         let r = self
-            .post_from("/shops/new", "/shops", &[("name", name), ("phone", "0912345678"), ("email", "shop@example.vn")])
+            .post_from(
+                "/shops/new",
+                "/shops",
+                &[
+                    ("name", name),
+                    ("phone", "0912345678"),
+                    ("email", "shop@example.vn"),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "shop created");
         let loc = location(&r);
-        loc.trim_start_matches("/shops/").split('?').next().unwrap().to_owned()
+        loc.trim_start_matches("/shops/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned()
     }
 
     /// Presses "Kết nối Zalo" on the shop's page.
     pub async fn press_connect(&self, shop_id: &str) -> Response {
-        self.post_from(&format!("/shops/{shop_id}"), &format!("/shops/{shop_id}/connect"), &[]).await
+        self.post_from(
+            &format!("/shops/{shop_id}"),
+            &format!("/shops/{shop_id}/connect"),
+            &[],
+        )
+        .await
     }
 
     /// On the sandbox's login page: approve, and return the redirect back to the app.
@@ -244,7 +286,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "ITS redirects back after approval");
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "ITS redirects back after approval"
+        );
         location(&r)
     }
 
@@ -254,7 +300,10 @@ impl TestApp {
         let r = self.press_connect(shop_id).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let auth_url = location(&r);
-        assert!(auth_url.starts_with(&self.sandbox_origin), "sent to ITS: {auth_url}");
+        assert!(
+            auth_url.starts_with(&self.sandbox_origin),
+            "sent to ITS: {auth_url}"
+        );
         let callback = self.approve_on_its(&auth_url).await;
         let answer = self.client.get(&callback).send().await.unwrap();
         (callback, answer)
@@ -280,12 +329,19 @@ impl TestApp {
     pub async fn sandbox_shop_action(&self, its_shop_id: i64, action: &str) {
         let r = self
             .client
-            .post(format!("{}/shops/{its_shop_id}/{action}", self.sandbox_origin))
+            .post(format!(
+                "{}/shops/{its_shop_id}/{action}",
+                self.sandbox_origin
+            ))
             .form(&[("x", "")])
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_redirection() || r.status().is_success(), "sandbox {action}: {}", r.status());
+        assert!(
+            r.status().is_redirection() || r.status().is_success(),
+            "sandbox {action}: {}",
+            r.status()
+        );
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -306,7 +362,13 @@ pub fn replace_param(callback_url: &str, name: &str, value: &str) -> String {
     let mut url = url::Url::parse(callback_url).unwrap();
     let pairs: Vec<(String, String)> = url
         .query_pairs()
-        .map(|(k, v)| if k == name { (k.into_owned(), value.to_owned()) } else { (k.into_owned(), v.into_owned()) })
+        .map(|(k, v)| {
+            if k == name {
+                (k.into_owned(), value.to_owned())
+            } else {
+                (k.into_owned(), v.into_owned())
+            }
+        })
         .collect();
     url.query_pairs_mut().clear().extend_pairs(pairs);
     url.to_string()

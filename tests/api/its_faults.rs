@@ -18,9 +18,18 @@ async fn a_wrong_api_key_is_shown_as_a_configuration_problem() {
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
     assert_eq!(app.shop_state(&shop).await, "failed");
     let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
-    assert!(html.contains("lỗi cấu hình"), "says it is a configuration problem");
-    assert!(html.contains("unauthenticated"), "shows the provider's code");
-    assert!(!html.contains("not-the-partner-key"), "never shows the api key");
+    assert!(
+        html.contains("lỗi cấu hình"),
+        "says it is a configuration problem"
+    );
+    assert!(
+        html.contains("unauthenticated"),
+        "shows the provider's code"
+    );
+    assert!(
+        !html.contains("not-the-partner-key"),
+        "never shows the api key"
+    );
 }
 
 #[tokio::test]
@@ -67,17 +76,30 @@ async fn a_slow_its_times_out_and_the_shop_stays_retryable() {
         let client = app.client.clone();
         let url = app.url(&format!("/shops/{shop}/connect"));
         let csrf = csrf_in(&app.get_html(&format!("/shops/{shop}")).await);
-        tokio::spawn(async move { client.post(url).form(&[("csrf_token", csrf)]).send().await.unwrap() })
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .form(&[("csrf_token", csrf)])
+                .send()
+                .await
+                .unwrap()
+        })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
     assert_eq!(app.get("/shops").await.status(), StatusCode::OK);
-    assert!(started.elapsed() < Duration::from_millis(800), "the list is not held up by ITS");
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "the list is not held up by ITS"
+    );
 
     let r = slow.await.unwrap();
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
     let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
-    assert!(html.contains("ITS không trả lời kịp"), "says ITS did not answer in time");
+    assert!(
+        html.contains("ITS không trả lời kịp"),
+        "says ITS did not answer in time"
+    );
 
     app.set_faults(Faults::default());
     let (_, r) = app.connect_through_its(&shop).await;

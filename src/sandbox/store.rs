@@ -1,0 +1,537 @@
+//! The sandbox's own SQLite database: every SQL statement of the sandbox lives here.
+//! Times are Unix seconds passed in by the caller, so the rules are testable without a clock.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::secret;
+
+/// The sandbox's tables, behind a small pool.
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    pool: SqlitePool,
+}
+
+/// A sandbox shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shop {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub closed: bool,
+}
+
+/// A shop as listed on `/shops`, with the state of its link.
+#[derive(Debug, Clone)]
+pub(crate) struct ListedShop {
+    pub shop: Shop,
+    pub linked: bool,
+}
+
+/// What a `shop_request` remembers about the call that issued it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NewRequest {
+    pub shop_id: Option<i64>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub shop_name: Option<String>,
+    pub external_shop_id: Option<String>,
+    pub external_user_id: Option<String>,
+    pub redirect_url: Option<String>,
+}
+
+/// A stored, still usable request (not expired, not consumed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingRequest {
+    pub fields: NewRequest,
+    pub expires_at: i64,
+}
+
+/// How the approving shop is chosen.
+#[derive(Debug, Clone)]
+pub(crate) enum ShopChoice {
+    /// The request named a shop: use it (the form's fields are not used).
+    FromRequest,
+    /// A shop owner typed their details: reuse the shop with this email or phone, or create one.
+    Details {
+        shop_name: String,
+        owner_name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+    },
+}
+
+/// The result of an approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Approved {
+    pub shop_id: i64,
+    pub shop_name: String,
+    pub redirect_url: Option<String>,
+}
+
+/// Why an approval did not happen; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApproveError {
+    #[error("the request token is unknown, expired or used")]
+    TokenInvalid,
+    #[error("the shop does not exist")]
+    ShopMissing,
+    #[error("the shop's account is closed")]
+    AccountClosed,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Whether the partner may get a shop key for a shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    /// The shop does not exist, or never linked to the partner.
+    NeverLinked,
+    /// The shop's account is closed.
+    Closed,
+    /// Linked once, then unlinked: the shop must log in again.
+    Unlinked,
+    /// Linked: this is the key.
+    Active { shop_key: String },
+}
+
+const SHOP_COLUMNS: &str = "s.id, s.name, s.email, s.phone, s.closed_at IS NOT NULL AS closed";
+
+fn shop_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Shop, sqlx::Error> {
+    Ok(Shop {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        closed: row.try_get("closed")?,
+    })
+}
+
+impl Store {
+    /// Opens (creating if missing) the database file and runs the sandbox's migrations.
+    pub async fn open(path: &Path) -> anyhow::Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the sandbox database {}", path.display()))?;
+        sqlx::migrate!("./migrations/sandbox")
+            .run(&pool)
+            .await
+            .context("running the sandbox database migrations")?;
+        Ok(Store { pool })
+    }
+
+    /// The partner's account id, chosen at random the first time and kept.
+    pub async fn partner_id(&self) -> anyhow::Result<i64> {
+        let candidate = secret::new_large_id().to_string();
+        sqlx::query("INSERT INTO sandbox_settings (name, value) VALUES ('partner_id', ?1) ON CONFLICT (name) DO NOTHING")
+            .bind(&candidate)
+            .execute(&self.pool)
+            .await?;
+        let value: String =
+            sqlx::query_scalar("SELECT value FROM sandbox_settings WHERE name = 'partner_id'")
+                .fetch_one(&self.pool)
+                .await?;
+        value
+            .parse::<i64>()
+            .context("the sandbox database holds a partner_id that is not an integer")
+    }
+
+    /// Whether the partner may get a key for `shop_id`.
+    pub async fn link_state(&self, shop_id: i64) -> Result<LinkState, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT s.closed_at IS NOT NULL AS closed, l.active, l.shop_key
+             FROM sandbox_shops s JOIN sandbox_links l ON l.shop_id = s.id
+             WHERE s.id = ?1",
+        )
+        .bind(shop_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(LinkState::NeverLinked);
+        };
+        let closed: bool = row.try_get("closed")?;
+        let active: bool = row.try_get("active")?;
+        Ok(if closed {
+            LinkState::Closed
+        } else if active {
+            LinkState::Active {
+                shop_key: row.try_get("shop_key")?,
+            }
+        } else {
+            LinkState::Unlinked
+        })
+    }
+
+    /// The shop of the most recent active link that recorded this `external_shop_id`.
+    pub async fn active_link_by_external_id(
+        &self,
+        external_shop_id: &str,
+    ) -> Result<Option<(i64, LinkState)>, sqlx::Error> {
+        let shop_id: Option<i64> = sqlx::query_scalar(
+            "SELECT shop_id FROM sandbox_links
+             WHERE active = 1 AND external_shop_id = ?1
+             ORDER BY linked_at DESC, shop_id DESC LIMIT 1",
+        )
+        .bind(external_shop_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match shop_id {
+            Some(id) => Ok(Some((id, self.link_state(id).await?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The shop an active shop key belongs to (closed or not: the caller decides).
+    pub async fn shop_by_active_key(&self, shop_key: &str) -> Result<Option<Shop>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {SHOP_COLUMNS} FROM sandbox_links l JOIN sandbox_shops s ON s.id = l.shop_id
+             WHERE l.shop_key = ?1 AND l.active = 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(shop_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(shop_from_row).transpose()
+    }
+
+    pub async fn shop(&self, shop_id: i64) -> Result<Option<Shop>, sqlx::Error> {
+        let sql = format!("SELECT {SHOP_COLUMNS} FROM sandbox_shops s WHERE s.id = ?1");
+        let row = sqlx::query(&sql)
+            .bind(shop_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(shop_from_row).transpose()
+    }
+
+    /// Stores a new request under the hash of its token; also forgets requests that
+    /// expired more than a day ago.
+    pub async fn insert_request(
+        &self,
+        token_hash: &str,
+        request: &NewRequest,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sandbox_requests WHERE expires_at < ?1")
+            .bind(now - 86_400)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sandbox_requests (token_hash, shop_id, email, phone, name, shop_name,
+                 external_shop_id, external_user_id, redirect_url, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .bind(token_hash)
+        .bind(request.shop_id)
+        .bind(&request.email)
+        .bind(&request.phone)
+        .bind(&request.name)
+        .bind(&request.shop_name)
+        .bind(&request.external_shop_id)
+        .bind(&request.external_user_id)
+        .bind(&request.redirect_url)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A request that can still be used: known, not expired, not consumed.
+    pub async fn pending_request(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<PendingRequest>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT shop_id, email, phone, name, shop_name, external_shop_id, external_user_id,
+                    redirect_url, expires_at
+             FROM sandbox_requests
+             WHERE token_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(PendingRequest {
+            fields: NewRequest {
+                shop_id: row.try_get("shop_id")?,
+                email: row.try_get("email")?,
+                phone: row.try_get("phone")?,
+                name: row.try_get("name")?,
+                shop_name: row.try_get("shop_name")?,
+                external_shop_id: row.try_get("external_shop_id")?,
+                external_user_id: row.try_get("external_user_id")?,
+                redirect_url: row.try_get("redirect_url")?,
+            },
+            expires_at: row.try_get("expires_at")?,
+        }))
+    }
+
+    /// Consumes the request, picks or creates the shop and makes its link active, all in one
+    /// transaction: either everything is written or nothing is.
+    ///
+    /// An active link keeps its key; a new link, or a re-link after an unlink, gets a new key.
+    pub async fn approve(
+        &self,
+        token_hash: &str,
+        choice: &ShopChoice,
+        now: i64,
+    ) -> Result<Approved, ApproveError> {
+        let mut tx = self.pool.begin().await?;
+        let consumed = sqlx::query(
+            "UPDATE sandbox_requests SET consumed_at = ?1
+             WHERE token_hash = ?2 AND consumed_at IS NULL AND expires_at > ?1
+             RETURNING shop_id, external_shop_id, external_user_id, redirect_url",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(consumed) = consumed else {
+            return Err(ApproveError::TokenInvalid);
+        };
+        let requested_shop: Option<i64> = consumed.try_get("shop_id")?;
+        let external_shop_id: Option<String> = consumed.try_get("external_shop_id")?;
+        let external_user_id: Option<String> = consumed.try_get("external_user_id")?;
+        let redirect_url: Option<String> = consumed.try_get("redirect_url")?;
+
+        let shop = match (requested_shop, choice) {
+            (Some(id), _) => {
+                let sql = format!("SELECT {SHOP_COLUMNS} FROM sandbox_shops s WHERE s.id = ?1");
+                let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
+                row.as_ref()
+                    .map(shop_from_row)
+                    .transpose()?
+                    .ok_or(ApproveError::ShopMissing)?
+            }
+            (None, ShopChoice::FromRequest) => return Err(ApproveError::ShopMissing),
+            (
+                None,
+                ShopChoice::Details {
+                    shop_name,
+                    owner_name,
+                    email,
+                    phone,
+                },
+            ) => {
+                let sql = format!(
+                    "SELECT {SHOP_COLUMNS} FROM sandbox_shops s
+                     WHERE (?1 IS NOT NULL AND s.email = ?1) OR (?2 IS NOT NULL AND s.phone = ?2)
+                     ORDER BY s.created_at, s.id LIMIT 1"
+                );
+                let existing = sqlx::query(&sql)
+                    .bind(email)
+                    .bind(phone)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                match existing.as_ref().map(shop_from_row).transpose()? {
+                    Some(shop) => shop,
+                    None => {
+                        let mut created = None;
+                        for _ in 0..8 {
+                            let id = secret::new_large_id();
+                            let inserted = sqlx::query(
+                                "INSERT INTO sandbox_shops (id, name, owner_name, email, phone, created_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                            )
+                            .bind(id)
+                            .bind(shop_name)
+                            .bind(owner_name)
+                            .bind(email)
+                            .bind(phone)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            if inserted.rows_affected() == 1 {
+                                created = Some(Shop {
+                                    id,
+                                    name: shop_name.clone(),
+                                    email: email.clone(),
+                                    phone: phone.clone(),
+                                    closed: false,
+                                });
+                                break;
+                            }
+                        }
+                        created.ok_or(ApproveError::Db(sqlx::Error::Protocol(
+                            "could not find a free shop id".into(),
+                        )))?
+                    }
+                }
+            }
+        };
+        if shop.closed {
+            return Err(ApproveError::AccountClosed);
+        }
+
+        sqlx::query(
+            "INSERT INTO sandbox_links (shop_id, shop_key, active, external_shop_id, external_user_id, linked_at)
+             VALUES (?1, ?2, 1, ?3, ?4, ?5)
+             ON CONFLICT (shop_id) DO UPDATE SET
+                 shop_key = CASE WHEN active = 1 THEN shop_key ELSE excluded.shop_key END,
+                 linked_at = CASE WHEN active = 1 THEN linked_at ELSE excluded.linked_at END,
+                 active = 1,
+                 unlinked_at = NULL,
+                 external_shop_id = COALESCE(excluded.external_shop_id, external_shop_id),
+                 external_user_id = COALESCE(excluded.external_user_id, external_user_id)",
+        )
+        .bind(shop.id)
+        .bind(secret::new_shop_key(shop.id))
+        .bind(&external_shop_id)
+        .bind(&external_user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Approved {
+            shop_id: shop.id,
+            shop_name: shop.name,
+            redirect_url,
+        })
+    }
+
+    /// The newest shops, at most `limit`, with their link state.
+    pub async fn list_shops(&self, limit: i64) -> Result<Vec<ListedShop>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {SHOP_COLUMNS}, COALESCE(l.active, 0) AS linked
+             FROM sandbox_shops s LEFT JOIN sandbox_links l ON l.shop_id = s.id
+             ORDER BY s.created_at DESC, s.id DESC LIMIT ?1"
+        );
+        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ListedShop {
+                    shop: shop_from_row(row)?,
+                    linked: row.try_get("linked")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the partner link of a shop (its key stops working). False if the shop is unknown.
+    pub async fn unlink(&self, shop_id: i64, now: i64) -> Result<bool, sqlx::Error> {
+        if self.shop(shop_id).await?.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE sandbox_links SET active = 0, unlinked_at = ?2 WHERE shop_id = ?1 AND active = 1")
+            .bind(shop_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    /// Closes (`Some(now)`) or reopens (`None`) a shop's account. False if the shop is unknown.
+    pub async fn set_closed(
+        &self,
+        shop_id: i64,
+        closed_at: Option<i64>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE sandbox_shops SET closed_at = ?2 WHERE id = ?1")
+            .bind(shop_id)
+            .bind(closed_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("sandbox.db")).await.unwrap();
+        (dir, store)
+    }
+
+    fn details(email: &str) -> ShopChoice {
+        ShopChoice::Details {
+            shop_name: "Cửa hàng Hòa Mai".into(),
+            owner_name: None,
+            email: Some(email.into()),
+            phone: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_expired_request_can_be_neither_read_nor_approved() {
+        let (_dir, store) = store().await;
+        store
+            .insert_request("h", &NewRequest::default(), 1000, 1900)
+            .await
+            .unwrap();
+        assert!(store.pending_request("h", 1899).await.unwrap().is_some());
+        assert!(store.pending_request("h", 1900).await.unwrap().is_none());
+        let err = store
+            .approve("h", &details("a@b.vn"), 1900)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApproveError::TokenInvalid));
+    }
+
+    #[tokio::test]
+    async fn a_failed_approval_leaves_the_request_usable() {
+        let (_dir, store) = store().await;
+        let request = NewRequest {
+            shop_id: Some(1_234_567_890_123_456_789),
+            ..NewRequest::default()
+        };
+        store
+            .insert_request("h", &request, 1000, 1900)
+            .await
+            .unwrap();
+        let err = store
+            .approve("h", &ShopChoice::FromRequest, 1001)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApproveError::ShopMissing));
+        assert!(store.pending_request("h", 1002).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn approving_twice_with_the_same_email_reuses_the_shop_and_keeps_the_key() {
+        let (_dir, store) = store().await;
+        store
+            .insert_request("h1", &NewRequest::default(), 1000, 1900)
+            .await
+            .unwrap();
+        store
+            .insert_request("h2", &NewRequest::default(), 1000, 1900)
+            .await
+            .unwrap();
+        let first = store.approve("h1", &details("a@b.vn"), 1001).await.unwrap();
+        let LinkState::Active { shop_key: key1 } = store.link_state(first.shop_id).await.unwrap()
+        else {
+            panic!("not linked")
+        };
+        let second = store.approve("h2", &details("a@b.vn"), 1002).await.unwrap();
+        assert_eq!(first.shop_id, second.shop_id);
+        assert!(first.shop_id >= 1_000_000_000_000_000_000);
+        let LinkState::Active { shop_key: key2 } = store.link_state(first.shop_id).await.unwrap()
+        else {
+            panic!("not linked")
+        };
+        assert_eq!(key1, key2);
+    }
+}
