@@ -32,10 +32,10 @@ pub(crate) fn form_config() -> web::FormConfig {
         .limit(MAX_FORM_BYTES)
         .error_handler(|err, req| {
             let lang = lang_of_query(req);
-            let response = message_response(
+            let response = error_page(
                 StatusCode::BAD_REQUEST,
                 lang,
-                Message::error(lang, SandboxMessages::for_lang(lang).error_bad_form),
+                SandboxMessages::for_lang(lang).error_bad_form,
             );
             InternalError::from_response(err, response).into()
         })
@@ -134,11 +134,10 @@ fn same_origin(req: &HttpRequest) -> bool {
 
 fn internal_error(lang: Lang, err: &dyn std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %err, "sandbox page failed");
-    let m = SandboxMessages::for_lang(lang);
-    message_response(
+    error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         lang,
-        Message::error(lang, m.error_internal),
+        SandboxMessages::for_lang(lang).error_internal,
     )
 }
 
@@ -191,12 +190,8 @@ impl Message {
     }
 }
 
-fn message_response(status: StatusCode, _lang: Lang, page: Message) -> HttpResponse {
-    html(status, page.render())
-}
-
 fn error_page(status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
-    message_response(status, lang, Message::error(lang, text))
+    html(status, Message::error(lang, text).render())
 }
 
 // ---------------------------------------------------------------------------------------
