@@ -87,7 +87,10 @@ impl Application {
             }
         };
 
-        let mut its_settings = ItsClientSettings::new(base_url, ApiKey::new(api_key));
+        let base_url_shown = base_url.clone();
+        let api_key = ApiKey::new(api_key);
+        let api_key_masked = api_key.masked();
+        let mut its_settings = ItsClientSettings::new(base_url, api_key);
         its_settings.timeout = settings.its_timeout;
         let its = ItsClient::new(its_settings)
             .map_err(|e| anyhow::anyhow!("cannot build the ITS client: {e}"))?;
@@ -158,7 +161,7 @@ impl Application {
 
 /// In sandbox mode without `SECRET_KEY`: a secret generated once and kept in the data
 /// directory (mode 0600), so stored keys still open after a restart.
-fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
+pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
     let path = data_dir.join("secret.key");
     if path.exists() {
         let text = std::fs::read_to_string(&path)

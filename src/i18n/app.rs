@@ -7,6 +7,11 @@ super::catalogue!(Messages {
     skip_to_content => "Bỏ qua, đến nội dung chính", "Skip to main content";
     nav_label => "Điều hướng chính", "Main navigation";
     nav_shops => "Cửa hàng của tôi", "My shops";
+    nav_admin_overview => "Tổng quan", "Overview";
+    nav_admin_shops => "Cửa hàng", "Shops";
+    nav_admin_users => "Người dùng", "Users";
+    nav_admin_jobs => "Kiểm tra hàng loạt", "Bulk verify";
+    nav_admin_settings => "Cài đặt", "Settings";
     logout => "Đăng xuất", "Log out";
     switch_language => "English", "Tiếng Việt";
     sandbox_badge => "Chế độ thử nghiệm (sandbox)", "Sandbox mode";
@@ -144,4 +149,12 @@ super::catalogue!(Messages {
     error_shop_name_empty => "Vui lòng nhập tên cửa hàng.", "Please enter the shop name.";
     error_shop_name_too_long => "Tên cửa hàng dài quá 200 ký tự.", "The shop name is longer than 200 characters.";
     error_text_control_chars => "Nội dung chứa ký tự điều khiển không được phép.", "The text contains control characters that are not allowed.";
+
+    // Admin: overview, shop list, shop detail, export
+
+    // Admin: users
+
+    // Admin: settings
+
+    // Admin: bulk and scheduled verification
 });

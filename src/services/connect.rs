@@ -33,7 +33,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: &'static str) -> Failure {
+    pub fn new(code: &'static str) -> Failure {
         Failure { code, detail: None }
     }
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod connect;
 pub mod shops;
+pub mod verify;
 
 use sqlx::SqlitePool;
 use url::Url;

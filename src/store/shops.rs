@@ -218,3 +218,39 @@ pub async fn disconnect(
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// A successful `CurrentShop`: connected, verified now, the ITS name refreshed.
+pub async fn mark_verified(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    its_shop_name: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE shops SET state = 'connected', its_shop_name = ?, failure_code = NULL, failure_detail = NULL,
+                last_verified_at = ?,
+                updated_at = CASE WHEN state = 'connected' THEN updated_at ELSE ? END
+         WHERE id = ? AND key_ciphertext IS NOT NULL",
+    )
+    .bind(its_shop_name)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that a verification reached a verdict, whatever it was.
+pub async fn touch_verified(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE shops SET last_verified_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -135,10 +135,7 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse,
     tracing::info!(user = %user.id, "logged in");
 
     let target = if next == "/" {
-        match UserRole::parse(&user.role) {
-            Ok(UserRole::Admin) => "/shops".to_owned(),
-            _ => "/shops".to_owned(),
-        }
+        super::landing_page(UserRole::parse(&user.role).unwrap_or(UserRole::Owner)).to_owned()
     } else {
         next
     };

@@ -363,3 +363,19 @@ fn error_page(
     set_security_headers(response.headers_mut(), state.cookie_secure);
     response
 }
+
+/// A request from a logged-in admin. An owner gets 403; an anonymous visitor goes to login.
+pub struct AdminUser(pub SessionUser);
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = Ready<Result<AdminUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(match CurrentUser::from_request(req, payload).into_inner() {
+            Ok(CurrentUser(user)) if user.role == UserRole::Admin => Ok(AdminUser(user)),
+            Ok(_) => Err(AppError::Forbidden),
+            Err(e) => Err(e),
+        })
+    }
+}

@@ -1,6 +1,7 @@
 //! The web layer: routes, extractors, pages. Handlers are grouped by audience; templates
 //! under `templates/` mirror them.
 
+pub mod admin;
 mod assets;
 mod auth;
 mod callback;
@@ -28,6 +29,14 @@ pub struct AppState {
     pub public_origin: String,
     /// The sandbox's shop page, shown in the sandbox banner; `None` with a real provider.
     pub sandbox_url: Option<String>,
+    /// What the settings page may show of the ITS configuration (the api key masked).
+    pub its_view: ItsView,
+}
+
+pub struct ItsView {
+    pub sandbox: bool,
+    pub base_url: String,
+    pub api_key_masked: String,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -48,11 +57,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shops/{id}/disconnect", web::post().to(shops::disconnect))
         .route("/connect/callback", web::get().to(callback::callback))
         .route("/static/{file}", web::get().to(assets::serve))
+        .configure(admin::routes)
         .default_service(web::to(not_found));
 }
 
-async fn home(_ctx: Ctx, _user: CurrentUser) -> HttpResponse {
-    auth::redirect("/shops")
+async fn home(_ctx: Ctx, user: CurrentUser) -> HttpResponse {
+    auth::redirect(landing_page(user.0.role))
+}
+
+/// Where a user lands after login: admins on their dashboard, owners on their shops.
+pub fn landing_page(role: crate::domain::UserRole) -> &'static str {
+    match role {
+        crate::domain::UserRole::Admin => "/admin",
+        crate::domain::UserRole::Owner => "/shops",
+    }
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

@@ -1,0 +1,1 @@
+// shoplink: small progressive enhancements; every page works without this file.
