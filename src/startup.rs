@@ -109,6 +109,11 @@ impl Application {
             sandbox_url: running_sandbox
                 .as_ref()
                 .map(|s| format!("{}/shops", s.origin)),
+            its_view: crate::web::ItsView {
+                sandbox: running_sandbox.is_some(),
+                base_url: base_url_shown,
+                api_key_masked,
+            },
         });
 
         let server = HttpServer::new(move || {
