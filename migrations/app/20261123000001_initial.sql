@@ -26,7 +26,10 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id);
 
 CREATE TABLE shops (
-    id               BLOB PRIMARY KEY NOT NULL,
+    -- A stable integer key for the search index (an implicit rowid may change on VACUUM);
+    -- never shown, never in a URL.
+    seq              INTEGER PRIMARY KEY,
+    id               BLOB NOT NULL UNIQUE,
     owner_id         BLOB NOT NULL REFERENCES users (id),
     name             TEXT NOT NULL,
     search_name      TEXT NOT NULL,        -- name folded: lower case, no diacritics (search)
@@ -55,6 +58,7 @@ CREATE UNIQUE INDEX shops_by_owner_external_id ON shops (owner_id, external_shop
 CREATE INDEX shops_by_owner_updated ON shops (owner_id, updated_at, id);
 CREATE INDEX shops_by_state_updated ON shops (state, updated_at, id);
 CREATE INDEX shops_by_updated ON shops (updated_at, id);
+CREATE INDEX shops_by_name ON shops (search_name, id);
 
 -- One row per press of "Kết nối Zalo". The token in the callback URL is ours: only its
 -- SHA-256 is stored, and the row is consumed by a single UPDATE so it works exactly once.

@@ -151,6 +151,45 @@ super::catalogue!(Messages {
     error_text_control_chars => "Nội dung chứa ký tự điều khiển không được phép.", "The text contains control characters that are not allowed.";
 
     // Admin: overview, shop list, shop detail, export
+    admin_overview_title => "Tổng quan", "Overview";
+    admin_all_shops => "Tất cả cửa hàng", "All shops";
+    admin_states_heading => "Cửa hàng theo trạng thái kết nối", "Shops by connection state";
+    admin_total => "tổng", "total";
+    admin_problems_heading => "Lỗi và yêu cầu đăng nhập lại gần đây", "Newest failures and re-auth needs";
+    admin_no_problems => "Không có cửa hàng nào đang lỗi hay cần đăng nhập lại.", "No shop is failing or needs re-auth.";
+    admin_shops_title => "Cửa hàng", "Shops";
+    admin_shop_title => "Cửa hàng", "Shop";
+    admin_export_csv => "Xuất CSV", "Export CSV";
+    admin_search_label => "Tìm kiếm", "Search";
+    admin_search_placeholder => "Tên, điện thoại, email, mã cửa hàng, mã ITS", "Name, phone, email, shop id, ITS id";
+    admin_state_filter => "Trạng thái", "State";
+    admin_all_states => "Mọi trạng thái", "All states";
+    admin_sort_label => "Sắp xếp", "Sort";
+    admin_sort_updated => "Thay đổi gần nhất", "Last change";
+    admin_sort_name => "Tên (A–Z)", "Name (A–Z)";
+    admin_apply_filters => "Lọc", "Filter";
+    admin_clear_filters => "Xoá bộ lọc", "Clear filters";
+    admin_owner_filter => "Chỉ cửa hàng của", "Only shops of";
+    admin_no_shops_match => "Không có cửa hàng nào khớp. Thử bỏ dấu hoặc bớt bộ lọc.", "No shop matches. Try fewer filters or another spelling.";
+    admin_last_change => "Thay đổi gần nhất", "Last change";
+    admin_pages_label => "Trang", "Pages";
+    admin_first_page => "Trang đầu", "First page";
+    admin_next_page => "Trang sau", "Next page";
+    admin_verify_now => "Kiểm tra ngay", "Verify now";
+    admin_connect_link_heading => "Liên kết kết nối", "Connect link";
+    admin_connect_link_hint => "Gửi liên kết này cho chủ cửa hàng: sau khi đăng nhập, họ bấm \"Kết nối Zalo\" để bắt đầu.", "Send this link to the shop owner: after logging in they press \"Connect Zalo\" to start.";
+    admin_copy => "Sao chép", "Copy";
+    admin_created => "Ngày tạo", "Created";
+    csv_shop_id => "Mã cửa hàng", "Shop id";
+    csv_owner => "Chủ cửa hàng", "Owner";
+    csv_state => "Trạng thái", "State";
+    flash_verified => "Khoá cửa hàng vẫn hoạt động. Đã cập nhật thời gian kiểm tra.", "The shop key works. The verification time is updated.";
+    flash_verify_needs_reauth => "ITS không còn chấp nhận khoá này: cửa hàng cần đăng nhập lại.", "ITS no longer accepts this key: the shop needs to log in again.";
+    flash_verify_no_key => "Cửa hàng chưa có khoá để kiểm tra.", "The shop has no key to verify.";
+    flash_verify_its_trouble => "ITS chưa trả lời được; trạng thái giữ nguyên. Hãy thử lại sau.", "ITS could not answer; nothing changed. Try again later.";
+    event_verified => "Kiểm tra lại: khoá hoạt động", "Re-checked: the key works";
+    event_key_rejected => "ITS từ chối khoá (401): cần đăng nhập lại", "ITS refused the key (401): re-auth needed";
+    error_search_invalid => "Từ khoá tìm kiếm quá dài hoặc chứa ký tự không hợp lệ.", "The search text is too long or has invalid characters.";
 
     // Admin: users
 

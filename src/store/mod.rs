@@ -5,6 +5,7 @@
 pub mod attempts;
 pub mod events;
 pub mod sessions;
+pub mod shop_list;
 pub mod shops;
 pub mod users;
 

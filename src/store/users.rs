@@ -61,3 +61,13 @@ pub async fn find_name(
         .fetch_optional(db)
         .await
 }
+
+pub async fn find_email(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT email FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}

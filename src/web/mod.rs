@@ -3,13 +3,13 @@
 
 pub mod admin;
 mod assets;
-mod auth;
+pub mod auth;
 mod callback;
 pub mod context;
-mod csrf;
+pub mod csrf;
 pub mod error;
-mod shops;
-mod views;
+pub mod shops;
+pub mod views;
 
 /// The largest request body accepted anywhere (forms are far smaller).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

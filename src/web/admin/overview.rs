@@ -1,5 +1,98 @@
-//! (being written)
+//! `/admin`: shops per connection state, drawn as bars, and the newest problems.
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
+use askama::Template;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+use crate::domain::ConnectionState;
+use crate::i18n::Messages;
+use crate::store::shop_list;
+use crate::web::context::{html, AdminUser, Chrome, Ctx};
+use crate::web::error::AppError;
+use crate::web::views::{format_time, state_label};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(overview));
+}
+
+pub struct StateCount {
+    pub state: &'static str,
+    pub label: &'static str,
+    pub count: i64,
+    /// Share of all shops, in tenths of a percent (for the text) …
+    pub permille: i64,
+    /// … and as a bar width out of 1000 (an SVG attribute, not a style).
+    pub bar: i64,
+}
+
+impl StateCount {
+    pub fn percent(&self) -> String {
+        format!("{}.{}", self.permille / 10, self.permille % 10)
+    }
+}
+
+pub struct Problem {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub state: &'static str,
+    pub label: &'static str,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/overview.html")]
+struct OverviewPage {
+    c: Chrome,
+    m: &'static Messages,
+    total: i64,
+    counts: Vec<StateCount>,
+    problems: Vec<Problem>,
+}
+
+async fn overview(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
+    let db = &ctx.state.services.db;
+    let raw = shop_list::count_by_state(db).await?;
+    let total: i64 = raw.iter().map(|(_, n)| n).sum();
+    let counts = ConnectionState::ALL
+        .iter()
+        .map(|state| {
+            let count = raw
+                .iter()
+                .find(|(s, _)| s == state.as_str())
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            let permille = if total > 0 { count * 1000 / total } else { 0 };
+            StateCount {
+                state: state.as_str(),
+                label: state_label(*state, ctx.m),
+                count,
+                permille,
+                bar: permille.max(if count > 0 { 4 } else { 0 }),
+            }
+        })
+        .collect();
+    let problems = shop_list::newest_in_states(
+        db,
+        &[ConnectionState::Failed, ConnectionState::NeedsReauth],
+        10,
+    )
+    .await?
+    .into_iter()
+    .map(|row| {
+        let state = ConnectionState::parse(&row.state).unwrap_or(ConnectionState::Failed);
+        Problem {
+            id: row.id,
+            name: row.name,
+            state: state.as_str(),
+            label: state_label(state, ctx.m),
+            updated: format_time(row.updated_at),
+        }
+    })
+    .collect();
+    html(&OverviewPage {
+        c: ctx.chrome(ctx.m.admin_overview_title),
+        m: ctx.m,
+        total,
+        counts,
+        problems,
+    })
+}

@@ -1,5 +1,334 @@
-//! (being written)
+//! `/admin/shops`: every shop, filtered, searched and paged by cursor; one shop's page
+//! with its history and the actions Verify now, Disconnect and the connect link.
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+use crate::domain::ConnectionState;
+use crate::i18n::Messages;
+use crate::services::shops as shop_service;
+use crate::services::user_actor;
+use crate::services::verify::{self, VerifyOutcome};
+use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort};
+use crate::store::{events, shops, users};
+use crate::web::auth::redirect;
+use crate::web::context::{html, AdminUser, Chrome, Ctx};
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::error::AppError;
+use crate::web::shops::Flash;
+use crate::web::views::{format_time, state_label, EventView, ShopView};
+
+pub const PAGE_SIZE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/shops", web::get().to(list))
+        .route("/admin/shops/{id}", web::get().to(detail))
+        .route("/admin/shops/{id}/verify", web::post().to(verify_now))
+        .route(
+            "/admin/shops/{id}/disconnect",
+            web::get().to(disconnect_confirm),
+        )
+        .route("/admin/shops/{id}/disconnect", web::post().to(disconnect));
+}
+
+/// The list's query string: the whole view lives in the URL, so it can be bookmarked.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub state: Option<String>,
+    pub owner: Option<String>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
+}
+
+impl ListQuery {
+    pub fn filter(&self) -> Result<ShopFilter, AppError> {
+        let q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if q.is_some_and(|q| q.chars().count() > 100 || q.chars().any(char::is_control)) {
+            return Err(AppError::BadRequest("error_search_invalid"));
+        }
+        Ok(ShopFilter {
+            state: self
+                .state
+                .as_deref()
+                .and_then(|s| ConnectionState::parse(s).ok()),
+            owner: self.owner.as_deref().and_then(|o| Uuid::try_parse(o).ok()),
+            query: q.map(str::to_owned),
+            sort: Sort::parse(self.sort.as_deref().unwrap_or("")),
+            after: self.after.as_deref().and_then(Cursor::decode),
+        })
+    }
+}
+
+/// The view's parameters without the cursor, URL-encoded, for links that keep the view.
+pub fn view_params(filter: &ShopFilter) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(q) = &filter.query {
+        pairs.push(("q", q.clone()));
+    }
+    if let Some(state) = filter.state {
+        pairs.push(("state", state.as_str().to_owned()));
+    }
+    if let Some(owner) = filter.owner {
+        pairs.push(("owner", owner.to_string()));
+    }
+    if filter.sort != Sort::Updated {
+        pairs.push(("sort", filter.sort.as_str().to_owned()));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+pub struct Row {
+    pub id: Uuid,
+    pub name: String,
+    pub owner_id: Uuid,
+    pub owner: String,
+    pub state: &'static str,
+    pub label: &'static str,
+    pub its_shop_id: Option<i64>,
+    pub last_verified: Option<String>,
+    pub updated: String,
+}
+
+impl Row {
+    fn new(r: ShopListRow, m: &'static Messages) -> Row {
+        let state = ConnectionState::parse(&r.state).unwrap_or(ConnectionState::Failed);
+        Row {
+            id: r.id,
+            name: r.name,
+            owner_id: r.owner_id,
+            owner: r.owner_email,
+            state: state.as_str(),
+            label: state_label(state, m),
+            its_shop_id: r.its_shop_id,
+            last_verified: r.last_verified_at.map(format_time),
+            updated: format_time(r.updated_at),
+        }
+    }
+}
+
+pub struct StateOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/shops.html")]
+struct ListPage {
+    c: Chrome,
+    m: &'static Messages,
+    q: String,
+    states: Vec<StateOption>,
+    owner: Option<Uuid>,
+    owner_email: Option<String>,
+    sort_by_name: bool,
+    rows: Vec<Row>,
+    next_url: Option<String>,
+    first_url: Option<String>,
+    export_url: String,
+}
+
+async fn list(
+    ctx: Ctx,
+    _admin: AdminUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.filter()?;
+    let db = &ctx.state.services.db;
+    let page = shop_list::fetch_page(db, &filter, PAGE_SIZE).await?;
+    let params = view_params(&filter);
+    let join = |extra: &str| {
+        let mut all = params.clone();
+        if !extra.is_empty() {
+            if !all.is_empty() {
+                all.push('&');
+            }
+            all.push_str(extra);
+        }
+        if all.is_empty() {
+            "/admin/shops".to_owned()
+        } else {
+            format!("/admin/shops?{all}")
+        }
+    };
+    let next_url = page
+        .next
+        .as_ref()
+        .map(|c| join(&serde_urlencoded::to_string([("after", c.encode())]).unwrap_or_default()));
+    let first_url = filter.after.as_ref().map(|_| join(""));
+    let owner_email = match filter.owner {
+        Some(owner) => users::find_email(db, owner).await?,
+        None => None,
+    };
+    let export_url = if params.is_empty() {
+        "/admin/shops.csv".to_owned()
+    } else {
+        format!("/admin/shops.csv?{params}")
+    };
+    html(&ListPage {
+        c: ctx.chrome(ctx.m.admin_shops_title),
+        m: ctx.m,
+        q: filter.query.clone().unwrap_or_default(),
+        states: ConnectionState::ALL
+            .iter()
+            .map(|s| StateOption {
+                value: s.as_str(),
+                label: state_label(*s, ctx.m),
+                selected: filter.state == Some(*s),
+            })
+            .collect(),
+        owner: filter.owner,
+        owner_email,
+        sort_by_name: filter.sort == Sort::Name,
+        rows: page.rows.into_iter().map(|r| Row::new(r, ctx.m)).collect(),
+        next_url,
+        first_url,
+        export_url,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/shop.html")]
+struct DetailPage {
+    c: Chrome,
+    m: &'static Messages,
+    shop: ShopView,
+    owner_email: String,
+    created: String,
+    masked_key: Option<String>,
+    key_unreadable: bool,
+    connect_link: String,
+    events: Vec<EventView>,
+    flash: Option<Flash>,
+}
+
+#[derive(Deserialize)]
+struct OutcomeQuery {
+    outcome: Option<String>,
+}
+
+async fn detail(
+    ctx: Ctx,
+    _admin: AdminUser,
+    path: web::Path<Uuid>,
+    query: web::Query<OutcomeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let svc = &ctx.state.services;
+    let m = ctx.m;
+    let row = shops::find(&svc.db, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (masked_key, key_unreadable) = match row.sealed_key() {
+        Some(sealed) => match svc.sealer.open(&sealed, row.id, row.owner_id) {
+            Ok(key) => (Some(key.masked()), false),
+            Err(err) => {
+                tracing::error!(shop = %row.id, error = %err, "a stored shop key does not open");
+                (None, true)
+            }
+        },
+        None => (None, false),
+    };
+    let owner_email = users::find_email(&svc.db, row.owner_id)
+        .await?
+        .unwrap_or_default();
+    let shop = ShopView::new(&row, m);
+    let flash = query.outcome.as_deref().and_then(|o| {
+        let (kind, text) = match o {
+            "verified" => ("success", m.flash_verified),
+            "needs_reauth" => ("error", m.flash_verify_needs_reauth),
+            "mismatch" => ("error", m.error_shop_id_mismatch),
+            "no_key" => ("error", m.flash_verify_no_key),
+            "unreadable" => ("error", m.key_unreadable),
+            "its_trouble" => ("error", m.flash_verify_its_trouble),
+            "disconnected" => ("success", m.flash_disconnected),
+            _ => return None,
+        };
+        Some(Flash {
+            kind,
+            text: text.to_owned(),
+        })
+    });
+    let events = events::for_shop(&svc.db, row.id, 200)
+        .await?
+        .iter()
+        .map(|e| EventView::new(e, m))
+        .collect();
+    let connect_link = svc
+        .public_url
+        .join(&format!("shops/{}", row.id))
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let mut response = html(&DetailPage {
+        c: ctx.chrome(m.admin_shop_title),
+        m,
+        shop,
+        owner_email,
+        created: format_time(row.created_at),
+        masked_key,
+        key_unreadable,
+        connect_link,
+        events,
+        flash,
+    })?;
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+async fn verify_now(
+    ctx: Ctx,
+    admin: AdminUser,
+    path: web::Path<Uuid>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let outcome = verify::verify_shop(&ctx.state.services, id, &user_actor(admin.0.id)).await?;
+    let tag = match outcome {
+        VerifyOutcome::Verified => "verified",
+        VerifyOutcome::NeedsReauth => "needs_reauth",
+        VerifyOutcome::Mismatch => "mismatch",
+        VerifyOutcome::NoKey => "no_key",
+        VerifyOutcome::Unreadable => "unreadable",
+        VerifyOutcome::ItsTrouble(_) => "its_trouble",
+    };
+    Ok(redirect(&format!("/admin/shops/{id}?outcome={tag}")))
+}
+
+#[derive(Template)]
+#[template(path = "admin/disconnect.html")]
+struct DisconnectPage {
+    c: Chrome,
+    m: &'static Messages,
+    shop: ShopView,
+}
+
+async fn disconnect_confirm(
+    ctx: Ctx,
+    _admin: AdminUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let row = shops::find(&ctx.state.services.db, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    html(&DisconnectPage {
+        c: ctx.chrome(ctx.m.disconnect_title),
+        m: ctx.m,
+        shop: ShopView::new(&row, ctx.m),
+    })
+}
+
+async fn disconnect(
+    ctx: Ctx,
+    admin: AdminUser,
+    path: web::Path<Uuid>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    shop_service::disconnect(&ctx.state.services, id, None, &user_actor(admin.0.id)).await?;
+    Ok(redirect(&format!("/admin/shops/{id}?outcome=disconnected")))
+}
