@@ -2,6 +2,7 @@
 //! the way a browser would (cookies kept, redirects looked at one by one).
 
 mod access;
+mod admin_shops;
 mod auth;
 mod callback;
 mod connect;
