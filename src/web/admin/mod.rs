@@ -1,12 +1,14 @@
 //! The partner admins' dashboard, under `/admin`. Every handler takes `AdminUser`, so an
 //! owner gets 403 and an anonymous visitor the login page.
 
+mod api_keys;
 mod export;
 mod jobs;
 mod overview;
 mod settings;
 mod shops;
 mod users;
+mod webhooks;
 
 use actix_web::web;
 
@@ -17,4 +19,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     users::routes(cfg);
     settings::routes(cfg);
     jobs::routes(cfg);
+    api_keys::routes(cfg);
+    webhooks::routes(cfg);
 }
