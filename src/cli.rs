@@ -47,6 +47,19 @@ pub enum Command {
         #[arg(long, default_value = "data/sandbox-standalone.db")]
         database: PathBuf,
     },
+    /// Fill the database with many realistic shops (for trying the admin pages and the
+    /// benchmark). Only adds rows; prints the seeded users' passwords.
+    Seed {
+        /// How many shops to add.
+        #[arg(long)]
+        shops: u64,
+        /// Over how many new owners (default: one per 20 shops).
+        #[arg(long)]
+        owners: Option<u64>,
+        /// The database file (default: DATABASE_URL).
+        #[arg(long)]
+        database: Option<PathBuf>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -62,6 +75,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             api_key,
             database,
         } => run_sandbox(bind, api_key, database).await,
+        Command::Seed {
+            shops,
+            owners,
+            database,
+        } => crate::seed::run_cli(settings, shops, owners, database).await,
     }
 }
 

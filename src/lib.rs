@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod its;
 pub mod password;
 pub mod sandbox;
+pub mod seed;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -1,0 +1,890 @@
+//! `shoplink seed`: fills a database with many realistic shops (Vietnamese names, phones,
+//! mixed connection states, real sealed keys, histories) for trying the admin pages and
+//! for the benchmark in `tests/bench/`.
+//!
+//! It is built for speed: one argon2 hash shared by every seeded owner, multi-row INSERTs
+//! of `ROWS_PER_STATEMENT` rows (the statement text is the same for every full batch, so
+//! sqlx prepares it once per connection) and one transaction per `SHOPS_PER_TRANSACTION`
+//! shops. It only ever adds rows: owners are numbered after the ones already seeded and
+//! ITS shop ids after the largest one stored.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::configuration::Settings;
+use crate::crypto::{KeySealer, SealedKey, SecretKey};
+use crate::domain::{fold_for_search, ConnectionState, ShopKey, UserRole};
+use crate::{password, store};
+
+/// Rows per multi-row INSERT.
+const ROWS_PER_STATEMENT: usize = 500;
+/// Shops per transaction.
+const SHOPS_PER_TRANSACTION: usize = 10_000;
+/// The first ITS shop id handed out (ITS ids are large 64-bit numbers).
+const ITS_SHOP_ID_BASE: i64 = 1_052_570_182_707_778_180;
+/// More than this in one run is surely a typo.
+pub const MAX_SHOPS: u64 = 10_000_000;
+pub const ADMIN_EMAIL: &str = "admin@seed.shoplink.local";
+const OWNER_EMAIL_PREFIX: &str = "owner";
+const OWNER_EMAIL_DOMAIN: &str = "@seed.shoplink.local";
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What a seeding run wrote.
+#[derive(Debug, Clone)]
+pub struct SeedReport {
+    pub shops: u64,
+    pub owners: u64,
+    /// The number of the first and last owner created (`owner{n}@seed.shoplink.local`).
+    pub owner_numbers: Option<(u64, u64)>,
+    pub events: u64,
+    /// Shops per state, in `ConnectionState::ALL` order.
+    pub per_state: Vec<(ConnectionState, u64)>,
+    /// The password of every owner created by this run (they share one hash).
+    pub owner_password: String,
+    /// The seeded admin's password, when this run created the admin.
+    pub admin_password: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl SeedReport {
+    pub fn count(&self, state: ConnectionState) -> u64 {
+        self.per_state
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    }
+}
+
+/// `shoplink seed`: settings from the environment, `--database` overriding `DATABASE_URL`.
+pub async fn run_cli(
+    settings: Settings,
+    shops: u64,
+    owners: Option<u64>,
+    database: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=MAX_SHOPS).contains(&shops),
+        "--shops must be between 1 and {MAX_SHOPS}"
+    );
+    let owners = owners.unwrap_or((shops / 20).max(1));
+    anyhow::ensure!(
+        (1..=shops).contains(&owners),
+        "--owners must be between 1 and the number of shops ({shops})"
+    );
+    let database_path = database.unwrap_or_else(|| settings.database_path.clone());
+    let secret = match &settings.secret_key {
+        Some(secret) => secret.clone(),
+        None => crate::startup::load_or_create_secret(&settings.data_dir)?,
+    };
+    let db = store::connect(&database_path).await?;
+    println!(
+        "Seeding {shops} shops for {owners} new owners into {} …",
+        database_path.display()
+    );
+    let report = seed(&db, &secret, shops, owners).await?;
+    db.close().await;
+
+    println!();
+    println!(
+        "Seeded {} shops, {} owners and {} history entries in {:.1} s.",
+        report.shops,
+        report.owners,
+        report.events,
+        report.elapsed.as_secs_f64()
+    );
+    println!();
+    println!("| state         | shops   |");
+    println!("|---------------|---------|");
+    for (state, n) in &report.per_state {
+        println!("| {:<13} | {n:>7} |", state.as_str());
+    }
+    println!("| total         | {:>7} |", report.shops);
+    println!();
+    if let Some((first, last)) = report.owner_numbers {
+        println!(
+            "Owners {OWNER_EMAIL_PREFIX}{first}{OWNER_EMAIL_DOMAIN} … {OWNER_EMAIL_PREFIX}{last}{OWNER_EMAIL_DOMAIN}  password: {}",
+            report.owner_password
+        );
+        println!(
+            "  (one argon2 hash of this password is shared by all of them, so seeding stays fast)"
+        );
+    }
+    match &report.admin_password {
+        Some(password) => println!("Admin  {ADMIN_EMAIL}  password: {password}"),
+        None => println!("Admin  {ADMIN_EMAIL} already existed; its password is unchanged"),
+    }
+    Ok(())
+}
+
+/// Adds `shops` shops spread over `owners` new owners (and the seed admin if missing).
+pub async fn seed(
+    db: &SqlitePool,
+    secret: &SecretKey,
+    shops: u64,
+    owners: u64,
+) -> anyhow::Result<SeedReport> {
+    anyhow::ensure!(shops <= MAX_SHOPS, "at most {MAX_SHOPS} shops per run");
+    anyhow::ensure!(owners >= 1 || shops == 0, "shops need at least one owner");
+    let started = Instant::now();
+    let sealer = KeySealer::new(secret);
+    let mut rng = StdRng::from_entropy();
+    let now = store::now_ms();
+
+    // The admin, only when missing.
+    let admin_password = if store::users::find_by_email(db, ADMIN_EMAIL)
+        .await?
+        .is_none()
+    {
+        let password = random_password(&mut rng);
+        let hash = password::hash(password.clone()).await?;
+        store::users::insert(
+            db,
+            ADMIN_EMAIL,
+            "Quản trị viên (seed)",
+            UserRole::Admin.as_str(),
+            &hash,
+            now,
+        )
+        .await?;
+        Some(password)
+    } else {
+        None
+    };
+
+    // Owners: numbered after the ones a previous run created, one shared hash.
+    let owner_password = random_password(&mut rng);
+    let owner_hash = password::hash(owner_password.clone()).await?;
+    let first_number = next_owner_number(db).await?;
+    let owner_ids: Vec<Uuid> = (0..owners).map(|_| Uuid::new_v4()).collect();
+    insert_owners(db, &owner_ids, first_number, &owner_hash, now, &mut rng).await?;
+
+    // Shops, in transactions of SHOPS_PER_TRANSACTION.
+    let max_its: Option<i64> = sqlx::query_scalar("SELECT MAX(its_shop_id) FROM shops")
+        .fetch_one(db)
+        .await?;
+    let mut next_its_id = match max_its {
+        Some(max) if max >= ITS_SHOP_ID_BASE => max
+            .checked_add(1)
+            .context("no ITS shop ids are left above the largest stored one")?,
+        _ => ITS_SHOP_ID_BASE,
+    };
+    let run_tag = format!("{:04X}", rng.gen_range(0..0x10000u32));
+
+    let mut per_state = [0u64; 6];
+    let mut events_written = 0u64;
+    let mut done = 0u64;
+    while done < shops {
+        let n = (shops - done).min(SHOPS_PER_TRANSACTION as u64);
+        let mut rows = Vec::with_capacity(n as usize);
+        let mut events = Vec::with_capacity(n as usize * 4);
+        for i in 0..n {
+            let owner_id = owner_ids[rng.gen_range(0..owner_ids.len())];
+            let shop = make_shop(
+                &mut rng,
+                &sealer,
+                owner_id,
+                done + i,
+                &run_tag,
+                &mut next_its_id,
+                now,
+                &mut events,
+            )?;
+            per_state[state_index(shop.state)] += 1;
+            rows.push(shop);
+        }
+        let mut tx = db.begin().await?;
+        for batch in rows.chunks(ROWS_PER_STATEMENT) {
+            insert_shops(&mut tx, batch).await?;
+        }
+        for batch in events.chunks(ROWS_PER_STATEMENT) {
+            insert_events(&mut tx, batch).await?;
+        }
+        tx.commit().await?;
+        events_written += events.len() as u64;
+        done += n;
+    }
+
+    // Leave a small WAL behind for whoever opens the database next.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db)
+        .await?;
+
+    Ok(SeedReport {
+        shops,
+        owners,
+        owner_numbers: (owners > 0).then(|| (first_number, first_number + owners - 1)),
+        events: events_written,
+        per_state: ConnectionState::ALL
+            .into_iter()
+            .map(|s| (s, per_state[state_index(s)]))
+            .collect(),
+        owner_password,
+        admin_password,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn state_index(state: ConnectionState) -> usize {
+    ConnectionState::ALL
+        .iter()
+        .position(|s| *s == state)
+        .unwrap_or(0)
+}
+
+fn random_password(rng: &mut StdRng) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..16)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// One more than the largest `owner{n}@seed.shoplink.local` already stored.
+async fn next_owner_number(db: &SqlitePool) -> anyhow::Result<u64> {
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE email LIKE ?")
+        .bind(format!("{OWNER_EMAIL_PREFIX}%{OWNER_EMAIL_DOMAIN}"))
+        .fetch_all(db)
+        .await?;
+    let max = emails
+        .iter()
+        .filter_map(|e| {
+            e.strip_prefix(OWNER_EMAIL_PREFIX)?
+                .strip_suffix(OWNER_EMAIL_DOMAIN)?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(max + 1)
+}
+
+async fn insert_owners(
+    db: &SqlitePool,
+    ids: &[Uuid],
+    first_number: u64,
+    hash: &str,
+    now: i64,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let rows: Vec<(Uuid, String, String, i64)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let email = format!(
+                "{OWNER_EMAIL_PREFIX}{}{OWNER_EMAIL_DOMAIN}",
+                first_number + i as u64
+            );
+            let name = format!(
+                "{} {} {}",
+                pick(rng, FAMILY_NAMES),
+                pick(rng, MIDDLE_NAMES),
+                pick(rng, GIVEN_NAMES)
+            );
+            let created_at = now - rng.gen_range(91 * DAY_MS..2 * 365 * DAY_MS);
+            (*id, email, name, created_at)
+        })
+        .collect();
+    let mut tx = db.begin().await?;
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = multi_row_insert(
+            "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ",
+            "(?, ?, ?, 'owner', ?, ?)",
+            batch.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, email, name, created_at) in batch {
+            query = query
+                .bind(*id)
+                .bind(email)
+                .bind(name)
+                .bind(hash)
+                .bind(*created_at);
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .context("inserting seed owners")?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn multi_row_insert(head: &str, row: &str, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (row.len() + 1));
+    sql.push_str(head);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(row);
+    }
+    sql
+}
+
+struct SeedShop {
+    id: Uuid,
+    owner_id: Uuid,
+    name: String,
+    search_name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    external_shop_id: Option<String>,
+    its_shop_id: Option<i64>,
+    its_shop_name: Option<String>,
+    state: ConnectionState,
+    failure_code: Option<&'static str>,
+    failure_detail: Option<&'static str>,
+    key: Option<SealedKey>,
+    last_verified_at: Option<i64>,
+    updated_at: i64,
+    created_at: i64,
+}
+
+struct SeedEvent {
+    shop_id: Uuid,
+    at: i64,
+    actor: String,
+    from_state: Option<ConnectionState>,
+    to_state: ConnectionState,
+    reason: String,
+}
+
+async fn insert_shops(tx: &mut Transaction<'_, Sqlite>, batch: &[SeedShop]) -> anyhow::Result<()> {
+    let sql = multi_row_insert(
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, its_shop_id, \
+         its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
+         last_verified_at, updated_at, created_at) VALUES ",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch.len(),
+    );
+    let mut query = sqlx::query(&sql);
+    for s in batch {
+        query = query
+            .bind(s.id)
+            .bind(s.owner_id)
+            .bind(&s.name)
+            .bind(&s.search_name)
+            .bind(&s.phone)
+            .bind(&s.email)
+            .bind(&s.external_shop_id)
+            .bind(s.its_shop_id)
+            .bind(&s.its_shop_name)
+            .bind(s.state.as_str())
+            .bind(s.failure_code)
+            .bind(s.failure_detail)
+            .bind(s.key.as_ref().map(|k| &k.ciphertext))
+            .bind(s.key.as_ref().map(|k| &k.nonce))
+            .bind(s.key.as_ref().map(|k| &k.key_id))
+            .bind(s.last_verified_at)
+            .bind(s.updated_at)
+            .bind(s.created_at);
+    }
+    query
+        .execute(&mut **tx)
+        .await
+        .context("inserting seed shops")?;
+    Ok(())
+}
+
+async fn insert_events(
+    tx: &mut Transaction<'_, Sqlite>,
+    batch: &[SeedEvent],
+) -> anyhow::Result<()> {
+    let sql = multi_row_insert(
+        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
+        "(?, ?, ?, ?, ?, ?)",
+        batch.len(),
+    );
+    let mut query = sqlx::query(&sql);
+    for e in batch {
+        query = query
+            .bind(e.shop_id)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(e.from_state.map(ConnectionState::as_str))
+            .bind(e.to_state.as_str())
+            .bind(&e.reason);
+    }
+    query
+        .execute(&mut **tx)
+        .await
+        .context("inserting seed shop history")?;
+    Ok(())
+}
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list[rng.gen_range(0..list.len())]
+}
+
+/// The state mix: 55 % connected, 10 % each of not_connected, failed, needs_reauth and
+/// disconnected, 5 % pending.
+fn pick_state(rng: &mut StdRng) -> ConnectionState {
+    match rng.gen_range(0..100) {
+        0..=54 => ConnectionState::Connected,
+        55..=64 => ConnectionState::NotConnected,
+        65..=74 => ConnectionState::Failed,
+        75..=84 => ConnectionState::NeedsReauth,
+        85..=94 => ConnectionState::Disconnected,
+        _ => ConnectionState::Pending,
+    }
+}
+
+fn shop_name(rng: &mut StdRng, core: &str) -> String {
+    let prefix = pick(rng, PREFIXES);
+    match rng.gen_range(0..10) {
+        0..=3 => format!("{prefix} {core}"),
+        4..=6 => format!("{prefix} {core} {}", pick(rng, PLACES)),
+        7 => format!("{prefix} {core} - {}", pick(rng, PLACES)),
+        8 => format!("{prefix} {core} {}", rng.gen_range(1..=99)),
+        _ => format!("{prefix} {core} - Chi nhánh {}", rng.gen_range(1..=12)),
+    }
+}
+
+fn phone(rng: &mut StdRng) -> String {
+    let second = [b'3', b'5', b'7', b'8', b'9'][rng.gen_range(0..5)] as char;
+    format!("0{second}{:08}", rng.gen_range(0..100_000_000u32))
+}
+
+fn random_secret_part(rng: &mut StdRng) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..32)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_shop(
+    rng: &mut StdRng,
+    sealer: &KeySealer,
+    owner_id: Uuid,
+    index: u64,
+    run_tag: &str,
+    next_its_id: &mut i64,
+    now: i64,
+    events: &mut Vec<SeedEvent>,
+) -> anyhow::Result<SeedShop> {
+    use ConnectionState::*;
+
+    let id = Uuid::new_v4();
+    let core = pick(rng, CORE_NAMES);
+    let name = shop_name(rng, core);
+    let search_name = fold_for_search(&name);
+    let state = pick_state(rng);
+
+    let phone = (rng.gen_range(0..10) < 9).then(|| phone(rng));
+    let email = (rng.gen_range(0..10) < 7).then(|| {
+        let local: String = fold_for_search(core)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        format!(
+            "{local}{}@{}",
+            rng.gen_range(1..10_000),
+            pick(rng, EMAIL_DOMAINS)
+        )
+    });
+    // Owners are new in every run, so a run-tagged index is unique per owner.
+    let external_shop_id =
+        (rng.gen_range(0..10) < 4).then(|| format!("KH-{run_tag}-{:07}", index + 1));
+
+    // Times: the last change within 90 days (a pending attempt is minutes old), the shop
+    // itself older than its last change.
+    let updated_at = if state == Pending {
+        now - rng.gen_range(0..30 * 60 * 1000)
+    } else {
+        now - rng.gen_range(0..90 * DAY_MS)
+    };
+    let created_at = updated_at - rng.gen_range(DAY_MS / 24..365 * DAY_MS);
+
+    let (its_shop_id, its_shop_name) = if matches!(state, Connected | NeedsReauth | Disconnected) {
+        let its_id = *next_its_id;
+        *next_its_id = next_its_id
+            .checked_add(1)
+            .context("ran out of ITS shop ids")?;
+        let its_name = if rng.gen_bool(0.7) {
+            name.clone()
+        } else {
+            core.to_uppercase()
+        };
+        (Some(its_id), Some(its_name))
+    } else {
+        (None, None)
+    };
+
+    let key = match (state, its_shop_id) {
+        (Connected | NeedsReauth, Some(its_id)) => {
+            let key = ShopKey::parse(&format!("shop{its_id}:{}", random_secret_part(rng)))
+                .map_err(|e| anyhow::anyhow!("a generated shop key is invalid: {e}"))?;
+            Some(sealer.seal(&key, id, owner_id))
+        }
+        _ => None,
+    };
+
+    let (failure_code, failure_detail) = if state == Failed {
+        let (code, detail) = FAILURES[rng.gen_range(0..FAILURES.len())];
+        (Some(code), detail)
+    } else {
+        (None, None)
+    };
+
+    // The history, oldest first: every entry starts where the previous one ended and the
+    // last one ends in the shop's state at its `updated_at`.
+    let user = crate::services::user_actor(owner_id);
+    let created = (
+        None,
+        NotConnected,
+        user.as_str(),
+        "event_shop_created".to_owned(),
+    );
+    let started = (
+        Some(NotConnected),
+        Pending,
+        user.as_str(),
+        "event_connect_started".to_owned(),
+    );
+    let forgotten = (
+        Some(Pending),
+        Pending,
+        "its",
+        "event_its_shop_id_forgotten".to_owned(),
+    );
+    let connected_from_pending = (
+        Some(Pending),
+        Connected,
+        "its",
+        "event_connected".to_owned(),
+    );
+    let steps: Vec<(Option<ConnectionState>, ConnectionState, &str, String)> = match state {
+        NotConnected => vec![
+            created,
+            started,
+            (
+                Some(Pending),
+                NotConnected,
+                "system",
+                "error_callback_expired".to_owned(),
+            ),
+        ],
+        Pending => {
+            if rng.gen_bool(0.5) {
+                vec![created, started]
+            } else {
+                vec![
+                    created,
+                    started,
+                    (
+                        Some(Pending),
+                        Failed,
+                        "its",
+                        "error_its_timeout | the request to ITS timed out".to_owned(),
+                    ),
+                    (
+                        Some(Failed),
+                        Pending,
+                        user.as_str(),
+                        "event_connect_started".to_owned(),
+                    ),
+                ]
+            }
+        }
+        Connected => {
+            if rng.gen_bool(0.7) {
+                vec![created, started, connected_from_pending]
+            } else {
+                vec![created, started, forgotten, connected_from_pending]
+            }
+        }
+        Failed => {
+            let reason = match failure_detail {
+                Some(d) => format!("{} | {d}", failure_code.unwrap_or("error_its_unknown")),
+                None => failure_code.unwrap_or("error_its_unknown").to_owned(),
+            };
+            let failed = (Some(Pending), Failed, "its", reason);
+            if rng.gen_bool(0.7) {
+                vec![created, started, failed]
+            } else {
+                vec![created, started, forgotten, failed]
+            }
+        }
+        NeedsReauth => vec![
+            created,
+            started,
+            connected_from_pending,
+            (
+                Some(Connected),
+                NeedsReauth,
+                "system",
+                "event_key_rejected".to_owned(),
+            ),
+        ],
+        Disconnected => vec![
+            created,
+            started,
+            connected_from_pending,
+            (
+                Some(Connected),
+                Disconnected,
+                user.as_str(),
+                "event_disconnected".to_owned(),
+            ),
+        ],
+    };
+    let span = (updated_at - created_at).max(steps.len() as i64);
+    let last = steps.len().saturating_sub(1).max(1) as i64;
+    let mut connected_at = updated_at;
+    for (i, (from_state, to_state, actor, reason)) in steps.into_iter().enumerate() {
+        // Evenly spread, a little jitter, the first at `created_at`, the last at `updated_at`.
+        let at = if i == 0 {
+            created_at
+        } else if i as i64 == last {
+            updated_at
+        } else {
+            created_at + span * i as i64 / last - rng.gen_range(0..(span / last / 4).max(1))
+        };
+        if to_state == Connected {
+            connected_at = at;
+        }
+        events.push(SeedEvent {
+            shop_id: id,
+            at,
+            actor: actor.to_owned(),
+            from_state,
+            to_state,
+            reason,
+        });
+    }
+
+    let last_verified_at = match state {
+        // Verified since the last change (verifying a connected shop keeps `updated_at`).
+        Connected => Some(updated_at + rng.gen_range(0..(now - updated_at).max(1))),
+        // The verification that found the key rejected.
+        NeedsReauth => Some(updated_at),
+        Disconnected => Some(connected_at),
+        _ => None,
+    };
+
+    Ok(SeedShop {
+        id,
+        owner_id,
+        name,
+        search_name,
+        phone,
+        email,
+        external_shop_id,
+        its_shop_id,
+        its_shop_name,
+        state,
+        failure_code,
+        failure_detail,
+        key,
+        last_verified_at,
+        updated_at,
+        created_at,
+    })
+}
+
+/// Failure codes (catalogue keys) with the provider's words as the app records them.
+const FAILURES: &[(&str, Option<&str>)] = &[
+    (
+        "error_its_unavailable",
+        Some("unavailable (503): service temporarily unavailable"),
+    ),
+    (
+        "error_its_unavailable",
+        Some("internal (500): internal error"),
+    ),
+    ("error_its_timeout", Some("the request to ITS timed out")),
+    (
+        "error_its_permission_denied",
+        Some("permission_denied (403): shop is not linked with this partner"),
+    ),
+    (
+        "error_its_account_closed",
+        Some("account_closed (403): tài khoản đã bị khoá"),
+    ),
+    (
+        "error_its_invalid_argument",
+        Some("invalid_argument (400): số điện thoại không hợp lệ"),
+    ),
+    ("error_its_unreachable", Some("could not connect to ITS")),
+    ("error_its_relogin_loop", None),
+    ("error_callback_shop_not_linked", None),
+];
+
+const PREFIXES: &[&str] = &[
+    "Cửa hàng",
+    "Cửa hàng",
+    "Tiệm",
+    "Shop",
+    "Shop",
+    "Nhà thuốc",
+    "Quán",
+    "Tạp hoá",
+    "Siêu thị mini",
+    "Cà phê",
+    "Tiệm bánh",
+    "Nhà sách",
+    "Văn phòng phẩm",
+    "Thời trang",
+    "Điện máy",
+    "Mỹ phẩm",
+    "Nội thất",
+    "Spa",
+    "Phở",
+    "Bún bò",
+];
+
+const CORE_NAMES: &[&str] = &[
+    "Hòa Mai",
+    "Minh Anh",
+    "Thành Đạt",
+    "Phúc Lộc",
+    "Hưng Thịnh",
+    "Ngọc Lan",
+    "Bình An",
+    "Kim Ngân",
+    "Thanh Hương",
+    "Đức Trí",
+    "Hồng Phát",
+    "Tân Tiến",
+    "Gia Bảo",
+    "Hoàng Long",
+    "Mỹ Linh",
+    "Quốc Việt",
+    "Thu Trang",
+    "Phương Nam",
+    "Hải Âu",
+    "Sao Mai",
+    "Trường Sơn",
+    "Việt Hưng",
+    "An Khang",
+    "Thịnh Vượng",
+    "Bảo Châu",
+    "Lan Chi",
+    "Tuấn Kiệt",
+    "Ánh Dương",
+    "Đông Á",
+    "Hạnh Phúc",
+    "Xuân Hòa",
+    "Mai Anh",
+    "Thiên Phú",
+    "Vạn Xuân",
+    "Hoa Sen",
+    "Bích Ngọc",
+    "Trúc Lâm",
+    "Nguyên Khôi",
+    "Khánh Linh",
+    "Đại Phát",
+];
+
+const PLACES: &[&str] = &[
+    "Quận 1",
+    "Quận 3",
+    "Quận 7",
+    "Quận 10",
+    "Bình Thạnh",
+    "Gò Vấp",
+    "Thủ Đức",
+    "Tân Bình",
+    "Cầu Giấy",
+    "Hoàn Kiếm",
+    "Đống Đa",
+    "Hai Bà Trưng",
+    "Long Biên",
+    "Hải Châu",
+    "Ninh Kiều",
+    "Hà Nội",
+    "Đà Nẵng",
+    "Huế",
+    "Cần Thơ",
+    "Nha Trang",
+    "Vũng Tàu",
+    "Biên Hòa",
+    "Hải Phòng",
+    "Quy Nhơn",
+    "Đà Lạt",
+    "Buôn Ma Thuột",
+];
+
+const EMAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "gmail.com",
+    "gmail.com",
+    "yahoo.com.vn",
+    "outlook.com",
+    "hotmail.com",
+    "fpt.vn",
+];
+
+const FAMILY_NAMES: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+    "Hồ", "Ngô", "Dương", "Lý",
+];
+
+const MIDDLE_NAMES: &[&str] = &[
+    "Văn", "Thị", "Minh", "Thanh", "Hữu", "Ngọc", "Quốc", "Đức", "Thu", "Gia",
+];
+
+const GIVEN_NAMES: &[&str] = &[
+    "An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Khánh", "Lan", "Linh",
+    "Long", "Mai", "Nam", "Nga", "Phong", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn",
+    "Vy", "Yến",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_values_have_the_shapes_the_app_accepts() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..1000 {
+            let p = phone(&mut rng);
+            assert_eq!(crate::domain::Phone::parse(&p).unwrap().as_str(), p);
+            assert!(matches!(&p[..2], "03" | "05" | "07" | "08" | "09"), "{p}");
+            let core = pick(&mut rng, CORE_NAMES);
+            let name = shop_name(&mut rng, core);
+            assert!(crate::domain::ShopName::parse(&name).is_ok(), "{name}");
+            assert!(fold_for_search(&name).is_ascii(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_history_ends_in_the_shop_state_and_each_step_follows_the_previous() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let mut next = ITS_SHOP_ID_BASE;
+        let now = store::now_ms();
+        for i in 0..2000 {
+            let mut events = Vec::new();
+            let shop = make_shop(
+                &mut rng,
+                &sealer,
+                Uuid::new_v4(),
+                i,
+                "T",
+                &mut next,
+                now,
+                &mut events,
+            )
+            .unwrap();
+            assert!((2..=4).contains(&events.len()));
+            assert_eq!(events.last().unwrap().to_state, shop.state);
+            assert_eq!(events.last().unwrap().at, shop.updated_at);
+            assert_eq!(events[0].at, shop.created_at);
+            for pair in events.windows(2) {
+                assert_eq!(pair[1].from_state, Some(pair[0].to_state));
+                assert!(pair[0].at <= pair[1].at, "times go forward");
+            }
+            assert_eq!(shop.key.is_some(), shop.state.has_key());
+            assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `shoplink seed` through its library function, on a temporary database.
+
+use shoplink::crypto::{KeySealer, SealedKey, SecretKey};
+use shoplink::domain::{fold_for_search, ConnectionState};
+use shoplink::seed::{seed, ADMIN_EMAIL};
+use shoplink::store;
+use sqlx::SqlitePool;
+use uuid::Uuid;
+
+async fn count(db: &SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+async fn assert_database_is_sound(db: &SqlitePool) {
+    let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(db)
+        .await
+        .unwrap();
+    assert_eq!(integrity, vec!["ok".to_owned()]);
+    let fk_problems = count(db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await;
+    assert_eq!(fk_problems, 0, "foreign key violations");
+}
+
+#[tokio::test]
+async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("seed.db")).await.unwrap();
+    let secret = SecretKey::generate();
+
+    let report = seed(&db, &secret, 500, 25).await.unwrap();
+    assert_eq!(report.shops, 500);
+    assert_eq!(report.owners, 25);
+    assert_eq!(report.owner_numbers, Some((1, 25)));
+    assert_eq!(report.per_state.iter().map(|(_, n)| n).sum::<u64>(), 500);
+    assert!(report.admin_password.is_some());
+    assert!(report.count(ConnectionState::Connected) > 150, "{report:?}");
+
+    // The counts per state match the table.
+    for (state, n) in &report.per_state {
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE state = ?")
+            .bind(state.as_str())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(stored as u64, *n, "{state}");
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM shops").await, 500);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM users WHERE role = 'owner'").await,
+        25
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM users WHERE role = 'admin'").await,
+        1
+    );
+
+    // Every shop with a key opens it, the key names the shop's ITS id; only connected and
+    // needs_reauth shops have one.
+    let sealer = KeySealer::new(&secret);
+    let rows: Vec<(Uuid, Uuid, String, String, Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>)> =
+        sqlx::query_as(
+            "SELECT id, owner_id, state, name, its_shop_id, key_ciphertext, key_nonce, key_id FROM shops",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    for (id, owner, state, name, its_id, ciphertext, nonce, key_id) in rows {
+        let state = ConnectionState::parse(&state).unwrap();
+        match (ciphertext, nonce, key_id) {
+            (Some(ciphertext), Some(nonce), Some(key_id)) => {
+                assert!(state.has_key(), "{state} with a key");
+                let key = sealer
+                    .open(
+                        &SealedKey {
+                            ciphertext,
+                            nonce,
+                            key_id,
+                        },
+                        id,
+                        owner,
+                    )
+                    .expect("a seeded key opens");
+                let prefix = format!("shop{}:", its_id.unwrap());
+                assert!(key.expose_secret().starts_with(&prefix));
+            }
+            (None, None, None) => assert!(!state.has_key(), "{state} without a key"),
+            _ => panic!("a half-stored key"),
+        }
+        let search: String = sqlx::query_scalar("SELECT search_name FROM shops WHERE id = ?")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(search, fold_for_search(&name));
+    }
+
+    // Every shop has 2 to 4 history entries, and the newest one is the shop's state.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM shops s WHERE (SELECT COUNT(*) FROM shop_events e WHERE e.shop_id = s.id) NOT BETWEEN 2 AND 4"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM shops s WHERE s.state IS NOT
+                (SELECT e.to_state FROM shop_events e WHERE e.shop_id = s.id ORDER BY e.id DESC LIMIT 1)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM shop_events").await as u64,
+        report.events
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM shops WHERE state = 'failed' AND failure_code IS NULL"
+        )
+        .await,
+        0
+    );
+    assert_database_is_sound(&db).await;
+
+    // The seeded accounts log in with the printed passwords.
+    let owner = shoplink::services::accounts::authenticate(
+        &db,
+        "owner7@seed.shoplink.local",
+        &report.owner_password,
+    )
+    .await
+    .unwrap();
+    assert!(owner.is_some());
+    let admin = shoplink::services::accounts::authenticate(
+        &db,
+        ADMIN_EMAIL,
+        report.admin_password.as_deref().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(admin.unwrap().role, "admin");
+
+    // A second run adds to what is there: new owners, fresh ITS ids, the admin kept.
+    let again = seed(&db, &secret, 120, 4).await.unwrap();
+    assert_eq!(again.owner_numbers, Some((26, 29)));
+    assert!(again.admin_password.is_none());
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM shops").await, 620);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM users WHERE role = 'owner'").await,
+        29
+    );
+    assert_database_is_sound(&db).await;
+}
