@@ -12,7 +12,7 @@ use sqlx::SqlitePool;
 use tracing_actix_web::TracingLogger;
 use url::Url;
 
-use crate::configuration::{ItsMode, Settings};
+use crate::configuration::{ItsMode, Settings, VerifySettings};
 use crate::crypto::{KeySealer, SecretKey};
 use crate::its::{ApiKey, ItsClient, ItsClientSettings};
 use crate::sandbox;
@@ -26,11 +26,15 @@ pub struct Application {
     server: Server,
     sandbox: Option<sandbox::RunningSandbox>,
     db: SqlitePool,
+    services: Services,
+    verify: VerifySettings,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = store::connect(&settings.database_path).await?;
+        // A bulk job that was running when the last process stopped cannot resume.
+        crate::services::jobs::interrupt_leftovers(&db).await?;
         let secret = match &settings.secret_key {
             Some(secret) => secret.clone(),
             None => load_or_create_secret(&settings.data_dir)?,
@@ -103,7 +107,7 @@ impl Application {
             auth_hosts: settings.its_auth_hosts.clone(),
         };
         let state = web::Data::new(AppState {
-            services,
+            services: services.clone(),
             cookie_secure: public_url.scheme() == "https",
             public_origin: public_url.origin().ascii_serialization(),
             sandbox_url: running_sandbox
@@ -114,13 +118,14 @@ impl Application {
                 base_url: base_url_shown,
                 api_key_masked,
             },
+            verify: settings.verify,
         });
 
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
                 .wrap(from_fn(crate::web::context::middleware))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(crate::web::MAX_BODY_BYTES))
                 .configure(crate::web::routes)
@@ -135,6 +140,8 @@ impl Application {
             server,
             sandbox: running_sandbox,
             db,
+            services,
+            verify: settings.verify,
         })
     }
 
@@ -155,12 +162,18 @@ impl Application {
         self.sandbox.as_ref().map(|s| s.origin.as_str())
     }
 
-    /// Serves until SIGINT/SIGTERM; in-flight requests are drained first.
+    /// Serves until SIGINT/SIGTERM; in-flight requests are drained first. The
+    /// re-verification scheduler runs alongside and stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         if let Some(sandbox) = self.sandbox {
             tokio::spawn(sandbox.server);
         }
-        self.server.await
+        let scheduler = crate::services::jobs::spawn_scheduler(self.services, self.verify);
+        let result = self.server.await;
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
+        }
+        result
     }
 }
 
