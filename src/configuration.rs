@@ -41,6 +41,29 @@ pub struct Settings {
     pub its_auth_hosts: Vec<String>,
     pub its_timeout: Duration,
     pub log_format: LogFormat,
+    pub verify: VerifySettings,
+}
+
+/// Re-verification of stored shop keys: the bulk job and the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifySettings {
+    /// How many `CurrentShop` calls run at once (`VERIFY_CONCURRENCY`).
+    pub concurrency: usize,
+    /// A connected shop is verified again this long after its last verification
+    /// (`VERIFY_INTERVAL_SECS`); `None` (0) turns the scheduler off.
+    pub interval: Option<Duration>,
+    /// How often the scheduler looks for due shops (`VERIFY_TICK_SECS`).
+    pub tick: Duration,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        VerifySettings {
+            concurrency: 4,
+            interval: Some(Duration::from_secs(86_400)),
+            tick: Duration::from_secs(60),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +233,8 @@ impl Settings {
             }
         };
 
+        let verify = parse_verify(&get, &mut problems);
+
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -223,7 +248,65 @@ impl Settings {
             its_auth_hosts,
             its_timeout,
             log_format,
+            verify,
         })
+    }
+}
+
+fn parse_verify(
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> VerifySettings {
+    let defaults = VerifySettings::default();
+    let mut in_range = |name: &str, default: u64, min: u64, max: u64, what: &str| {
+        let before = problems.len();
+        let value = parse_number(get(name), name, default, problems);
+        if problems.len() == before && !(min..=max).contains(&value) {
+            problems.push(format!(
+                "{name} must be between {min} and {max} ({what}), got {value}"
+            ));
+            return default;
+        }
+        value
+    };
+    let concurrency = in_range(
+        "VERIFY_CONCURRENCY",
+        defaults.concurrency as u64,
+        1,
+        64,
+        "ITS calls at once while re-verifying shop keys",
+    ) as usize;
+    let tick = in_range(
+        "VERIFY_TICK_SECS",
+        60,
+        1,
+        3_600,
+        "seconds between two runs of the re-verification scheduler",
+    );
+    let before = problems.len();
+    let interval = parse_number(
+        get("VERIFY_INTERVAL_SECS"),
+        "VERIFY_INTERVAL_SECS",
+        86_400,
+        problems,
+    );
+    let interval = if problems.len() > before {
+        defaults.interval
+    } else if interval == 0 {
+        None
+    } else if interval < 60 || interval < tick {
+        problems.push(format!(
+            "VERIFY_INTERVAL_SECS must be 0 (scheduled re-verification off) or at least 60 seconds \
+             and at least VERIFY_TICK_SECS ({tick}), got {interval}"
+        ));
+        defaults.interval
+    } else {
+        Some(Duration::from_secs(interval))
+    };
+    VerifySettings {
+        concurrency,
+        interval,
+        tick: Duration::from_secs(tick),
     }
 }
 
@@ -313,6 +396,33 @@ mod tests {
             s.its_auth_hosts,
             vec!["auth.etelecom.vn", "api.etelecom.vn"]
         );
+    }
+
+    #[test]
+    fn verification_settings_have_defaults_and_readable_limits() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert_eq!(s.verify, VerifySettings::default());
+        let s = Settings::from_vars(&vars(&[
+            ("VERIFY_CONCURRENCY", "8"),
+            ("VERIFY_INTERVAL_SECS", "0"),
+            ("VERIFY_TICK_SECS", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(s.verify.concurrency, 8);
+        assert_eq!(s.verify.interval, None, "0 turns the scheduler off");
+        assert_eq!(s.verify.tick, Duration::from_secs(5));
+
+        let err = Settings::from_vars(&vars(&[
+            ("VERIFY_CONCURRENCY", "0"),
+            ("VERIFY_INTERVAL_SECS", "30"),
+            ("VERIFY_TICK_SECS", "soon"),
+        ]))
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.problems.len(), 3, "{text}");
+        assert!(text.contains("VERIFY_CONCURRENCY must be between 1 and 64"), "{text}");
+        assert!(text.contains("VERIFY_INTERVAL_SECS must be 0"), "{text}");
+        assert!(text.contains("VERIFY_TICK_SECS must be a whole number"), "{text}");
     }
 
     #[test]

@@ -1,1 +1,87 @@
 // shoplink: small progressive enhancements; every page works without this file.
+// No inline scripts anywhere (CSP `script-src 'self'`): pages mark elements with data-*
+// attributes and this file finds them.
+(function () {
+  'use strict';
+
+  // Copy to clipboard: <button data-copy-target="ID"> copies the value of the input #ID.
+  // An optional data-copied-label is shown on the button for two seconds afterwards.
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest ? event.target.closest('[data-copy-target]') : null;
+    if (!button) return;
+    var input = document.getElementById(button.getAttribute('data-copy-target'));
+    if (!input) return;
+    event.preventDefault();
+    var copied = function () {
+      var label = button.getAttribute('data-copied-label');
+      if (!label || button.getAttribute('data-copy-busy')) return;
+      var before = button.textContent;
+      button.setAttribute('data-copy-busy', '1');
+      button.textContent = label;
+      setTimeout(function () {
+        button.textContent = before;
+        button.removeAttribute('data-copy-busy');
+      }, 2000);
+    };
+    var fallback = function () {
+      // Older browsers and plain-http pages: select the text and use the legacy command.
+      input.focus();
+      input.select();
+      try {
+        if (document.execCommand('copy')) copied();
+      } catch (e) { /* the text stays selected for a manual copy */ }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(copied, fallback);
+    } else {
+      fallback();
+    }
+  });
+
+  // Bulk re-verification: while a job runs, poll its progress every second and update
+  // the numbers and the <progress> bar; reload once it ends to show the final state.
+  var job = document.querySelector('[data-job-progress]');
+  if (job && window.fetch) {
+    var url = job.getAttribute('data-job-progress');
+    var refresh = job.querySelector('[data-job-refresh]');
+    var bar = job.querySelector('progress');
+    if (refresh) refresh.hidden = true;
+    var set = function (name, value) {
+      var el = job.querySelector('[data-job-field="' + name + '"]');
+      if (el) el.textContent = String(value);
+    };
+    var timer = null;
+    var stop = function () {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+    };
+    var poll = function () {
+      fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' }, cache: 'no-store' })
+        .then(function (response) {
+          if (!response.ok) throw new Error('status ' + response.status);
+          return response.json();
+        })
+        .then(function (p) {
+          set('done', p.done);
+          set('total', p.total);
+          set('failures', p.failures);
+          set('state_label', p.state_label);
+          if (bar) {
+            bar.max = Math.max(p.total, 1);
+            bar.value = p.total === 0 ? 1 : Math.min(p.done, p.total);
+            bar.textContent = p.done + ' / ' + p.total;
+          }
+          if (!p.running) {
+            stop();
+            window.location.reload();
+          }
+        })
+        .catch(function () {
+          // Logged out, offline or a server error: stop and offer the manual refresh.
+          stop();
+          if (refresh) refresh.hidden = false;
+        });
+    };
+    timer = setInterval(poll, 1000);
+  }
+})();

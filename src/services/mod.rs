@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod connect;
+pub mod jobs;
 pub mod shops;
 pub mod verify;
 

@@ -4,6 +4,7 @@
 
 pub mod attempts;
 pub mod events;
+pub mod jobs;
 pub mod sessions;
 pub mod shop_list;
 pub mod shops;

@@ -79,3 +79,45 @@ pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<(), sq
         .await?;
     Ok(())
 }
+
+/// A session as the admin's user page lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserSessionRow {
+    pub id_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// A user's sessions still within their lifetime and seen after `seen_after`, newest first.
+pub async fn live_for_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: Uuid,
+    now: i64,
+    seen_after: i64,
+) -> Result<Vec<UserSessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id_hash, created_at, last_seen_at FROM sessions
+         WHERE user_id = ? AND expires_at > ? AND last_seen_at > ?
+         ORDER BY last_seen_at DESC LIMIT 100",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(seen_after)
+    .fetch_all(db)
+    .await
+}
+
+/// Ends every session of a user except `keep` (the acting admin's own, when they act on
+/// themself). Returns how many ended.
+pub async fn delete_for_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: Uuid,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?")
+        .bind(user_id)
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}

@@ -31,6 +31,8 @@ pub struct AppState {
     pub sandbox_url: Option<String>,
     /// What the settings page may show of the ITS configuration (the api key masked).
     pub its_view: ItsView,
+    /// Re-verification: the bulk job's concurrency, shown with the scheduler's settings.
+    pub verify: crate::configuration::VerifySettings,
 }
 
 pub struct ItsView {

@@ -1,5 +1,128 @@
-//! (being written)
+//! `/admin/settings`: how the app reaches ITS (mode, base URL, the api key masked), the
+//! re-verification settings, and "Test credentials", which asks ITS whether it accepts
+//! the configured api key. The full key never leaves the server.
 
-use actix_web::web;
+use std::time::Duration;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use crate::i18n::Messages;
+use crate::services::connect::Failure;
+use crate::web::context::{html, AdminUser, Chrome, Ctx};
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::error::AppError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/settings", web::get().to(show))
+        .route("/admin/settings/test", web::post().to(test_credentials));
+}
+
+/// What "Test credentials" found.
+pub enum TestResult {
+    Accepted { text: String },
+    Refused { reason: &'static str, detail: Option<String> },
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    c: Chrome,
+    m: &'static Messages,
+    sandbox: bool,
+    base_url: String,
+    api_key_masked: String,
+    concurrency: usize,
+    interval: Option<String>,
+    tick: String,
+    test: Option<TestResult>,
+}
+
+fn page(ctx: &Ctx, test: Option<TestResult>) -> Result<HttpResponse, AppError> {
+    let view = &ctx.state.its_view;
+    let verify = ctx.state.verify;
+    let mut response = html(&SettingsPage {
+        c: ctx.chrome(ctx.m.settings_title),
+        m: ctx.m,
+        sandbox: view.sandbox,
+        base_url: view.base_url.clone(),
+        api_key_masked: view.api_key_masked.clone(),
+        concurrency: verify.concurrency,
+        interval: verify.interval.map(|d| format_duration(d, ctx.m)),
+        tick: format_duration(verify.tick, ctx.m),
+        test,
+    })?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+async fn show(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
+    page(&ctx, None)
+}
+
+/// Calls `Misc/CurrentAccount` and shows the partner's name or the exact refusal. Changes
+/// nothing, so the answer is the page itself rather than a redirect.
+async fn test_credentials(
+    ctx: Ctx,
+    admin: AdminUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let result = match ctx.state.services.its.current_account().await {
+        Ok(account) => {
+            tracing::info!(admin = %admin.0.id, partner = %account.id, "ITS credentials test passed");
+            TestResult::Accepted {
+                text: Messages::fill(ctx.m.settings_test_ok, &[&account.name]),
+            }
+        }
+        Err(err) => {
+            tracing::warn!(admin = %admin.0.id, error = %err, "ITS credentials test failed");
+            let failure = Failure::from_its(&err);
+            TestResult::Refused {
+                reason: ctx.m.get(failure.code),
+                detail: failure.detail,
+            }
+        }
+    };
+    page(&ctx, Some(result))
+}
+
+/// A duration in the largest whole unit that fits: "1 ngày", "90 phút", "45 giây".
+pub fn format_duration(d: Duration, m: &'static Messages) -> String {
+    let secs = d.as_secs();
+    let (n, one, many) = if secs >= 86_400 && secs % 86_400 == 0 {
+        (secs / 86_400, m.duration_day, m.duration_days)
+    } else if secs >= 3_600 && secs % 3_600 == 0 {
+        (secs / 3_600, m.duration_hour, m.duration_hours)
+    } else if secs >= 60 && secs % 60 == 0 {
+        (secs / 60, m.duration_minute, m.duration_minutes)
+    } else {
+        (secs, m.duration_second, m.duration_seconds)
+    };
+    if n == 1 {
+        one.to_owned()
+    } else {
+        Messages::fill(many, &[&n.to_string()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn durations_use_the_largest_whole_unit() {
+        let m = Messages::for_lang(Lang::En);
+        assert_eq!(format_duration(Duration::from_secs(86_400), m), "1 day");
+        assert_eq!(format_duration(Duration::from_secs(7_200), m), "2 hours");
+        assert_eq!(format_duration(Duration::from_secs(5_400), m), "90 minutes");
+        assert_eq!(format_duration(Duration::from_secs(60), m), "1 minute");
+        assert_eq!(format_duration(Duration::from_secs(45), m), "45 seconds");
+        let vi = Messages::for_lang(Lang::Vi);
+        assert_eq!(format_duration(Duration::from_secs(172_800), vi), "2 ngày");
+    }
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Load test of the admin pages at 100,000 shops: seeds a fresh database, starts the release
+# build, logs in as the seeded admin and runs wrk against the shop list (first page and a
+# deep page reached through the "next" links), a state filter, a name search and a shop's
+# detail page. Prints a Markdown table and the server's peak RSS; exits non-zero when a
+# target is missed (after printing the table). See tests/bench/README.md.
+#
+#   tests/bench/run.sh                      # the full run: 100,000 shops, 15 s per page
+#   SHOPS=5000 DURATION=3 tests/bench/run.sh   # a quick one
+set -euo pipefail
+
+SHOPS=${SHOPS:-100000}
+DURATION=${DURATION:-15}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-2}
+DEEP_PAGES=${DEEP_PAGES:-200}
+SEARCH=${SEARCH:-hoa mai}
+TARGET_P99_MS=${TARGET_P99_MS:-25}
+TARGET_RPS=${TARGET_RPS:-2000}
+TARGET_RSS_MB=${TARGET_RSS_MB:-150}
+# "A deep page costs the same as the first": its p99 and req/s within this factor.
+DEEP_FACTOR=${DEEP_FACTOR:-1.5}
+
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+log() { printf '== %s\n' "$*" >&2; }
+die() {
+    printf 'bench: %s\n' "$*" >&2
+    exit 1
+}
+
+# --- tools -----------------------------------------------------------------------------
+need_install=()
+command -v wrk >/dev/null 2>&1 || need_install+=(wrk)
+command -v curl >/dev/null 2>&1 || need_install+=(curl)
+if ((${#need_install[@]})); then
+    log "installing ${need_install[*]} with apt-get"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_install[@]}" >/dev/null
+fi
+
+log "cargo build --release"
+cargo build --release --quiet
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/shoplink
+[ -x "$BIN" ] || die "no binary at $BIN"
+
+# --- a fresh database and a free port ---------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoplink-bench.XXXXXX")
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [ "${KEEP:-0}" = 1 ]; then
+        printf 'bench: kept %s\n' "$WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=""
+for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if port_is_free "$candidate"; then
+        PORT=$candidate
+        break
+    fi
+done
+[ -n "$PORT" ] || die "no free port found"
+BASE="http://127.0.0.1:$PORT"
+
+export DATABASE_URL="sqlite://$WORK/shoplink.db"
+export DATA_DIR="$WORK"
+export BIND="127.0.0.1:$PORT"
+SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export SECRET_KEY
+# Sandbox mode on plain http: no real provider, no https-only cookie names.
+export ITS_BASE_URL="" ITS_API_KEY="" PUBLIC_URL="" LOG_FORMAT=pretty
+# Run from the temporary folder so that no `.env` of the work tree is read.
+cd "$WORK"
+
+# --- seed -------------------------------------------------------------------------------
+log "seeding $SHOPS shops"
+RUST_LOG=warn "$BIN" seed --shops "$SHOPS" | tee "$WORK/seed.log" >&2
+SEED_SECONDS=$(sed -n 's/^Seeded .* in \([0-9.]*\) s\.$/\1/p' "$WORK/seed.log")
+ADMIN_EMAIL=admin@seed.shoplink.local
+ADMIN_PASSWORD=$(sed -n "s/^Admin  $ADMIN_EMAIL  password: \(.*\)$/\1/p" "$WORK/seed.log")
+[ -n "$ADMIN_PASSWORD" ] || die "the seed did not print the admin's password"
+
+# --- serve ------------------------------------------------------------------------------
+log "starting the server on $BASE"
+RUST_LOG=warn "$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null; then break; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || {
+        cat "$WORK/server.log" >&2
+        die "the server stopped"
+    }
+    sleep 0.1
+done
+curl -fsS -o /dev/null "$BASE/healthz" || die "the server did not answer /healthz"
+
+# --- log in the way a browser does --------------------------------------------------------
+JAR="$WORK/cookies.txt"
+curl -fsS -c "$JAR" -b "$JAR" -o "$WORK/login.html" "$BASE/login"
+CSRF=$(grep -o 'name="csrf_token" value="[^"]*"' "$WORK/login.html" | head -n1 | sed 's/.*value="\([^"]*\)"/\1/')
+[ -n "$CSRF" ] || die "no csrf_token field on /login"
+status=$(curl -sS -c "$JAR" -b "$JAR" -o /dev/null -w '%{http_code}' \
+    -H "Origin: $BASE" -H "Sec-Fetch-Site: same-origin" \
+    --data-urlencode "email=$ADMIN_EMAIL" \
+    --data-urlencode "password=$ADMIN_PASSWORD" \
+    --data-urlencode "csrf_token=$CSRF" \
+    "$BASE/login")
+case "$status" in 2* | 3*) ;; *) die "login answered $status" ;; esac
+SESSION=$(awk '$6 == "shoplink_session" { print $7 }' "$JAR" | tail -n1)
+[ -n "$SESSION" ] || die "no shoplink_session cookie after logging in"
+COOKIE="Cookie: shoplink_session=$SESSION"
+
+# fetch PATH FILE: the page into FILE; fails unless the answer is 200.
+fetch() {
+    local code
+    code=$(curl -sS -o "$2" -w '%{http_code}' -H "$COOKIE" "$BASE$1")
+    [ "$code" = 200 ] || die "GET $1 answered $code"
+}
+html_unescape() {
+    sed -e 's/&#x2[fF];/\//g' -e 's/&#47;/\//g' -e 's/&#x3[dD];/=/g' -e 's/&#61;/=/g' \
+        -e 's/&quot;/"/g' -e 's/&#x27;/'"'"'/g' -e 's/&#39;/'"'"'/g' -e 's/&amp;/\&/g'
+}
+# next_link FILE: the href of the page's <a rel="next">, as a path; empty at the end.
+next_link() {
+    local href
+    href=$(grep -o '<a [^>]*rel="next"[^>]*>' "$1" | head -n1 | grep -o 'href="[^"]*"' |
+        sed 's/^href="\(.*\)"$/\1/' | html_unescape || true)
+    case "$href" in
+        "") ;;
+        http://* | https://*) href="/${href#*://*/}" ;;
+        \?*) href="/admin/shops$href" ;;
+    esac
+    printf '%s' "$href"
+}
+
+# --- the pages ----------------------------------------------------------------------------
+FIRST=/admin/shops
+fetch "$FIRST" "$WORK/first.html"
+DETAIL_ID=$(grep -o 'href="/admin/shops/[0-9a-fA-F-]\{36\}"' "$WORK/first.html" | head -n1 |
+    sed 's/.*\/\([0-9a-fA-F-]*\)"$/\1/' || true)
+[ -n "$DETAIL_ID" ] || die "no shop link on the first list page"
+DETAIL="/admin/shops/$DETAIL_ID"
+
+log "following the next links up to $DEEP_PAGES times"
+DEEP=$FIRST
+page=1
+cp "$WORK/first.html" "$WORK/page.html"
+while [ "$page" -le "$DEEP_PAGES" ]; do
+    next=$(next_link "$WORK/page.html")
+    [ -n "$next" ] || break
+    DEEP=$next
+    fetch "$DEEP" "$WORK/page.html"
+    page=$((page + 1))
+done
+DEEP_PAGE_NO=$page
+[ "$DEEP" != "$FIRST" ] || log "warning: the list has a single page; the deep page is the first"
+
+STATE_FILTER="/admin/shops?state=failed"
+SEARCH_PATH="/admin/shops?q=$(printf '%s' "$SEARCH" | sed 's/ /+/g')"
+fetch "$SEARCH_PATH" "$WORK/search.html"
+grep -q 'href="/admin/shops/[0-9a-fA-F-]\{36\}"' "$WORK/search.html" ||
+    log "warning: the search for \"$SEARCH\" found no shop"
+
+# --- load ---------------------------------------------------------------------------------
+# to_ms VALUE: wrk's "812.00us", "4.21ms", "1.02s", "1.50m" as milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+        else if (u == "m") n *= 60000; else if (u == "h") n *= 3600000
+        printf "%.2f", n }'
+}
+# to_bytes VALUE: wrk's "1.23MB" as bytes.
+to_bytes() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "KB") n *= 1024; else if (u == "MB") n *= 1048576; else if (u == "GB") n *= 1073741824
+        printf "%.0f", n }'
+}
+
+ROWS=()
+FAILURES=()
+declare -A RPS P50 P99
+measure() { # measure NAME PATH
+    local name=$1 path=$2 out size
+    fetch "$path" "$WORK/check.html"
+    size=$(wc -c <"$WORK/check.html")
+    log "$name: $path"
+    wrk -t1 -c4 -d"${WARMUP}s" -H "$COOKIE" "$BASE$path" >/dev/null
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$COOKIE" "$BASE$path")
+    printf '%s\n' "$out" >"$WORK/wrk-${#ROWS[@]}.txt"
+    local rps p50 p99 requests bytes non2xx errors
+    rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
+    p50=$(to_ms "$(printf '%s\n' "$out" | awk '$1 == "50%" { print $2 }')")
+    p99=$(to_ms "$(printf '%s\n' "$out" | awk '$1 == "99%" { print $2 }')")
+    requests=$(printf '%s\n' "$out" | awk '/ requests in / { print $1 }')
+    bytes=$(to_bytes "$(printf '%s\n' "$out" | awk '/ requests in / { print $5 }' | tr -d ,)")
+    non2xx=$(printf '%s\n' "$out" | awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }')
+    errors=$(printf '%s\n' "$out" | sed -n 's/^ *Socket errors: *//p')
+    if [ -z "$rps" ] || [ -z "$requests" ]; then
+        printf '%s\n' "$out" >&2
+        die "could not read wrk's output for $name"
+    fi
+    [ -z "$non2xx" ] || FAILURES+=("$name: $non2xx responses were not 2xx/3xx")
+    [ -z "$errors" ] || FAILURES+=("$name: socket errors ($errors)")
+    # wrk counts a 3xx as a success: a redirect to /login would make a fast, empty page.
+    # The bytes read per answer must match the page (headers add a little).
+    if [ "$requests" -gt 0 ] &&
+        awk -v r="$bytes" -v n="$requests" -v s="$size" 'BEGIN { exit !(r / n < s / 2) }'; then
+        FAILURES+=("$name: answers averaged $((bytes / requests)) bytes, the page has $size: not the page")
+    fi
+    fetch "$path" "$WORK/check.html" # the session is still good
+    RPS[$name]=$rps
+    P50[$name]=$p50
+    P99[$name]=$p99
+    ROWS+=("$name")
+}
+
+measure "list, first page" "$FIRST"
+measure "list, deep page ($DEEP_PAGE_NO)" "$DEEP"
+measure "state filter (failed)" "$STATE_FILTER"
+measure "name search \"$SEARCH\"" "$SEARCH_PATH"
+measure "shop detail" "$DETAIL"
+
+PEAK_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
+NOW_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
+PEAK_MB=$(awk -v k="$PEAK_KB" 'BEGIN { printf "%.1f", k / 1024 }')
+NOW_MB=$(awk -v k="$NOW_KB" 'BEGIN { printf "%.1f", k / 1024 }')
+
+# --- verdict --------------------------------------------------------------------------------
+for name in "${ROWS[@]}"; do
+    awk -v p="${P99[$name]}" -v t="$TARGET_P99_MS" 'BEGIN { exit !(p > t) }' &&
+        FAILURES+=("$name: p99 ${P99[$name]} ms > $TARGET_P99_MS ms")
+    [ "${RPS[$name]}" -ge "$TARGET_RPS" ] ||
+        FAILURES+=("$name: ${RPS[$name]} req/s < $TARGET_RPS")
+done
+first_name=${ROWS[0]}
+deep_name=${ROWS[1]}
+awk -v d="${P99[$deep_name]}" -v f="${P99[$first_name]}" -v k="$DEEP_FACTOR" \
+    'BEGIN { exit !(d > f * k + 1) }' &&
+    FAILURES+=("the deep page's p99 (${P99[$deep_name]} ms) is not close to the first page's (${P99[$first_name]} ms)")
+awk -v d="${RPS[$deep_name]}" -v f="${RPS[$first_name]}" -v k="$DEEP_FACTOR" \
+    'BEGIN { exit !(d * k < f) }' &&
+    FAILURES+=("the deep page's req/s (${RPS[$deep_name]}) is not close to the first page's (${RPS[$first_name]})")
+awk -v p="$PEAK_MB" -v t="$TARGET_RSS_MB" 'BEGIN { exit !(p > t) }' &&
+    FAILURES+=("peak RSS $PEAK_MB MB > $TARGET_RSS_MB MB")
+
+echo
+echo "shoplink admin pages: $SHOPS shops, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) CPUs"
+echo
+echo "| page | req/s | p50 ms | p99 ms |"
+echo "|---|---:|---:|---:|"
+for name in "${ROWS[@]}"; do
+    echo "| $name | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} |"
+done
+echo
+echo "Peak RSS of the server (VmHWM): $PEAK_MB MB (at the end: $NOW_MB MB)"
+[ -z "$SEED_SECONDS" ] || echo "Seeding $SHOPS shops took $SEED_SECONDS s"
+echo "Targets: every page p99 <= $TARGET_P99_MS ms and >= $TARGET_RPS req/s;" \
+    "the deep page within ${DEEP_FACTOR}x of the first; peak RSS <= $TARGET_RSS_MB MB"
+echo "Pages: first $FIRST | deep $DEEP | filter $STATE_FILTER | search $SEARCH_PATH | detail $DETAIL"
+echo
+if ((${#FAILURES[@]})); then
+    echo "MISSED:"
+    printf '  - %s\n' "${FAILURES[@]}"
+    exit 1
+fi
+echo "All targets met."
