@@ -84,20 +84,34 @@ pub enum CryptoError {
     Tampered,
 }
 
-/// Seals and opens shop keys.
+/// Seals and opens shop keys. Seals with the current secret; opens rows sealed with the
+/// current one or, during a key rotation, with the previous one (told apart by key id).
 #[derive(Clone)]
 pub struct KeySealer {
     key_id: String,
     cipher: Aes256Gcm,
+    previous: Option<(String, Aes256Gcm)>,
 }
 
 impl KeySealer {
     pub fn new(secret: &SecretKey) -> KeySealer {
-        let key = secret.derive("shoplink shop-key sealing v1");
         KeySealer {
             key_id: secret.key_id(),
-            cipher: Aes256Gcm::new_from_slice(&key).expect("32-byte key"),
+            cipher: Self::cipher_for(secret),
+            previous: None,
         }
+    }
+
+    /// Also opens keys sealed with `previous` (`SECRET_KEY_PREVIOUS`), until `rotate-key` has
+    /// re-sealed them all.
+    pub fn with_previous(mut self, previous: Option<&SecretKey>) -> KeySealer {
+        self.previous = previous.map(|p| (p.key_id(), Self::cipher_for(p)));
+        self
+    }
+
+    fn cipher_for(secret: &SecretKey) -> Aes256Gcm {
+        let key = secret.derive("shoplink shop-key sealing v1");
+        Aes256Gcm::new_from_slice(&key).expect("32-byte key")
     }
 
     pub fn key_id(&self) -> &str {
@@ -135,15 +149,19 @@ impl KeySealer {
         shop_id: Uuid,
         owner_id: Uuid,
     ) -> Result<ShopKey, CryptoError> {
-        if sealed.key_id != self.key_id {
-            return Err(CryptoError::UnknownKeyId(sealed.key_id.clone()));
-        }
+        let cipher = if sealed.key_id == self.key_id {
+            &self.cipher
+        } else {
+            match &self.previous {
+                Some((id, cipher)) if *id == sealed.key_id => cipher,
+                _ => return Err(CryptoError::UnknownKeyId(sealed.key_id.clone())),
+            }
+        };
         if sealed.nonce.len() != 12 {
             return Err(CryptoError::Tampered);
         }
         let aad = Self::associated_data(shop_id, owner_id);
-        let plain = self
-            .cipher
+        let plain = cipher
             .decrypt(
                 Nonce::from_slice(&sealed.nonce),
                 Payload {
@@ -235,6 +253,17 @@ mod tests {
             other.open(&sealed, shop, owner),
             Err(CryptoError::UnknownKeyId(_))
         ));
+    }
+
+    #[test]
+    fn keys_sealed_with_the_previous_secret_still_open_during_a_rotation() {
+        let (old, new) = (SecretKey::generate(), SecretKey::generate());
+        let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
+        let sealed = KeySealer::new(&old).seal(&key(), shop, owner);
+        let rotated = KeySealer::new(&new).with_previous(Some(&old));
+        assert_eq!(rotated.open(&sealed, shop, owner).unwrap(), key());
+        assert_eq!(rotated.seal(&key(), shop, owner).key_id, new.key_id());
+        assert!(KeySealer::new(&new).open(&sealed, shop, owner).is_err());
     }
 
     #[test]

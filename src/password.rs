@@ -20,19 +20,44 @@ fn hasher() -> Argon2<'static> {
     )
 }
 
-/// Checks the length rules; returns the catalogue key of the problem.
+/// At most this many hashes are computed at once: each takes 19 MiB and a core for a
+/// moment, so a burst of logins waits its turn instead of exhausting memory or starving
+/// the async workers that serve every other request.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Passwords people pick first (of the allowed length); compared case-insensitively.
+const COMMON: &str = include_str!("common_passwords.txt");
+
+/// Checks the length rules and the common-password list; returns the catalogue key of the problem.
 pub fn check_strength(password: &str) -> Result<(), &'static str> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
         Err("error_password_too_short")
     } else if n > MAX_LENGTH {
         Err("error_password_too_long")
+    } else if COMMON.lines().any(|common| common.eq_ignore_ascii_case(password.trim())) {
+        Err("error_password_common")
     } else {
         Ok(())
     }
 }
 
+/// Whether a stored hash was made with other parameters than today's (so it is redone
+/// at the next successful login).
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let current = hasher();
+    let params = current.params();
+    parsed.algorithm.as_str() != "argon2id"
+        || Params::try_from(&parsed).map_or(true, |p| {
+            p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
+        })
+}
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
@@ -57,6 +82,9 @@ fn dummy_hash() -> &'static str {
 /// Verifies `password` against `stored` (or against a dummy hash when there is no user),
 /// always doing the same amount of work. True only for a real match.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let real = stored.is_some();
         let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
@@ -83,6 +111,25 @@ mod tests {
         assert!(verify("correct horse battery".into(), Some(h.clone())).await);
         assert!(!verify("wrong horse battery".into(), Some(h)).await);
         assert!(!verify("anything at all".into(), None).await);
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        assert_eq!(check_strength("Password123"), Err("error_password_common"));
+        assert_eq!(check_strength("matkhau123"), Err("error_password_common"));
+        assert!(check_strength("a rare enough phrase").is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_with_old_parameters_are_marked_for_rehash() {
+        let fresh = hash("correct horse battery".into()).await.unwrap();
+        assert!(!needs_rehash(&fresh));
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).unwrap())
+            .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(needs_rehash(&weak));
+        assert!(needs_rehash("not a hash"));
     }
 
     #[test]

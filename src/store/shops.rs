@@ -254,3 +254,33 @@ pub async fn touch_verified(
         .await?;
     Ok(())
 }
+
+/// Every stored key with the ids its associated data binds it to.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredKeyRow {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub key_ciphertext: Vec<u8>,
+    pub key_nonce: Vec<u8>,
+    pub key_id: String,
+}
+
+pub async fn all_stored_keys(db: impl SqliteExecutor<'_>) -> Result<Vec<StoredKeyRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, owner_id, key_ciphertext, key_nonce, key_id FROM shops WHERE key_ciphertext IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces a stored key's sealed form (key rotation); the key itself is unchanged.
+pub async fn reseal(db: impl SqliteExecutor<'_>, id: Uuid, sealed: &SealedKey) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE shops SET key_ciphertext = ?, key_nonce = ?, key_id = ? WHERE id = ?")
+        .bind(&sealed.ciphertext)
+        .bind(&sealed.nonce)
+        .bind(&sealed.key_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

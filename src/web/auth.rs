@@ -12,7 +12,7 @@ use super::error::AppError;
 use crate::crypto::{random_token, token_hash};
 use crate::domain::UserRole;
 use crate::i18n::Messages;
-use crate::services::accounts;
+use crate::services::{accounts, login_throttle};
 use crate::store::{self, sessions};
 
 #[derive(Template)]
@@ -94,15 +94,31 @@ pub struct LoginInput {
     csrf_token: Option<String>,
 }
 
-pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse, AppError> {
+pub async fn login(ctx: Ctx, req: HttpRequest, form: CsrfForm<LoginInput>) -> Result<HttpResponse, AppError> {
     let input = form.0;
     let next = safe_next(input.next.as_deref()).to_owned();
     let db = &ctx.state.services.db;
+
+    // Brute force: a locked account or address is answered before any password is checked.
+    let address = login_throttle::client_address(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+        &ctx.state.services.trusted_proxies,
+    );
+    let subjects = login_throttle::subjects(&input.email, address);
+    if let Some(wait_ms) = login_throttle::wait_for(db, &subjects, store::now_ms()).await? {
+        tracing::info!(%address, "login throttled");
+        return Err(AppError::Throttled {
+            retry_after_secs: (wait_ms + 999) / 1000,
+        });
+    }
+
     let user = accounts::authenticate(db, &input.email, &input.password)
         .await
         .map_err(|e| AppError::Internal(format!("{e:#}")))?;
     let Some(user) = user else {
-        tracing::info!("login refused");
+        login_throttle::record_failure(db, &subjects, store::now_ms()).await?;
+        tracing::info!(%address, "login refused");
         let page = LoginPage {
             c: ctx.chrome(ctx.m.login_title),
             m: ctx.m,
@@ -117,6 +133,7 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginInput>) -> Result<HttpResponse,
             .body(body));
     };
 
+    login_throttle::record_success(db, &subjects).await?;
     // End the old session, if any, and start a fresh one with a new id.
     if let Some(old) = &ctx.user {
         sessions::delete(db, &old.session_hash).await?;

@@ -18,6 +18,9 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("too many requests: {0}")]
     TooMany(&'static str),
+    /// Login attempts locked for a while (brute-force protection).
+    #[error("login throttled for {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
     #[error("the form's CSRF token or origin did not match")]
     Csrf,
     /// Not logged in: go to the login page and come back to `next`.
@@ -41,6 +44,7 @@ impl AppError {
             AppError::NotFound => "error_not_found",
             AppError::Forbidden => "error_forbidden",
             AppError::BadRequest(key) | AppError::TooMany(key) => key,
+            AppError::Throttled { .. } => "error_login_throttled",
             AppError::Csrf => "error_csrf",
             AppError::LoginRequired { .. } => "error_login_required",
             AppError::Unavailable(_) => "error_unavailable",
@@ -55,7 +59,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooMany(_) | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,8 +85,14 @@ impl ResponseError for AppError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::TooMany(_)) {
-            response.insert_header((header::RETRY_AFTER, "60"));
+        match self {
+            AppError::TooMany(_) => {
+                response.insert_header((header::RETRY_AFTER, "60"));
+            }
+            AppError::Throttled { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            _ => {}
         }
         let mut response = response.finish();
         response.extensions_mut().insert(ErrorPage {

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub sandbox: SandboxControl,
     pub sandbox_origin: String,
     pub sandbox_base_url: String,
+    /// The app's SECRET_KEY (hex), for tests that open stored keys themselves.
+    pub secret_hex: String,
     pub client: reqwest::Client,
     pub owner_email: String,
     pub other_owner_email: String,
@@ -35,6 +37,8 @@ pub struct AppOptions {
     pub api_key: String,
     pub its_timeout_secs: u64,
     pub faults: Faults,
+    /// More settings, e.g. `("PUBLIC_URL", "https://…")`.
+    pub extra_env: Vec<(&'static str, String)>,
 }
 
 impl Default for AppOptions {
@@ -43,6 +47,7 @@ impl Default for AppOptions {
             api_key: PARTNER_KEY.into(),
             its_timeout_secs: 5,
             faults: Faults::default(),
+            extra_env: Vec::new(),
         }
     }
 }
@@ -79,6 +84,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ("ITS_TIMEOUT_SECS", options.its_timeout_secs.to_string()),
     ]
     .into_iter()
+    .chain(options.extra_env.iter().cloned())
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let settings = Settings::from_vars(&vars).expect("valid test settings");
@@ -107,6 +113,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         sandbox: running.control,
         sandbox_origin: running.origin,
         sandbox_base_url: running.base_url,
+        secret_hex,
         client: browser(),
         owner_email,
         other_owner_email,

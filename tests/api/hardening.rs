@@ -1,0 +1,174 @@
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn logins_are_throttled_after_five_failures_whatever_forwarded_for_says() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let r = app.login_with(&app.owner_email, "wrong password, still wrong").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    // Even the right password waits now, and a made-up client address changes nothing.
+    let page = app.get_html("/login").await;
+    let token = csrf_in(&page);
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .header("X-Forwarded-For", "203.0.113.99")
+        .form(&[("csrf_token", token.as_str()), ("email", &app.owner_email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "a short wait first: {wait}");
+    assert!(r.text().await.unwrap().contains("quá nhiều lần đăng nhập sai"));
+    // The count is in the database, so a restart does not reset it.
+    let locked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_throttle WHERE locked_until > 0")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(locked, 2, "the account and the address are both locked");
+
+    // When the lock has passed, the right password works and clears the account's count.
+    sqlx::query("UPDATE login_throttle SET locked_until = 0").execute(&app.db).await.unwrap();
+    let r = app.login_as(&app.owner_email).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn redirect_url_comes_from_public_url_not_from_host_headers() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Host").await;
+    let csrf = csrf_in(&app.get_html(&format!("/shops/{shop}")).await);
+    let r = app
+        .client
+        .post(app.url(&format!("/shops/{shop}/connect")))
+        .header("Host", "evil.example")
+        .header("X-Forwarded-Host", "evil.example")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let callback = app.approve_on_its(&location(&r)).await;
+    assert!(callback.starts_with(&format!("{}/connect/callback?", app.address)), "{callback}");
+    assert!(!callback.contains("evil"));
+}
+
+#[tokio::test]
+async fn an_auth_url_outside_the_allowed_hosts_is_not_followed() {
+    let app = spawn_app_with(AppOptions {
+        extra_env: vec![("ITS_AUTH_HOSTS", "auth.etelecom.vn".into())],
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Lạ").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"), "the browser is not sent there");
+    let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
+    assert!(html.contains("địa chỉ đăng nhập không được phép"));
+}
+
+#[tokio::test]
+async fn a_callback_for_another_its_shop_than_the_linked_one_is_refused_and_recorded() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Gốc").await;
+    app.connect_through_its(&shop).await;
+    let linked = app.its_shop_id(&shop).await.unwrap();
+
+    let r = app.press_connect(&shop).await;
+    let auth_url = location(&r);
+    assert!(auth_url.starts_with(&app.sandbox_origin), "{auth_url}");
+    let callback = app.approve_on_its(&auth_url).await;
+    let tampered = replace_param(&callback, "shop_id", &(linked + 1).to_string());
+    let r = app.client.get(&tampered).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    assert_eq!(app.its_shop_id(&shop).await, Some(linked), "the link is not replaced");
+    let reason: String = sqlx::query_scalar("SELECT reason FROM shop_events ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(reason.starts_with("error_shop_id_mismatch"), "{reason}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_400_or_422_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let r = app.post_from("/shops/new", "/shops", &[("name", "Tên\u{0}có NUL")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("ký tự điều khiển"));
+
+    let long = "Đ".repeat(10_000);
+    let r = app.post_from("/shops/new", "/shops", &[("name", &long)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "over the form size limit");
+    let long = "a".repeat(500);
+    let r = app.post_from("/shops/new", "/shops", &[("name", &long)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("dài quá 200 ký tự"));
+
+    let r = app.post_from("/shops/new", "/shops", &[("name", "Cửa hàng \u{202E}đảo chiều")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "bidirectional overrides are refused");
+
+    let csrf = csrf_in(&app.get_html("/shops/new").await);
+    let mut body = format!("csrf_token={csrf}&name=").into_bytes();
+    body.extend_from_slice(&[0xff, 0xfe, 0x41]);
+    let r = app
+        .client
+        .post(app.url("/shops"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "non-UTF-8");
+
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops").fetch_one(&app.db).await.unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn under_https_cookies_get_the_host_prefix_and_pages_send_hsts() {
+    let app = spawn_app_with(AppOptions {
+        extra_env: vec![("PUBLIC_URL", "https://shoplink.example.vn".into())],
+        ..Default::default()
+    })
+    .await;
+    let r = app.get("/login").await;
+    assert!(r.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+    // A browser sends Secure cookies only over https; this test speaks http, so it hands
+    // the login cookie back by hand.
+    let login_cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("shoplink_login_csrf="))
+        .unwrap();
+    assert!(login_cookie.contains("Secure"), "{login_cookie}");
+    let value = login_cookie.split(';').next().unwrap().to_owned();
+    let token = value.trim_start_matches("shoplink_login_csrf=").to_owned();
+    let r = browser()
+        .post(app.url("/login"))
+        .header("Cookie", value)
+        .form(&[("csrf_token", token.as_str()), ("email", &app.owner_email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("shoplink_session="))
+        .expect("a session cookie");
+    assert!(cookie.starts_with("__Host-shoplink_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+}

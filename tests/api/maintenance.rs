@@ -1,0 +1,161 @@
+use std::time::Duration;
+
+use shoplink::crypto::{KeySealer, SealedKey, SecretKey};
+use shoplink::services::maintenance::{backup, rotate_keys};
+use shoplink::store;
+
+use crate::helpers::*;
+
+async fn connected_shops(app: &TestApp, names: &[&str]) {
+    app.login_owner().await;
+    for name in names {
+        let shop = app.add_shop(name).await;
+        let (_, r) = app.connect_through_its(&shop).await;
+        assert_eq!(r.status(), 303);
+    }
+}
+
+async fn open_all(db: &sqlx::SqlitePool, sealer: &KeySealer) -> Result<usize, String> {
+    let rows = store::shops::all_stored_keys(db).await.unwrap();
+    for row in &rows {
+        let sealed = SealedKey {
+            ciphertext: row.key_ciphertext.clone(),
+            nonce: row.key_nonce.clone(),
+            key_id: row.key_id.clone(),
+        };
+        sealer.open(&sealed, row.id, row.owner_id).map_err(|e| format!("{}: {e}", row.id))?;
+    }
+    Ok(rows.len())
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_with_every_key_readable() {
+    let app = spawn_app().await;
+    connected_shops(&app, &["Cửa hàng Sao Lưu 1", "Cửa hàng Sao Lưu 2"]).await;
+
+    // Traffic while the backup runs.
+    let busy = {
+        let client = app.client.clone();
+        let url = app.url("/shops");
+        tokio::spawn(async move {
+            for _ in 0..30 {
+                assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+            }
+        })
+    };
+    let target = app.dir.path().join("backup.db");
+    backup(&app.db, &target).await.expect("backup");
+    busy.await.unwrap();
+    assert!(backup(&app.db, &target).await.is_err(), "an existing file is never overwritten");
+
+    // The restore drill: open the copy as the app would, check it, read every key.
+    let restored = store::connect(&target).await.expect("the backup opens and migrates");
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&restored).await.unwrap();
+    assert_eq!(check, "ok");
+    let shops: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE state = 'connected'").fetch_one(&restored).await.unwrap();
+    assert_eq!(shops, 2);
+    let sealer = KeySealer::new(&SecretKey::parse(&app.secret_hex).unwrap());
+    assert_eq!(open_all(&restored, &sealer).await, Ok(2));
+    let bytes = std::fs::read(&target).unwrap();
+    assert!(!bytes.windows(64).any(|w| w == app.secret_hex.as_bytes()), "the secret is not in the backup");
+}
+
+#[tokio::test]
+async fn rotation_reseals_every_key_and_refuses_when_one_is_tampered() {
+    let app = spawn_app().await;
+    connected_shops(&app, &["Cửa hàng Xoay 1", "Cửa hàng Xoay 2", "Cửa hàng Xoay 3"]).await;
+    let old_secret = SecretKey::parse(&app.secret_hex).unwrap();
+    let old = KeySealer::new(&old_secret);
+    let new_secret = SecretKey::generate();
+    let new = KeySealer::new(&new_secret);
+
+    // A flipped bit in one row: the rotation stops, names the row, and changes nothing.
+    sqlx::query("UPDATE shops SET key_ciphertext = CAST(zeroblob(length(key_ciphertext)) AS BLOB) WHERE name = 'Cửa hàng Xoay 2'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let err = rotate_keys(&app.db, &old, &new).await.unwrap_err().to_string();
+    assert!(err.contains("nothing was changed") && err.contains("1 stored key"), "{err}");
+    let still_old: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE key_id = ?")
+        .bind(old.key_id())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(still_old, 3);
+
+    // Without the damaged row, every key moves to the new secret in one go.
+    sqlx::query("UPDATE shops SET state = 'disconnected', key_ciphertext = NULL, key_nonce = NULL, key_id = NULL WHERE name = 'Cửa hàng Xoay 2'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let report = rotate_keys(&app.db, &old, &new).await.unwrap();
+    assert_eq!(report.resealed, 2);
+    assert_eq!(open_all(&app.db, &new).await, Ok(2));
+    assert!(open_all(&app.db, &old).await.is_err(), "the old secret no longer opens them");
+    // The previous secret is still accepted while both are configured.
+    let both = KeySealer::new(&new_secret).with_previous(Some(&old_secret));
+    assert_eq!(open_all(&app.db, &both).await, Ok(2));
+}
+
+#[tokio::test]
+async fn a_changed_applied_migration_stops_the_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let db = store::connect(&path).await.unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 20261123000001")
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let err = store::connect(&path).await.unwrap_err().to_string();
+    assert!(err.contains("could not be migrated") && err.contains("modified"), "{err}");
+}
+
+#[tokio::test]
+async fn a_database_filled_at_the_first_schema_migrates_with_every_row_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    // The first migration only, as a database of the first release would be.
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let db = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let mut migrator = sqlx::migrate!("./migrations/app");
+        let first: Vec<_> = migrator.migrations.iter().filter(|m| m.version == 20261123000001).cloned().collect();
+        migrator.migrations = std::borrow::Cow::Owned(first);
+        migrator.run(&db).await.unwrap();
+        let owner = shoplink::services::accounts::create_user(&db, "old@example.vn", "Cũ", shoplink::domain::UserRole::Owner, "an old long password")
+            .await
+            .unwrap();
+        for i in 0..40 {
+            let name = format!("Cửa hàng Hòa Mai {i}");
+            let id = uuid::Uuid::new_v4();
+            sqlx::query("INSERT INTO shops (id, owner_id, name, search_name, state, updated_at, created_at) VALUES (?, ?, ?, ?, 'not_connected', ?, 0)")
+                .bind(id)
+                .bind(owner)
+                .bind(&name)
+                .bind(shoplink::domain::fold_for_search(&name))
+                .bind(i as i64)
+                .execute(&db)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO shop_events (shop_id, at, actor, to_state) VALUES (?, 0, 'system', 'not_connected')")
+                .bind(id)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        db.close().await;
+    }
+    let db = store::connect(&path).await.expect("later migrations apply");
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db).await.unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM shops").await, 40);
+    assert_eq!(count("SELECT COUNT(*) FROM shop_events").await, 40, "no cascade lost the history");
+    assert_eq!(count("SELECT COUNT(*) FROM shops_search WHERE haystack MATCH '\"hoa mai\"'").await, 40, "old rows are searchable");
+    let fk: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check").fetch_all(&db).await.unwrap();
+    assert!(fk.is_empty());
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
