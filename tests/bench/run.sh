@@ -176,6 +176,11 @@ grep -q 'href="/admin/shops/[0-9a-fA-F-]\{36\}"' "$WORK/search.html" ||
     log "warning: the search for \"$SEARCH\" found no shop"
 
 # --- load ---------------------------------------------------------------------------------
+# Other work on the machine (a build, a test run) takes the CPU the server and wrk need.
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD_BEFORE" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    log "warning: load average $LOAD_BEFORE on $(nproc) CPUs before the run: the numbers will be low"
+fi
 # to_ms VALUE: wrk's "812.00us", "4.21ms", "1.02s", "1.50m" as milliseconds.
 to_ms() {
     awk -v v="$1" 'BEGIN {
@@ -260,7 +265,8 @@ awk -v p="$PEAK_MB" -v t="$TARGET_RSS_MB" 'BEGIN { exit !(p > t) }' &&
     FAILURES+=("peak RSS $PEAK_MB MB > $TARGET_RSS_MB MB")
 
 echo
-echo "shoplink admin pages: $SHOPS shops, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) CPUs"
+echo "shoplink admin pages: $SHOPS shops, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) CPUs," \
+    "load average $LOAD_BEFORE before and $(cut -d' ' -f1 /proc/loadavg) after"
 echo
 echo "| page | req/s | p50 ms | p99 ms |"
 echo "|---|---:|---:|---:|"
