@@ -25,7 +25,10 @@ use crate::store::{self, jobs};
 /// The answer to "Verify all connected shops".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartOutcome {
-    Started { id: Uuid, total: i64 },
+    Started {
+        id: Uuid,
+        total: i64,
+    },
     /// Another job is running; nothing was started.
     AlreadyRunning,
 }
@@ -234,9 +237,17 @@ mod tests {
         let day = Duration::from_secs(86_400);
         let minute = Duration::from_secs(60);
         assert_eq!(batch_size(0, day, minute), 0);
-        assert_eq!(batch_size(1, day, minute), 1, "at least one when any is due");
+        assert_eq!(
+            batch_size(1, day, minute),
+            1,
+            "at least one when any is due"
+        );
         assert_eq!(batch_size(1_440, day, minute), 1);
         assert_eq!(batch_size(100_000, day, minute), 70, "ceil(100000 / 1440)");
-        assert_eq!(batch_size(5, minute, minute), 5, "one tick per interval: all at once");
+        assert_eq!(
+            batch_size(5, minute, minute),
+            5,
+            "one tick per interval: all at once"
+        );
     }
 }

@@ -19,7 +19,8 @@ pub struct JobRow {
     pub finished_at: Option<i64>,
 }
 
-const COLUMNS: &str = "j.id, j.started_by, u.email AS started_by_email, j.state, j.cancel_requested, \
+const COLUMNS: &str =
+    "j.id, j.started_by, u.email AS started_by_email, j.state, j.cancel_requested, \
      j.total, j.done, j.failures, j.created_at, j.finished_at";
 
 /// Inserts a running job. Fails with a UNIQUE violation on `verify_jobs.state` when

@@ -2,7 +2,10 @@
 //! the way a browser would (cookies kept, redirects looked at one by one).
 
 mod access;
+mod admin_jobs;
+mod admin_settings;
 mod admin_shops;
+mod admin_users;
 mod auth;
 mod callback;
 mod connect;

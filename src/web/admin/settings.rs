@@ -21,8 +21,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// What "Test credentials" found.
 pub enum TestResult {
-    Accepted { text: String },
-    Refused { reason: &'static str, detail: Option<String> },
+    Accepted {
+        text: String,
+    },
+    Refused {
+        reason: &'static str,
+        detail: Option<String>,
+    },
 }
 
 #[derive(Template)]
@@ -53,10 +58,9 @@ fn page(ctx: &Ctx, test: Option<TestResult>) -> Result<HttpResponse, AppError> {
         tick: format_duration(verify.tick, ctx.m),
         test,
     })?;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -41,7 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/admin/users/{id}/sessions/end",
             web::get().to(end_sessions_confirm),
         )
-        .route("/admin/users/{id}/sessions/end", web::post().to(end_sessions));
+        .route(
+            "/admin/users/{id}/sessions/end",
+            web::post().to(end_sessions),
+        );
 }
 
 /// A user as the pages show them.
@@ -105,10 +108,9 @@ fn role_label(role: &str, m: &'static Messages) -> &'static str {
 }
 
 fn no_store(mut response: HttpResponse) -> HttpResponse {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -527,5 +529,7 @@ async fn end_sessions(
     }
     let ended = sessions::delete_for_user(db, id, keep_for(&admin, id)).await?;
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "sessions ended");
-    Ok(redirect(&format!("/admin/users/{id}?outcome=sessions_ended")))
+    Ok(redirect(&format!(
+        "/admin/users/{id}?outcome=sessions_ended"
+    )))
 }
