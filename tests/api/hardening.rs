@@ -80,6 +80,8 @@ async fn a_callback_for_another_its_shop_than_the_linked_one_is_refused_and_reco
     let shop = app.add_shop("Cửa hàng Gốc").await;
     app.connect_through_its(&shop).await;
     let linked = app.its_shop_id(&shop).await.unwrap();
+    // Unlinked on ITS, so connecting again goes through the ITS login and a callback.
+    app.sandbox_shop_action(linked, "unlink").await;
 
     let r = app.press_connect(&shop).await;
     let auth_url = location(&r);

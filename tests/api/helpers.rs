@@ -255,8 +255,8 @@ impl TestApp {
                 "/shops",
                 &[
                     ("name", name),
-                    ("phone", "0912345678"),
-                    ("email", "shop@example.vn"),
+                    ("phone", &unique_phone()),
+                    ("email", &unique_email()),
                 ],
             )
             .await;
@@ -354,6 +354,18 @@ impl TestApp {
     pub fn set_faults(&self, faults: Faults) {
         self.sandbox.set_faults(faults);
     }
+}
+
+/// A fresh address per shop, so the sandbox's approve page creates a new ITS shop
+/// instead of reusing one with the same email or phone.
+pub fn unique_email() -> String {
+    format!("shop-{}@example.vn", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A fresh Vietnamese mobile number per shop, for the same reason.
+pub fn unique_phone() -> String {
+    use rand::Rng;
+    format!("09{:08}", rand::thread_rng().gen_range(0..100_000_000u32))
 }
 
 pub fn shop_id_param(callback_url: &str) -> String {

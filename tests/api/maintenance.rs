@@ -69,7 +69,7 @@ async fn rotation_reseals_every_key_and_refuses_when_one_is_tampered() {
     let new_secret = SecretKey::generate();
     let new = KeySealer::new(&new_secret);
 
-    // A flipped bit in one row: the rotation stops, names the row, and changes nothing.
+    // One row's ciphertext overwritten: the rotation stops, names the row, and changes nothing.
     sqlx::query("UPDATE shops SET key_ciphertext = CAST(zeroblob(length(key_ciphertext)) AS BLOB) WHERE name = 'Cửa hàng Xoay 2'")
         .execute(&app.db)
         .await

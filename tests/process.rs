@@ -1,0 +1,199 @@
+//! The real binary as a process: killed with SIGKILL in the middle of a connection, and
+//! stopped with SIGTERM while a request is in flight.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use helpers::{browser, csrf_in, form_in, location, PARTNER_KEY, PASSWORD};
+use shoplink::sandbox::{self, Faults, SandboxControl};
+
+struct Setup {
+    dir: tempfile::TempDir,
+    sandbox: SandboxControl,
+    sandbox_origin: String,
+    env: Vec<(String, String)>,
+    address: String,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let running = sandbox::start(
+        sandbox::SandboxSettings {
+            api_key: PARTNER_KEY.into(),
+            database_path: dir.path().join("sandbox.db"),
+            faults: Faults::default(),
+            partner_name: "Test partner".into(),
+        },
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(running.server);
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let db_path = dir.path().join("app.db");
+    let db = shoplink::store::connect(&db_path).await.unwrap();
+    shoplink::services::accounts::create_user(&db, "owner@example.vn", "Chủ", shoplink::domain::UserRole::Owner, PASSWORD)
+        .await
+        .unwrap();
+    db.close().await;
+    let env = vec![
+        ("BIND".to_owned(), format!("127.0.0.1:{port}")),
+        ("DATABASE_URL".to_owned(), db_path.display().to_string()),
+        ("ITS_BASE_URL".to_owned(), running.base_url.clone()),
+        ("ITS_API_KEY".to_owned(), PARTNER_KEY.to_owned()),
+        ("SECRET_KEY".to_owned(), "ab".repeat(32)),
+        ("RUST_LOG".to_owned(), "warn".to_owned()),
+    ];
+    Setup {
+        dir,
+        sandbox: running.control,
+        sandbox_origin: running.origin,
+        env,
+        address: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn start(setup: &Setup) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_shoplink"))
+        .arg("serve")
+        .envs(setup.env.iter().cloned())
+        .current_dir(setup.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_healthy(address: &str) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if let Ok(r) = reqwest::get(format!("{address}/healthz")).await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the app did not become healthy");
+}
+
+/// Logs in, adds a shop, presses connect and approves on ITS; returns the shop id and the callback URL.
+async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, String) {
+    let a = &setup.address;
+    let page = client.get(format!("{a}/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_in(&page);
+    let r = client
+        .post(format!("{a}/login"))
+        .form(&[("csrf_token", token.as_str()), ("email", "owner@example.vn"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let csrf = csrf_in(&client.get(format!("{a}/shops/new")).send().await.unwrap().text().await.unwrap());
+    let r = client
+        .post(format!("{a}/shops"))
+        .form(&[("csrf_token", csrf.as_str()), ("name", "Cửa hàng Bền Bỉ"), ("email", "ben@example.vn")])
+        .send()
+        .await
+        .unwrap();
+    let shop = location(&r).trim_start_matches("/shops/").split('?').next().unwrap().to_owned();
+    let r = client
+        .post(format!("{a}/shops/{shop}/connect"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let auth_url = location(&r);
+    let html = client.get(&auth_url).send().await.unwrap().text().await.unwrap();
+    let (action, mut fields) = form_in(&html, "/login");
+    fields.push(("action".into(), "approve".into()));
+    let r = client.post(format!("{}{}", setup.sandbox_origin, action)).form(&fields).send().await.unwrap();
+    (shop, location(&r))
+}
+
+async fn db_state(setup: &Setup) -> sqlx::SqlitePool {
+    shoplink::store::connect(&setup.dir.path().join("app.db")).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
+    let setup = setup().await;
+    let mut app = start(&setup);
+    wait_healthy(&setup.address).await;
+    let client = browser();
+    let (shop, callback) = approved_callback(&client, &setup).await;
+
+    // ITS now answers slowly: the callback is waiting on it when the process dies.
+    setup.sandbox.set_faults(Faults { latency: Duration::from_secs(3), failure_rate: 0.0 });
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.get(&callback).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.kill().unwrap();
+    app.wait().unwrap();
+    assert!(pending.await.unwrap().is_err(), "the request died with the process");
+
+    let db = db_state(&setup).await;
+    let half: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shops WHERE (state IN ('connected', 'needs_reauth') AND key_ciphertext IS NULL)
+            OR (key_ciphertext IS NOT NULL AND state NOT IN ('connected', 'needs_reauth', 'failed', 'pending'))",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(half, 0, "no connected shop without its key, no key without its shop");
+    let state: String = sqlx::query_scalar("SELECT state FROM shops").fetch_one(&db).await.unwrap();
+    assert_eq!(state, "pending");
+    db.close().await;
+
+    // After a restart the owner simply tries again.
+    setup.sandbox.set_faults(Faults::default());
+    let mut app = start(&setup);
+    wait_healthy(&setup.address).await;
+    let a = &setup.address;
+    let csrf = csrf_in(&client.get(format!("{a}/shops/{shop}")).send().await.unwrap().text().await.unwrap());
+    let r = client.post(format!("{a}/shops/{shop}/connect")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    // ITS kept the approval, so it may hand the key over at once (no second login).
+    let mut next = location(&r);
+    if !next.starts_with('/') {
+        let html = client.get(&next).send().await.unwrap().text().await.unwrap();
+        let (action, mut fields) = form_in(&html, "/login");
+        fields.push(("action".into(), "approve".into()));
+        let r = client.post(format!("{}{}", setup.sandbox_origin, action)).form(&fields).send().await.unwrap();
+        let r = client.get(location(&r)).send().await.unwrap();
+        next = location(&r);
+    }
+    assert_eq!(next, format!("/shops/{shop}?outcome=connected"));
+    app.kill().unwrap();
+    app.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_request_in_flight_finish_before_exiting() {
+    let setup = setup().await;
+    let app = start(&setup);
+    wait_healthy(&setup.address).await;
+    let client = browser();
+    let (shop, callback) = approved_callback(&client, &setup).await;
+
+    setup.sandbox.set_faults(Faults { latency: Duration::from_millis(1500), failure_rate: 0.0 });
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move { client.get(&callback).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let status = Command::new("kill").arg("-TERM").arg(app.id().to_string()).status().unwrap();
+    assert!(status.success());
+
+    let answer = in_flight.await.unwrap().expect("the in-flight request got its answer");
+    assert_eq!(answer.status(), 303);
+    assert_eq!(location(&answer), format!("/shops/{shop}?outcome=connected"));
+    let output = app.wait_with_output().unwrap();
+    assert!(output.status.success(), "a clean exit: {:?}", output.status);
+}
