@@ -173,6 +173,10 @@ impl Application {
         if let Some(scheduler) = scheduler {
             scheduler.abort();
         }
+        // A bulk job dies with the process: say so now rather than at the next start.
+        if let Err(e) = crate::services::jobs::interrupt_leftovers(&self.db).await {
+            tracing::error!(error = %e, "could not mark a running bulk job interrupted");
+        }
         result
     }
 }
