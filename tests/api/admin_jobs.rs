@@ -282,7 +282,7 @@ async fn cancelling_a_job_stops_it_before_the_remaining_shops() {
     let app = spawn_app_with_env(&[("VERIFY_CONCURRENCY", "1")]).await;
     connected_shops(&app, &["Cửa hàng A", "Cửa hàng B", "Cửa hàng C"]).await;
     app.set_faults(Faults {
-        latency: Duration::from_millis(700),
+        latency: Duration::from_millis(1_000),
         failure_rate: 0.0,
     });
     let job = start_job(&app).await;
