@@ -42,6 +42,8 @@ pub struct Settings {
     pub its_timeout: Duration,
     pub log_format: LogFormat,
     pub verify: VerifySettings,
+    /// The JSON API, connect links and webhooks (see `ApiSettings`).
+    pub api: ApiSettings,
 }
 
 /// Re-verification of stored shop keys: the bulk job and the scheduler.
@@ -235,6 +237,8 @@ impl Settings {
 
         let verify = parse_verify(&get, &mut problems);
 
+        let api = parse_api(&get, &mut problems);
+
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -249,6 +253,7 @@ impl Settings {
             its_timeout,
             log_format,
             verify,
+            api,
         })
     }
 }
@@ -326,6 +331,84 @@ fn parse_number(raw: Option<String>, name: &str, default: u64, problems: &mut Ve
             problems.push(format!("{name} must be a whole number, got {raw:?}"));
             default
         }),
+    }
+}
+
+/// The partner's systems: the JSON API, connect links and webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// Origins (`scheme://host[:port]`) a connect link's `return_url` may point to
+    /// (`RETURN_URL_ORIGINS`, comma separated); empty: every `return_url` is refused.
+    pub return_url_origins: Vec<String>,
+    /// Shop keys one service key may read per minute (`API_KEY_READS_PER_MINUTE`).
+    pub key_reads_per_minute: u32,
+    /// Total time for one webhook request (`WEBHOOK_TIMEOUT_SECS`).
+    pub webhook_timeout: Duration,
+    /// The first retry delay; each next one doubles, up to a day (`WEBHOOK_RETRY_BASE_SECS`).
+    pub webhook_retry_base: Duration,
+    /// After this many failed attempts at one delivery the endpoint is paused
+    /// (`WEBHOOK_MAX_ATTEMPTS`).
+    pub webhook_max_attempts: u32,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            return_url_origins: Vec::new(),
+            key_reads_per_minute: 60,
+            webhook_timeout: Duration::from_secs(10),
+            webhook_retry_base: Duration::from_secs(60),
+            webhook_max_attempts: 12,
+        }
+    }
+}
+
+fn parse_api(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> ApiSettings {
+    let defaults = ApiSettings::default();
+    let return_url_origins = get("RETURN_URL_ORIGINS")
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .filter_map(|raw| match Url::parse(raw) {
+                    Ok(url)
+                        if matches!(url.scheme(), "http" | "https")
+                            && url.host().is_some()
+                            && url.path() == "/"
+                            && url.query().is_none() =>
+                    {
+                        Some(url.origin().ascii_serialization())
+                    }
+                    _ => {
+                        problems.push(format!(
+                            "RETURN_URL_ORIGINS must list origins such as https://shop.example.vn, got {raw:?}"
+                        ));
+                        None
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut in_range = |name: &str, default: u64, min: u64, max: u64| {
+        let before = problems.len();
+        let value = parse_number(get(name), name, default, problems);
+        if problems.len() == before && !(min..=max).contains(&value) {
+            problems.push(format!("{name} must be between {min} and {max}, got {value}"));
+            return default;
+        }
+        value
+    };
+    ApiSettings {
+        return_url_origins,
+        key_reads_per_minute: in_range(
+            "API_KEY_READS_PER_MINUTE",
+            defaults.key_reads_per_minute.into(),
+            1,
+            100_000,
+        ) as u32,
+        webhook_timeout: Duration::from_secs(in_range("WEBHOOK_TIMEOUT_SECS", 10, 1, 60)),
+        webhook_retry_base: Duration::from_secs(in_range("WEBHOOK_RETRY_BASE_SECS", 60, 1, 3_600)),
+        webhook_max_attempts: in_range("WEBHOOK_MAX_ATTEMPTS", 12, 1, 50) as u32,
     }
 }
 

@@ -105,6 +105,7 @@ impl Application {
             sealer: KeySealer::new(&secret),
             public_url: public_url.clone(),
             auth_hosts: settings.its_auth_hosts.clone(),
+            api: settings.api.clone(),
         };
         let state = web::Data::new(AppState {
             services: services.clone(),
@@ -168,6 +169,8 @@ impl Application {
         if let Some(sandbox) = self.sandbox {
             tokio::spawn(sandbox.server);
         }
+        // Webhook delivery; the guard stops the worker when this future ends or is dropped.
+        let _webhooks = crate::services::webhooks::spawn_worker(self.services.clone());
         let scheduler = crate::services::jobs::spawn_scheduler(self.services, self.verify);
         let result = self.server.await;
         if let Some(scheduler) = scheduler {

@@ -4,9 +4,12 @@
 
 pub mod accounts;
 pub mod connect;
+pub mod connect_links;
 pub mod jobs;
+pub mod service_keys;
 pub mod shops;
 pub mod verify;
+pub mod webhooks;
 
 use sqlx::SqlitePool;
 use url::Url;
@@ -24,6 +27,8 @@ pub struct Services {
     pub public_url: Url,
     /// Hosts the browser may be sent to for the ITS login.
     pub auth_hosts: Vec<String>,
+    /// The JSON API, connect links and webhooks: allow-list, rate limit, delivery timing.
+    pub api: crate::configuration::ApiSettings,
 }
 
 /// An error a use case cannot turn into an outcome: the database failed.

@@ -1,6 +1,7 @@
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{Acquire, FromRow, Sqlite, SqliteExecutor};
 use uuid::Uuid;
 
+use super::outbox;
 use crate::domain::ConnectionState;
 
 #[derive(Debug, Clone, FromRow)]
@@ -14,8 +15,13 @@ pub struct EventRow {
 
 /// Appends one entry to a shop's history. Called inside the transaction that changes the
 /// state, so the history and the state never disagree.
-pub async fn record(
-    db: impl SqliteExecutor<'_>,
+///
+/// A change to connected, needs_reauth, failed or disconnected also writes the webhook
+/// outbox (the event and its deliveries) in the same transaction: an announced change
+/// always happened, and a change that happened is always announced. Given a pool instead
+/// of a transaction, the entry and the outbox rows are still written together.
+pub async fn record<'c>(
+    db: impl Acquire<'c, Database = Sqlite>,
     shop_id: Uuid,
     now: i64,
     actor: &str,
@@ -23,6 +29,8 @@ pub async fn record(
     to: ConnectionState,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    // Within the caller's transaction this is a savepoint.
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -32,9 +40,14 @@ pub async fn record(
     .bind(from.map(ConnectionState::as_str))
     .bind(to.as_str())
     .bind(reason)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    if from != Some(to) {
+        if let Some(event_type) = outbox::event_type(to) {
+            outbox::enqueue(&mut tx, shop_id, event_type, to, now).await?;
+        }
+    }
+    tx.commit().await
 }
 
 /// The newest entries first.

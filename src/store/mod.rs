@@ -2,13 +2,18 @@
 //! (`impl SqliteExecutor`) and return plain rows; multi-row writes are done inside one
 //! transaction by the caller (`services`), and no transaction is ever held across an ITS call.
 
+pub mod api_shops;
 pub mod attempts;
+pub mod connect_links;
 pub mod events;
 pub mod jobs;
+pub mod outbox;
+pub mod service_keys;
 pub mod sessions;
 pub mod shop_list;
 pub mod shops;
 pub mod users;
+pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -10,6 +10,8 @@ pub struct SessionRow {
     pub role: String,
     pub csrf_token: String,
     pub last_seen_at: i64,
+    /// Set for a session opened by a connect link: the one shop it may see.
+    pub scope_shop_id: Option<Uuid>,
 }
 
 pub async fn insert(
@@ -45,7 +47,7 @@ pub async fn find_live(
     owner_idle_ms: i64,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_at
+        "SELECT s.user_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_at, s.scope_shop_id
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL
            AND s.last_seen_at > ? - CASE u.role WHEN 'admin' THEN ? ELSE ? END",

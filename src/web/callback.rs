@@ -86,12 +86,15 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
     };
     let outcome = connect::callback(&ctx.state.services, user.id, &token, shop_id).await?;
     match outcome {
-        CallbackOutcome::Connected { shop_id } => {
-            Ok(redirect(&format!("/shops/{shop_id}?outcome=connected")))
-        }
-        CallbackOutcome::Failed { shop_id, .. } => {
-            Ok(redirect(&format!("/shops/{shop_id}?outcome=failed")))
-        }
+        // A flow opened by a connect link ends at the partner's `return_url` instead.
+        CallbackOutcome::Connected { shop_id } => match super::connect_links::return_to(ctx, true).await? {
+            Some(back) => Ok(back),
+            None => Ok(redirect(&format!("/shops/{shop_id}?outcome=connected"))),
+        },
+        CallbackOutcome::Failed { shop_id, .. } => match super::connect_links::return_to(ctx, false).await? {
+            Some(back) => Ok(back),
+            None => Ok(redirect(&format!("/shops/{shop_id}?outcome=failed"))),
+        },
         CallbackOutcome::LoginAgain { shop_id, auth_url } => page(
             ctx,
             actix_web::http::StatusCode::OK,

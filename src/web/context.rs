@@ -35,6 +35,8 @@ pub struct SessionUser {
     pub role: UserRole,
     pub csrf_token: String,
     pub session_hash: String,
+    /// A session opened by a connect link may see this one shop only (see `CurrentUser`).
+    pub scope_shop_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +169,7 @@ async fn load_user(
         role: UserRole::parse(&row.role).unwrap_or(UserRole::Owner),
         csrf_token: row.csrf_token,
         session_hash: hash,
+        scope_shop_id: row.scope_shop_id,
     }))
 }
 
@@ -281,6 +284,14 @@ impl FromRequest for CurrentUser {
             .get::<RequestContext>()
             .and_then(|c| c.user.clone());
         ready(match user {
+            // A connect link's session: only its shop's page, its connect button and logout.
+            Some(user)
+                if user
+                    .scope_shop_id
+                    .is_some_and(|shop| !scope_allows(req.path(), shop)) =>
+            {
+                Err(AppError::Forbidden)
+            }
             Some(user) => Ok(CurrentUser(user)),
             None => {
                 // Only a GET can be resumed after login; a POST goes back to the home page.
@@ -298,6 +309,12 @@ impl FromRequest for CurrentUser {
             }
         })
     }
+}
+
+/// What a session scoped to `shop` (opened by a connect link) may reach.
+fn scope_allows(path: &str, shop: Uuid) -> bool {
+    let page = format!("/shops/{shop}");
+    path == page || path == format!("{page}/connect") || path == "/logout"
 }
 
 /// Renders a template into an HTML response.

@@ -2,9 +2,11 @@
 //! under `templates/` mirror them.
 
 pub mod admin;
+pub mod api;
 mod assets;
 pub mod auth;
 mod callback;
+mod connect_links;
 pub mod context;
 pub mod csrf;
 pub mod error;
@@ -60,6 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/connect/callback", web::get().to(callback::callback))
         .route("/static/{file}", web::get().to(assets::serve))
         .configure(admin::routes)
+        .configure(api::routes) // JSON API under /api, and /connect-links pages
+        .configure(connect_links::routes)
         .default_service(web::to(not_found));
 }
 

@@ -184,6 +184,14 @@ pub async fn connect(
         &user_actor(user.0.id),
     )
     .await?;
+    // A flow opened by a connect link ends at the partner's `return_url` instead.
+    let done = matches!(outcome, StartOutcome::Connected | StartOutcome::Failed(_));
+    if done {
+        let connected = matches!(outcome, StartOutcome::Connected);
+        if let Some(back) = super::connect_links::return_to(&ctx, connected).await? {
+            return Ok(back);
+        }
+    }
     Ok(match outcome {
         StartOutcome::GoToIts { auth_url } => redirect(&auth_url),
         StartOutcome::Connected => redirect(&format!("/shops/{shop_id}?outcome=connected")),

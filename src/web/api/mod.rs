@@ -1,0 +1,292 @@
+//! The JSON API for the partner's own systems, under `/api`. Every answer is JSON, errors
+//! included (`{"code": "...", "message": "..."}` with the matching status), never a page.
+//! Requests carry `Authorization: Bearer <service key>`; each route needs one scope.
+//! The OpenAPI document (`/api/openapi.json`) is generated from these handlers.
+
+mod connect_links;
+mod openapi;
+mod shops;
+
+use actix_web::dev::Payload;
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::services::service_keys::{self, Scope, ServiceKey};
+use crate::services::ServiceError;
+
+pub use openapi::ApiDoc;
+
+/// The largest JSON body accepted.
+const MAX_JSON_BYTES: usize = 16 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(MAX_JSON_BYTES)
+                    .error_handler(|err, _| json_error(err).into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    err.to_string(),
+                )
+                .into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
+            }))
+            .service(resource("/openapi.json").route(web::get().to(openapi::document)))
+            .service(resource("/v1/connect-links").route(web::post().to(connect_links::create)))
+            .service(resource("/v1/shops").route(web::get().to(shops::list)))
+            .service(resource("/v1/shops/{id}").route(web::get().to(shops::get)))
+            .service(resource("/v1/shops/{id}/key").route(web::get().to(shops::key)))
+            .service(resource("/v1/shops/{id}/verify").route(web::post().to(shops::verify)))
+            .default_service(web::to(|| async {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route")
+            })),
+    );
+}
+
+/// A resource whose other methods are answered with a JSON 405.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed here",
+        )
+    }))
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body may hold at most {MAX_JSON_BYTES} bytes"),
+            )
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            e.to_string(),
+        ),
+        JsonPayloadError::Deserialize(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the body could not be read",
+        ),
+    }
+}
+
+/// An error of the API, as JSON.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code, e.g. `insufficient_scope`.
+    #[schema(example = "insufficient_scope")]
+    pub code: String,
+    /// What went wrong, for a person (English).
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such shop")
+    }
+
+    pub fn too_many(retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "too many shop key reads with this service key; retry in {retry_after_secs} s"
+                ),
+            )
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"shoplink\""));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+        })
+    }
+}
+
+impl actix_web::Responder for ApiError {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        self.error_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => ApiError::not_found(),
+            ServiceError::Refused(key) => ApiError::new(
+                StatusCode::CONFLICT,
+                "refused",
+                format!("the request was refused ({key})"),
+            ),
+            ServiceError::Database(e) => match super::error::AppError::from(e) {
+                super::error::AppError::Unavailable(detail) => {
+                    tracing::error!(error = %detail, "API: database unavailable");
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the service cannot store data right now; nothing was changed, try again later",
+                    )
+                }
+                other => internal(other),
+            },
+            ServiceError::Other(e) => internal(format!("{e:#}")),
+        }
+    }
+}
+
+fn internal(detail: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %detail, "API request failed");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server ran into a problem; nothing was changed",
+    )
+}
+
+/// The service key of the request, checked. Any other credential (a session cookie) is
+/// ignored: the API is for machines.
+pub struct Caller(pub ServiceKey);
+
+impl Caller {
+    /// 403 unless the key holds `scope`.
+    pub fn require(&self, scope: Scope) -> Result<&ServiceKey, ApiError> {
+        if self.0.has(scope) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this service key lacks the scope {}", scope.as_str()),
+            ))
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| rest.trim().to_owned())
+            });
+        Box::pin(async move {
+            let state = state.ok_or_else(|| internal("AppState missing"))?;
+            let Some(token) = token.filter(|t| !t.is_empty()) else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send a service key as Authorization: Bearer <key>",
+                ));
+            };
+            match service_keys::authenticate(&state.services, &token).await? {
+                Some(key) => Ok(Caller(key)),
+                None => Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "this service key is unknown or revoked",
+                )),
+            }
+        })
+    }
+}
+
+/// JSON with `Cache-Control: no-store` (answers hold shop data, some a secret).
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    let mut response = HttpResponse::build(status).json(body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,397 @@
+//! `/api/v1/shops…`: list and read shops, read a connected shop's key, verify one now.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{json, ApiError, Caller, ErrorBody};
+use crate::domain::ConnectionState;
+use crate::services::service_keys::{self, KeyReadError, Scope};
+use crate::services::verify::{self, VerifyOutcome};
+use crate::services::webhooks::rfc3339;
+use crate::store::api_shops::{self, ApiShopFilter, ApiShopRow};
+use crate::web::AppState;
+
+/// A shop's connection status.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    NotConnected,
+    Pending,
+    Connected,
+    NeedsReauth,
+    Failed,
+    Disconnected,
+}
+
+impl From<ConnectionState> for Status {
+    fn from(s: ConnectionState) -> Status {
+        match s {
+            ConnectionState::NotConnected => Status::NotConnected,
+            ConnectionState::Pending => Status::Pending,
+            ConnectionState::Connected => Status::Connected,
+            ConnectionState::NeedsReauth => Status::NeedsReauth,
+            ConnectionState::Failed => Status::Failed,
+            ConnectionState::Disconnected => Status::Disconnected,
+        }
+    }
+}
+
+/// A shop and its link with ITS. Never its key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Shop {
+    /// Our id of the shop.
+    pub id: Uuid,
+    pub name: String,
+    /// The partner's own id of the shop.
+    pub external_shop_id: Option<String>,
+    /// The partner's own id of the shop's owner.
+    pub external_user_id: Option<String>,
+    pub status: Status,
+    /// Why the last connection failed (only with status `failed`), e.g. `error_its_timeout`.
+    pub failure_code: Option<String>,
+    /// The ITS shop id, as a string (it does not fit a JavaScript number).
+    #[schema(example = "1052570182707778180")]
+    pub its_shop_id: Option<String>,
+    /// The shop's name on ITS.
+    pub its_shop_name: Option<String>,
+    /// When ITS last confirmed the stored key (RFC 3339).
+    pub last_verified_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Shop {
+    pub fn from_row(r: ApiShopRow) -> Shop {
+        let state = ConnectionState::parse(&r.state).unwrap_or(ConnectionState::Failed);
+        Shop {
+            id: r.id,
+            name: r.name,
+            external_shop_id: r.external_shop_id,
+            external_user_id: r.external_user_id,
+            status: state.into(),
+            failure_code: r.failure_code.filter(|_| state == ConnectionState::Failed),
+            its_shop_id: r.its_shop_id.map(|id| id.to_string()),
+            its_shop_name: r.its_shop_name,
+            last_verified_at: r.last_verified_at.map(rfc3339),
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only shops in this status.
+    status: Option<Status>,
+    /// Only the shops of this partner user.
+    external_user_id: Option<String>,
+    /// Shops per page, 1 to 200 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One page of shops, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopPage {
+    pub data: Vec<Shop>,
+    /// Pass it as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn encode_cursor(created_at: i64, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{created_at}.{}", id.simple()))
+}
+
+fn decode_cursor(s: &str) -> Option<(i64, Uuid)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+    let (at, id) = text.split_once('.')?;
+    Some((at.parse().ok()?, Uuid::try_parse(id).ok()?))
+}
+
+fn state_of(status: Status) -> ConnectionState {
+    ConnectionState::ALL
+        .into_iter()
+        .find(|s| Status::from(*s) == status)
+        .unwrap_or(ConnectionState::Failed)
+}
+
+/// The shop named by a path: our UUID, or `ext:<external_shop_id>`.
+async fn resolve(state: &AppState, id: &str) -> Result<ApiShopRow, ApiError> {
+    let db = &state.services.db;
+    if let Some(ext) = id.strip_prefix("ext:") {
+        let mut found = api_shops::find_by_external_id(db, ext).await?;
+        return match found.len() {
+            0 => Err(ApiError::not_found()),
+            1 => Ok(found.remove(0)),
+            _ => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "ambiguous_external_id",
+                "several shops have this external_shop_id; use the shop's id",
+            )),
+        };
+    }
+    let id = Uuid::try_parse(id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_shop_id",
+            "a shop is named by its id (a UUID) or by ext:<external_shop_id>",
+        )
+    })?;
+    api_shops::find(db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops",
+    tag = "shops",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of shops", body = ShopPage),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No valid service key", body = ErrorBody),
+        (status = 403, description = "The key lacks `shops:read`", body = ErrorBody),
+    ),
+    security(("service_key" = ["shops:read"]))
+)]
+pub async fn list(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ShopsRead)?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "limit must be between 1 and 200",
+        ));
+    }
+    let after = match query.cursor.as_deref() {
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "this cursor is not valid",
+            )
+        })?),
+        None => None,
+    };
+    let filter = ApiShopFilter {
+        state: query.status.map(state_of),
+        external_user_id: query.external_user_id.clone(),
+        after,
+    };
+    let (rows, more) = api_shops::page(&state.services.db, &filter, limit).await?;
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|r| encode_cursor(r.created_at, r.id));
+    Ok(json(
+        StatusCode::OK,
+        &ShopPage {
+            data: rows.into_iter().map(Shop::from_row).collect(),
+            next_cursor,
+        },
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{id}",
+    tag = "shops",
+    params(("id" = String, Path, description = "The shop's id, or `ext:<external_shop_id>`")),
+    responses(
+        (status = 200, description = "The shop", body = Shop),
+        (status = 400, description = "A malformed id", body = ErrorBody),
+        (status = 401, description = "No valid service key", body = ErrorBody),
+        (status = 403, description = "The key lacks `shops:read`", body = ErrorBody),
+        (status = 404, description = "No such shop", body = ErrorBody),
+        (status = 409, description = "Several shops have this external id", body = ErrorBody),
+    ),
+    security(("service_key" = ["shops:read"]))
+)]
+pub async fn get(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ShopsRead)?;
+    let row = resolve(&state, &path).await?;
+    Ok(json(StatusCode::OK, &Shop::from_row(row)))
+}
+
+/// A connected shop's key. Keep it secret: it lets its holder act for the shop on ITS.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopKeyBody {
+    pub shop_id: Uuid,
+    /// The ITS shop id, as a string.
+    pub its_shop_id: String,
+    /// The decrypted shop key, to call ITS on the shop's behalf.
+    pub shop_key: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{id}/key",
+    tag = "shops",
+    params(("id" = String, Path, description = "The shop's id, or `ext:<external_shop_id>`")),
+    responses(
+        (status = 200, description = "The key; the read is written to the shop's history", body = ShopKeyBody),
+        (status = 401, description = "No valid service key", body = ErrorBody),
+        (status = 403, description = "The key lacks `keys:read`", body = ErrorBody),
+        (status = 404, description = "No such shop", body = ErrorBody),
+        (status = 409, description = "The shop is not connected", body = ErrorBody),
+        (status = 429, description = "Too many key reads with this service key; see `Retry-After`", body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("service_key" = ["keys:read"]))
+)]
+pub async fn key(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = caller.require(Scope::KeysRead)?;
+    let row = resolve(&state, &path).await?;
+    match service_keys::read_shop_key(&state.services, key, row.id).await {
+        Ok(read) => Ok(json(
+            StatusCode::OK,
+            &ShopKeyBody {
+                shop_id: read.shop_id,
+                its_shop_id: read.its_shop_id.to_string(),
+                shop_key: read.key.expose_secret().to_owned(),
+            },
+        )),
+        Err(KeyReadError::NotFound) => Err(ApiError::not_found()),
+        Err(KeyReadError::NotConnected(s)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_connected",
+            format!(
+                "the shop is {}; only a connected shop's key can be read",
+                s.as_str()
+            ),
+        )),
+        Err(KeyReadError::RateLimited { retry_after_secs }) => {
+            Err(ApiError::too_many(retry_after_secs))
+        }
+        Err(KeyReadError::Unreadable) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "key_unreadable",
+            "the stored key cannot be decrypted; the shop must connect again",
+        )),
+        Err(KeyReadError::Service(e)) => Err(e.into()),
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyResult {
+    /// The key works and names the stored ITS shop.
+    Verified,
+    /// ITS refused the key: the shop must log in again.
+    NeedsReauth,
+    /// The key works for another ITS shop than the one stored (the shop is now failed).
+    Mismatch,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyBody {
+    pub result: VerifyResult,
+    pub shop: Shop,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{id}/verify",
+    tag = "shops",
+    params(("id" = String, Path, description = "The shop's id, or `ext:<external_shop_id>`")),
+    responses(
+        (status = 200, description = "ITS answered; the shop's new status", body = VerifyBody),
+        (status = 401, description = "No valid service key", body = ErrorBody),
+        (status = 403, description = "The key lacks `shops:read`", body = ErrorBody),
+        (status = 404, description = "No such shop", body = ErrorBody),
+        (status = 409, description = "The shop has no key to verify", body = ErrorBody),
+        (status = 502, description = "ITS could not answer; nothing changed", body = ErrorBody),
+    ),
+    security(("service_key" = ["shops:read"]))
+)]
+pub async fn verify(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = caller.require(Scope::ShopsRead)?;
+    let row = resolve(&state, &path).await?;
+    let outcome = verify::verify_shop(&state.services, row.id, &key.actor()).await?;
+    let result = match outcome {
+        VerifyOutcome::Verified => VerifyResult::Verified,
+        VerifyOutcome::NeedsReauth => VerifyResult::NeedsReauth,
+        VerifyOutcome::Mismatch => VerifyResult::Mismatch,
+        VerifyOutcome::NoKey => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_connected",
+                "the shop has no key to verify",
+            ))
+        }
+        VerifyOutcome::Unreadable => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "key_unreadable",
+                "the stored key cannot be decrypted; the shop must connect again",
+            ))
+        }
+        VerifyOutcome::ItsTrouble(failure) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "its_unavailable",
+                format!("ITS could not answer ({}); nothing changed", failure.code),
+            ))
+        }
+    };
+    let row = api_shops::find(&state.services.db, row.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(json(
+        StatusCode::OK,
+        &VerifyBody {
+            result,
+            shop: Shop::from_row(row),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_junk_is_refused() {
+        let id = Uuid::new_v4();
+        assert_eq!(
+            decode_cursor(&encode_cursor(1_795_455_000_000, id)),
+            Some((1_795_455_000_000, id))
+        );
+        for junk in ["", "!!", "eA", &URL_SAFE_NO_PAD.encode("12.nope")] {
+            assert_eq!(decode_cursor(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn every_state_has_a_status() {
+        for s in ConnectionState::ALL {
+            assert_eq!(state_of(Status::from(s)), s);
+        }
+    }
+}

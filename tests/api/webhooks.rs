@@ -1,0 +1,442 @@
+//! Webhooks against a real local HTTP receiver that checks every signature: retries with
+//! the same event id, a restart between two attempts that loses nothing, order per shop,
+//! a failing endpoint paused and flagged, and a resend from the dashboard.
+
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::api_support::*;
+use crate::helpers::{csrf_in, location};
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    event_id: String,
+    signature_ok: bool,
+    body: Value,
+    raw: String,
+    answered: u16,
+}
+
+#[derive(Default)]
+struct Inner {
+    secret: Option<String>,
+    /// Statuses to answer, in order; 200 once empty (or `always` if set).
+    script: VecDeque<u16>,
+    always: Option<u16>,
+    received: Vec<Received>,
+}
+
+#[derive(Clone, Default)]
+struct Receiver(Arc<Mutex<Inner>>);
+
+impl Receiver {
+    fn set_secret(&self, secret: &str) {
+        self.0.lock().unwrap().secret = Some(secret.to_owned());
+    }
+    fn script(&self, statuses: &[u16]) {
+        self.0.lock().unwrap().script = statuses.iter().copied().collect();
+    }
+    fn always(&self, status: Option<u16>) {
+        self.0.lock().unwrap().always = status;
+    }
+    fn received(&self) -> Vec<Received> {
+        self.0.lock().unwrap().received.clone()
+    }
+}
+
+/// Checks `t=<ts>,v1=<hex>` as the README tells receivers to: HMAC-SHA256 of
+/// `"<ts>.<body>"` under the secret, and a timestamp within five minutes.
+fn verify_signature(secret: &str, header: &str, body: &str) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1 = hex::decode(value).ok(),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if (now - t).abs() > 300 {
+        return false;
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    mac.verify_slice(&v1).is_ok()
+}
+
+async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Receiver>) -> HttpResponse {
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    let header = req
+        .headers()
+        .get("shoplink-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut inner = state.0.lock().unwrap();
+    let signature_ok = inner
+        .secret
+        .as_deref()
+        .is_some_and(|s| verify_signature(s, &header, &raw));
+    let answered = inner
+        .always
+        .or_else(|| inner.script.pop_front())
+        .unwrap_or(200);
+    let parsed: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+    inner.received.push(Received {
+        event_id: parsed["id"].as_str().unwrap_or("").to_owned(),
+        signature_ok,
+        body: parsed,
+        raw,
+        answered,
+    });
+    let status = actix_web::http::StatusCode::from_u16(answered).unwrap();
+    let text = if signature_ok {
+        "thanks"
+    } else {
+        "bad signature"
+    };
+    HttpResponse::build(status).body(format!("{text} ({answered})"))
+}
+
+/// A local HTTP receiver; returns its URL.
+fn start_receiver(receiver: &Receiver) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data = web::Data::new(receiver.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .default_service(web::to(receive))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    format!("http://127.0.0.1:{port}/hooks/shoplink")
+}
+
+/// Registers the receiver on the dashboard and gives it the secret shown once.
+async fn register(app: &ApiApp, receiver: &Receiver, url: &str, events: &[&str]) -> String {
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url("/admin/webhooks")).await;
+    let token = csrf_in(&page);
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf_token", &token),
+        ("url", url),
+        ("description", "Hệ thống ZNS"),
+    ];
+    for e in events {
+        form.push(("event_type", e));
+    }
+    let r = admin
+        .post(app.url("/admin/webhooks"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let secret = input_value(&html, "secret");
+    assert!(secret.starts_with("whsec_"));
+    receiver.set_secret(&secret);
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM webhook_endpoints WHERE url = ?")
+        .bind(url)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // Shown once: neither the list nor the endpoint's page shows it again.
+    assert!(!get_text(&admin, &app.url("/admin/webhooks"))
+        .await
+        .contains(&secret));
+    assert!(
+        !get_text(&admin, &app.url(&format!("/admin/webhooks/{id}")))
+            .await
+            .contains(&secret)
+    );
+    id.to_string()
+}
+
+const ALL: [&str; 4] = [
+    "connection.connected",
+    "connection.needs_reauth",
+    "connection.failed",
+    "connection.disconnected",
+];
+
+async fn wait_until<F: Fn(&[Received]) -> bool>(receiver: &Receiver, what: &str, done: F) {
+    for _ in 0..150 {
+        if done(&receiver.received()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}: {:#?}", receiver.received());
+}
+
+async fn attempts_recorded(app: &ApiApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_survive_a_restart() {
+    let mut app = spawn_api_app(&[]).await;
+    let receiver = Receiver::default();
+    receiver.script(&[500, 200]);
+    let url = start_receiver(&receiver);
+    let endpoint = register(&app, &receiver, &url, &ALL).await;
+    let key = app
+        .create_key("Webhook", &["connect:write", "keys:read"])
+        .await;
+    let shop = app.connect_via_link(&key, "u-w", "s-w").await;
+    let shop_key: Value = app
+        .api_get(&key, &format!("/api/v1/shops/{shop}/key"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shop_key = shop_key["shop_key"].as_str().unwrap().to_owned();
+
+    // The first attempt is answered 500 and recorded…
+    wait_until(&receiver, "the first attempt", |r| !r.is_empty()).await;
+    for _ in 0..50 {
+        if attempts_recorded(&app).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(attempts_recorded(&app).await, 1);
+    // …then the app stops before the retry (due a second later), and nothing is sent
+    // while it is down.
+    app.stop().await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(receiver.received().len(), 1, "no delivery while stopped");
+
+    // A new process on the same database delivers it.
+    app.start_again().await;
+    wait_until(&receiver, "the retry", |r| r.len() >= 2).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 2, "delivered once after the 500: {got:#?}");
+    let (first, second) = (&got[0], &got[1]);
+    assert_eq!((first.answered, second.answered), (500, 200));
+    assert!(
+        first.signature_ok && second.signature_ok,
+        "signed: {got:#?}"
+    );
+    assert_eq!(first.event_id, second.event_id, "the same event id");
+    assert_eq!(first.raw, second.raw, "the same body");
+    assert!(first.event_id.starts_with("evt_"));
+
+    let body = &second.body;
+    assert_eq!(body["type"], "connection.connected");
+    assert_eq!(body["shop"]["id"], shop);
+    assert_eq!(body["shop"]["external_shop_id"], "s-w");
+    assert_eq!(body["shop"]["status"], "connected");
+    let its_id = app.its_shop_id(&shop).await.unwrap();
+    assert_eq!(body["shop"]["its_shop_id"], its_id.to_string());
+    assert!(body["occurred_at"].as_str().unwrap().ends_with('Z'));
+    assert!(!second.raw.contains(&shop_key), "never the key");
+    assert!(
+        !second.raw.contains("key"),
+        "no key field at all: {}",
+        second.raw
+    );
+
+    let (state, attempts): (String, i64) =
+        sqlx::query_as("SELECT state, attempts FROM webhook_deliveries")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), attempts), ("delivered", 2));
+
+    // The dashboard shows the delivery: status, latency, the answer's first bytes.
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url(&format!("/admin/webhooks/{endpoint}"))).await;
+    assert!(page.contains(&first.event_id));
+    assert!(page.contains("<code>200</code>") && page.contains(" ms"));
+    assert!(page.contains("thanks (200)"));
+    assert!(page.contains("Đã nhận"));
+}
+
+#[tokio::test]
+async fn webhooks_arrive_in_order_per_shop_for_each_kind_of_change() {
+    let app = spawn_api_app(&[]).await;
+    let receiver = Receiver::default();
+    let url = start_receiver(&receiver);
+    register(&app, &receiver, &url, &ALL).await;
+    let key = app
+        .create_key("Thứ tự", &["connect:write", "shops:read"])
+        .await;
+    let shop = app.connect_via_link(&key, "u-o", "s-o").await;
+    // needs_reauth: ITS stops accepting the key.
+    let its_id = app.its_shop_id(&shop).await.unwrap();
+    app.sandbox_shop_action(its_id, "unlink").await;
+    let r = app
+        .api_post(&key, &format!("/api/v1/shops/{shop}/verify"), &Value::Null)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // disconnected, by an admin.
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url(&format!("/admin/shops/{shop}/disconnect"))).await;
+    let r = admin
+        .post(app.url(&format!("/admin/shops/{shop}/disconnect")))
+        .form(&[("csrf_token", csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // failed: a new attempt that ITS cannot serve.
+    app.set_faults(shoplink::sandbox::Faults {
+        failure_rate: 1.0,
+        ..Default::default()
+    });
+    let link = app.connect_link(&key, "u-o", "s-o").await;
+    let (_, r) = app.open_link(&link).await;
+    assert!(location(&r).contains("status=failed"));
+
+    wait_until(&receiver, "four events", |r| r.len() >= 4).await;
+    let got = receiver.received();
+    let types: Vec<&str> = got
+        .iter()
+        .map(|r| r.body["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "connection.connected",
+            "connection.needs_reauth",
+            "connection.disconnected",
+            "connection.failed"
+        ]
+    );
+    assert!(got.iter().all(|r| r.signature_ok));
+    let statuses: Vec<&str> = got
+        .iter()
+        .map(|r| r.body["shop"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["connected", "needs_reauth", "disconnected", "failed"]
+    );
+    // Each change wrote exactly one outbox event, with the history entry.
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(events, 4);
+}
+
+#[tokio::test]
+async fn webhooks_only_subscribed_events_are_sent() {
+    let app = spawn_api_app(&[]).await;
+    let receiver = Receiver::default();
+    let url = start_receiver(&receiver);
+    register(&app, &receiver, &url, &["connection.disconnected"]).await;
+    let key = app.create_key("Lọc", &["connect:write"]).await;
+    let shop = app.connect_via_link(&key, "u-s", "s-s").await;
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url(&format!("/admin/shops/{shop}/disconnect"))).await;
+    admin
+        .post(app.url(&format!("/admin/shops/{shop}/disconnect")))
+        .form(&[("csrf_token", csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    wait_until(&receiver, "the disconnect", |r| !r.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body["type"], "connection.disconnected");
+}
+
+#[tokio::test]
+async fn webhooks_a_failing_endpoint_is_paused_flagged_resumed_and_resent() {
+    let app = spawn_api_app(&[("WEBHOOK_MAX_ATTEMPTS", "2")]).await;
+    let receiver = Receiver::default();
+    receiver.always(Some(503));
+    let url = start_receiver(&receiver);
+    let endpoint = register(&app, &receiver, &url, &ALL).await;
+    let key = app.create_key("Lỗi", &["connect:write"]).await;
+    app.connect_via_link(&key, "u-p", "s-p").await;
+
+    wait_until(&receiver, "two failed attempts", |r| r.len() >= 2).await;
+    let mut paused = None;
+    for _ in 0..50 {
+        paused = sqlx::query_scalar("SELECT pause_reason FROM webhook_endpoints")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        if paused.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reason: String = paused.expect("the endpoint is paused");
+    assert!(reason.contains("503"), "{reason}");
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    assert_eq!(receiver.received().len(), 2, "nothing is sent while paused");
+
+    let admin = app.admin_browser().await;
+    let list = get_text(&admin, &app.url("/admin/webhooks")).await;
+    assert!(list.contains("Tạm dừng"), "flagged in the list");
+    let page = get_text(&admin, &app.url(&format!("/admin/webhooks/{endpoint}"))).await;
+    assert!(page.contains("Đã tạm dừng gửi"), "flagged on its page");
+    assert!(page.contains("<code>503</code>"));
+
+    // Resumed, the waiting delivery goes out at once.
+    receiver.always(None);
+    let r = admin
+        .post(app.url(&format!("/admin/webhooks/{endpoint}/resume")))
+        .form(&[("csrf_token", csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&r),
+        format!("/admin/webhooks/{endpoint}?outcome=resumed")
+    );
+    wait_until(&receiver, "the delivery after resuming", |r| {
+        r.last().is_some_and(|x| x.answered == 200)
+    })
+    .await;
+
+    // Resend it from the dashboard: the same event again.
+    let page = get_text(&admin, &app.url(&format!("/admin/webhooks/{endpoint}"))).await;
+    assert!(!page.contains("Đã tạm dừng gửi"));
+    let delivery: i64 = sqlx::query_scalar("SELECT id FROM webhook_deliveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let r = admin
+        .post(app.url(&format!(
+            "/admin/webhooks/{endpoint}/deliveries/{delivery}/resend"
+        )))
+        .form(&[("csrf_token", csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let before = receiver.received().len();
+    wait_until(&receiver, "the resend", |r| r.len() > before).await;
+    let got = receiver.received();
+    assert_eq!(got.last().unwrap().event_id, got[0].event_id);
+    assert!(got.iter().all(|r| r.signature_ok));
+}
