@@ -119,7 +119,7 @@ pub async fn start(
         .ok_or(ServiceError::NotFound)?;
     let token = random_token();
     let attempt_id = {
-        let mut tx = svc.db.begin().await?;
+        let mut tx = crate::store::begin_write(&svc.db).await?;
         attempts::cancel_pending_for_shop(&mut *tx, shop.id, now).await?;
         if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
             return Err(ServiceError::Refused("error_too_many_attempts"));
@@ -165,7 +165,7 @@ pub async fn start(
             // The provider never linked this id to us: forget it and ask without it.
             tracing::info!(shop = %shop.id, "ITS does not know the stored shop id; retrying without it");
             let now = store::now_ms();
-            let mut tx = svc.db.begin().await?;
+            let mut tx = crate::store::begin_write(&svc.db).await?;
             shops::forget_its_shop_id(&mut *tx, shop.id, now).await?;
             events::record(
                 &mut *tx,
@@ -259,7 +259,7 @@ pub async fn callback(
     // Should ITS ask for another login, the browser will come back with this new token.
     let next_token = random_token();
     let next_attempt = {
-        let mut tx = svc.db.begin().await?;
+        let mut tx = crate::store::begin_write(&svc.db).await?;
         attempts::close(&mut *tx, attempt.id, "finished", "callback").await?;
         let id = attempts::insert(
             &mut *tx,
@@ -387,7 +387,7 @@ async fn verify_and_store(
     }
 
     let now = store::now_ms();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let shop = shops::find(&mut *tx, shop_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -439,7 +439,7 @@ async fn fail(
 
 async fn fail_shop(svc: &Services, shop_id: Uuid, failure: &Failure) -> Result<(), ServiceError> {
     let now = store::now_ms();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let shop = shops::find(&mut *tx, shop_id)
         .await?
         .ok_or(ServiceError::NotFound)?;

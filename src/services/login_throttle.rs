@@ -32,7 +32,7 @@ pub fn lock_for(failures: i64) -> Option<i64> {
 }
 
 pub async fn record_failure(db: &SqlitePool, subjects: &[String; 2], now: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::store::begin_write(db).await?;
     for subject in subjects {
         let failures = store::record_failure(&mut *tx, subject, now, WINDOW_MS).await?;
         if let Some(lock) = lock_for(failures) {
@@ -57,13 +57,12 @@ pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted
         return peer;
     }
     forwarded_for
-        .map(|h| {
+        .and_then(|h| {
             h.split(',')
                 .rev()
                 .filter_map(|part| part.trim().parse::<IpAddr>().ok())
                 .find(|ip| !trusted.contains(ip))
         })
-        .flatten()
         .unwrap_or(peer)
 }
 

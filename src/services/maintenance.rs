@@ -31,7 +31,7 @@ pub struct RotationReport {
 /// new secret or none does. A row that `old` cannot open (wrong secret, flipped bit, row
 /// copied from elsewhere) stops the rotation and is named, never re-sealed as garbage.
 pub async fn rotate_keys(db: &SqlitePool, old: &KeySealer, new: &KeySealer) -> anyhow::Result<RotationReport> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::store::begin_write(db).await?;
     let rows = shops::all_stored_keys(&mut *tx).await?;
     let mut report = RotationReport::default();
     let mut unreadable = Vec::new();

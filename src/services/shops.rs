@@ -66,7 +66,7 @@ pub async fn add_shop(
         email: email.as_ref().map(Email::as_str),
         external_shop_id: Some(external).filter(|e| !e.is_empty()),
     };
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let id = match shops::insert(&mut *tx, &new, now).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e, "shops.owner_id") => {
@@ -106,7 +106,7 @@ pub async fn disconnect(
     owner_id: Option<Uuid>,
     actor: &str,
 ) -> Result<(), ServiceError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let shop = match owner_id {
         Some(owner) => shops::find_for_owner(&mut *tx, shop_id, owner).await?,
         None => shops::find(&mut *tx, shop_id).await?,

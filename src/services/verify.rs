@@ -54,7 +54,7 @@ pub async fn verify_shop(
     let answer = svc.its.current_shop(&key).await;
     let now = store::now_ms();
     let from = shop.state();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let outcome = match answer {
         Ok(current) if Some(current.id.get()) == shop.its_shop_id => {
             shops::mark_verified(&mut *tx, shop.id, &current.name, now).await?;

@@ -6,6 +6,7 @@ pub mod api_shops;
 pub mod attempts;
 pub mod connect_links;
 pub mod events;
+pub mod login_throttle;
 pub mod jobs;
 pub mod outbox;
 pub mod service_keys;
@@ -32,10 +33,17 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
     }
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
+    // WAL is a property of the file, set once here. Setting it on every pooled connection
+    // would take an exclusive lock that `busy_timeout` cannot wait for: a new connection
+    // opened while others write would fail with "database is locked".
+    {
+        use sqlx::ConnectOptions;
+        let first = options.clone().journal_mode(SqliteJournalMode::Wal).connect().await?;
+        sqlx::Connection::close(first).await?;
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
@@ -50,6 +58,14 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
             )
         })?;
     Ok(pool)
+}
+
+/// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front,
+/// so `busy_timeout` applies: a deferred transaction that read first and then tries to
+/// write after another writer committed fails at once with "database is locked"
+/// (SQLITE_BUSY_SNAPSHOT), whatever the timeout.
+pub async fn begin_write(db: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    db.begin_with("BEGIN IMMEDIATE").await
 }
 
 /// Now, in unix epoch milliseconds (the unit of every time column).

@@ -223,7 +223,7 @@ pub async fn newest_in_states(
         };
         all.extend(fetch_page(db, &filter, limit).await?.rows);
     }
-    all.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+    all.sort_by_key(|row| std::cmp::Reverse((row.updated_at, row.id)));
     all.truncate(limit as usize);
     Ok(all)
 }

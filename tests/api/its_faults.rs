@@ -119,3 +119,81 @@ async fn a_closed_its_account_fails_with_a_clear_reason() {
     let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
     assert!(html.contains("đã bị đóng"), "{html}");
 }
+
+/// A second browser, logged in as the admin.
+async fn admin_browser(app: &TestApp) -> reqwest::Client {
+    let client = browser();
+    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_in(&page);
+    let r = client
+        .post(app.url("/login"))
+        .form(&[("csrf_token", token.as_str()), ("email", &app.admin_email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    client
+}
+
+#[tokio::test]
+async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
+    let app = spawn_app_with(AppOptions {
+        its_timeout_secs: 10,
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let mut stalled = Vec::new();
+    for i in 0..5 {
+        stalled.push(app.add_shop(&format!("Cửa hàng Chờ {i}")).await);
+    }
+    let csrf = csrf_in(&app.get_html("/shops/new").await);
+    let admin = admin_browser(&app).await;
+    app.set_faults(Faults {
+        latency: Duration::from_secs(3),
+        failure_rate: 0.0,
+    });
+
+    // Five connections wait on ITS…
+    let waiting: Vec<_> = stalled
+        .iter()
+        .map(|shop| {
+            let client = app.client.clone();
+            let url = app.url(&format!("/shops/{shop}/connect"));
+            let csrf = csrf.clone();
+            tokio::spawn(async move { client.post(url).form(&[("csrf_token", csrf)]).send().await.unwrap().status() })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // …while fifty writers add shops at once and the admin reads the list.
+    let started = std::time::Instant::now();
+    let writers: Vec<_> = (0..50)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = app.url("/shops");
+            let csrf = csrf.clone();
+            tokio::spawn(async move {
+                let name = format!("Cửa hàng Ghi {i}");
+                client.post(url).form(&[("csrf_token", csrf.as_str()), ("name", name.as_str())]).send().await.unwrap().status()
+            })
+        })
+        .collect();
+    let list = admin.get(app.url("/admin/shops")).send().await.unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let list_time = started.elapsed();
+    for w in writers {
+        assert_eq!(w.await.unwrap(), StatusCode::SEE_OTHER, "every writer succeeds: no 'database is locked'");
+    }
+    let writers_time = started.elapsed();
+    assert!(list_time < Duration::from_secs(2), "the admin list waited on ITS: {list_time:?}");
+    assert!(writers_time < Duration::from_secs(2), "the writers waited on ITS: {writers_time:?}");
+    let added: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE name LIKE 'Cửa hàng Ghi %'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(added, 50);
+    for w in waiting {
+        assert_eq!(w.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+}
