@@ -47,6 +47,14 @@ pub enum Command {
         #[arg(long, default_value = "data/sandbox-standalone.db")]
         database: PathBuf,
     },
+    /// Write a consistent copy of the live database (VACUUM INTO); safe while the app runs.
+    Backup {
+        /// The new file to write (must not exist).
+        path: PathBuf,
+    },
+    /// Re-seal every stored shop key under a new secret, in one transaction. The new secret
+    /// (64 hex characters) is read from standard input.
+    RotateKey,
     /// Fill the database with many realistic shops (for trying the admin pages and the
     /// benchmark). Only adds rows; prints the seeded users' passwords.
     Seed {
@@ -75,12 +83,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             api_key,
             database,
         } => run_sandbox(bind, api_key, database).await,
+        Command::Backup { path } => backup(settings, &path).await,
+        Command::RotateKey => rotate_key(settings).await,
         Command::Seed {
             shops,
             owners,
             database,
         } => crate::seed::run_cli(settings, shops, owners, database).await,
     }
+}
+
+async fn backup(settings: Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    let db = store::connect(&settings.database_path).await?;
+    crate::services::maintenance::backup(&db, path).await?;
+    println!("backup written to {}", path.display());
+    println!("it holds sealed shop keys only: keep SECRET_KEY (not in the backup) to read them after a restore");
+    Ok(())
+}
+
+async fn rotate_key(settings: Settings) -> anyhow::Result<()> {
+    use crate::crypto::{KeySealer, SecretKey};
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    let new_secret = SecretKey::parse(text.trim())
+        .map_err(|_| anyhow::anyhow!("standard input must hold the new secret: 64 hexadecimal characters"))?;
+    let old_secret = crate::startup::app_secret(&settings)?;
+    anyhow::ensure!(old_secret.key_id() != new_secret.key_id(), "the new secret is the current one");
+    let db = store::connect(&settings.database_path).await?;
+    let old = KeySealer::new(&old_secret).with_previous(settings.secret_key_previous.as_ref());
+    let report = crate::services::maintenance::rotate_keys(&db, &old, &KeySealer::new(&new_secret)).await?;
+    println!("re-sealed {} shop key(s) ({} already under the new secret)", report.resealed, report.already_current);
+    if settings.secret_key.is_none() {
+        // Sandbox mode keeps its secret in the data directory: replace it there.
+        let path = settings.data_dir.join("secret.key");
+        let tmp = settings.data_dir.join("secret.key.new");
+        let _ = std::fs::remove_file(&tmp);
+        crate::startup::write_private(&tmp, &new_secret.to_hex())?;
+        std::fs::rename(&tmp, &path)?;
+        println!("the new secret replaces {}", path.display());
+    } else {
+        println!("now set SECRET_KEY to the new secret and restart; SECRET_KEY_PREVIOUS is no longer needed");
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

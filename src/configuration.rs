@@ -42,6 +42,10 @@ pub struct Settings {
     pub its_timeout: Duration,
     pub log_format: LogFormat,
     pub verify: VerifySettings,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`); nobody else's is.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The secret before the last `rotate-key` (`SECRET_KEY_PREVIOUS`): keys it sealed still open.
+    pub secret_key_previous: Option<SecretKey>,
     /// The JSON API, connect links and webhooks (see `ApiSettings`).
     pub api: ApiSettings,
 }
@@ -237,6 +241,30 @@ impl Settings {
 
         let verify = parse_verify(&get, &mut problems);
 
+        let secret_key_previous = get("SECRET_KEY_PREVIOUS").and_then(|raw| match SecretKey::parse(&raw) {
+            Ok(key) => Some(key),
+            Err(_) => {
+                problems.push("SECRET_KEY_PREVIOUS must be 64 hexadecimal characters, like SECRET_KEY".into());
+                None
+            }
+        });
+
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .filter_map(|p| match p.parse() {
+                        Ok(ip) => Some(ip),
+                        Err(_) => {
+                            problems.push(format!("TRUSTED_PROXIES must list IP addresses, got {p:?}"));
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+
         let api = parse_api(&get, &mut problems);
 
         if !problems.is_empty() {
@@ -253,6 +281,8 @@ impl Settings {
             its_timeout,
             log_format,
             verify,
+            trusted_proxies,
+            secret_key_previous,
             api,
         })
     }

@@ -35,10 +35,7 @@ impl Application {
         let db = store::connect(&settings.database_path).await?;
         // A bulk job that was running when the last process stopped cannot resume.
         crate::services::jobs::interrupt_leftovers(&db).await?;
-        let secret = match &settings.secret_key {
-            Some(secret) => secret.clone(),
-            None => load_or_create_secret(&settings.data_dir)?,
-        };
+        let secret = app_secret(&settings)?;
 
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -102,9 +99,10 @@ impl Application {
         let services = Services {
             db: db.clone(),
             its,
-            sealer: KeySealer::new(&secret),
+            sealer: KeySealer::new(&secret).with_previous(settings.secret_key_previous.as_ref()),
             public_url: public_url.clone(),
             auth_hosts: settings.its_auth_hosts.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
             api: settings.api.clone(),
         };
         let state = web::Data::new(AppState {
@@ -184,6 +182,14 @@ impl Application {
     }
 }
 
+/// `SECRET_KEY`, or in sandbox mode without it the generated one in the data directory.
+pub fn app_secret(settings: &Settings) -> anyhow::Result<SecretKey> {
+    match &settings.secret_key {
+        Some(secret) => Ok(secret.clone()),
+        None => load_or_create_secret(&settings.data_dir),
+    }
+}
+
 /// In sandbox mode without `SECRET_KEY`: a secret generated once and kept in the data
 /// directory (mode 0600), so stored keys still open after a restart.
 pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
@@ -206,7 +212,7 @@ pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -221,6 +227,6 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot create {}", path.display()))
 }

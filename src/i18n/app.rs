@@ -28,6 +28,8 @@ super::catalogue!(Messages {
     field_password => "Mật khẩu", "Password";
     error_login_failed => "Email hoặc mật khẩu không đúng.", "The email or the password is wrong.";
     error_login_required => "Vui lòng đăng nhập để tiếp tục.", "Please log in to continue.";
+    error_login_throttled => "Có quá nhiều lần đăng nhập sai. Vui lòng đợi một lát rồi thử lại.", "Too many failed logins. Please wait a little and try again.";
+    error_password_common => "Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.", "This password is too common and easy to guess. Please choose another.";
     error_password_too_short => "Mật khẩu cần ít nhất 10 ký tự.", "The password needs at least 10 characters.";
     error_password_too_long => "Mật khẩu dài quá 128 ký tự.", "The password is longer than 128 characters.";
 
@@ -304,6 +306,24 @@ super::catalogue!(Messages {
     flash_job_cancel_requested => "Đã yêu cầu dừng: lượt kiểm tra dừng sau khi xong các cửa hàng đang kiểm tra dở.", "Stop requested: the job stops once the shops being checked right now are done.";
     flash_job_not_running => "Lượt kiểm tra này đã kết thúc rồi.", "This job has already ended.";
     error_job_already_running => "Đang có một lượt kiểm tra hàng loạt chạy. Hãy đợi nó xong hoặc dừng nó trước khi bắt đầu lượt mới.", "A bulk verification is already running. Wait for it to finish, or cancel it, before starting another.";
+    // Browser polish
+    time_just_now => "vừa xong", "just now";
+    time_minute_ago => "1 phút trước", "1 minute ago";
+    time_minutes_ago => "{} phút trước", "{} minutes ago";
+    time_hour_ago => "1 giờ trước", "1 hour ago";
+    time_hours_ago => "{} giờ trước", "{} hours ago";
+    time_today => "hôm nay, {}", "today, {}";
+    time_yesterday => "hôm qua, {}", "yesterday, {}";
+    needs_reauth_explainer => "ITS không còn chấp nhận khoá của cửa hàng này, nên tin nhắn Zalo chưa gửi được. Bấm \"Kết nối lại\" và đăng nhập ITS một lần nữa; bạn sẽ được đưa về đây.", "ITS no longer accepts this shop's key, so Zalo messages cannot be sent. Press \"Reconnect\" and log in on ITS once more; you come straight back here.";
+    pending_explainer => "Đang chờ bạn đăng nhập và đồng ý trên trang ITS. Nếu bạn đã đóng trang đó, hãy bấm \"Thử kết nối lại\".", "Waiting for you to log in and approve on the ITS page. If you closed that page, press \"Try connecting again\".";
+    disconnected_explainer => "Cửa hàng đã ngắt kết nối và khoá đã bị xoá. Bấm \"Kết nối lại\" để liên kết lại với ITS.", "The shop is disconnected and its key is deleted. Press \"Reconnect\" to link it with ITS again.";
+    step_status_done => "đã xong", "completed";
+    flash_back_to_shops => "Về danh sách cửa hàng", "Back to my shops";
+    error_heading_not_found => "Không tìm thấy trang", "Page not found";
+    error_heading_forbidden => "Không có quyền truy cập", "Access denied";
+    error_code_label => "Mã lỗi", "Error code";
+    admin_no_shops_yet => "Chưa có cửa hàng nào. Cửa hàng sẽ hiện ở đây ngay khi chủ cửa hàng đăng nhập và thêm cửa hàng.", "No shop yet. Shops appear here as soon as their owners log in and add them.";
+    admin_shops_showing => "Đang hiển thị {} cửa hàng", "Showing {} shops";
     // API and webhooks
     nav_admin_api_keys => "Khoá API", "API keys";
     nav_admin_webhooks => "Webhook", "Webhooks";

@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod connect;
 pub mod connect_links;
+pub mod login_throttle;
+pub mod maintenance;
 pub mod jobs;
 pub mod service_keys;
 pub mod shops;
@@ -27,6 +29,8 @@ pub struct Services {
     pub public_url: Url,
     /// Hosts the browser may be sent to for the ITS login.
     pub auth_hosts: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (login throttling).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The JSON API, connect links and webhooks: allow-list, rate limit, delivery timing.
     pub api: crate::configuration::ApiSettings,
 }
