@@ -7,6 +7,18 @@ use shoplink::store;
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
+/// id, owner_id, state, name, its_shop_id, key_ciphertext, key_nonce, key_id
+type KeyRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Option<String>,
+);
+
 async fn count(db: &SqlitePool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
@@ -57,8 +69,7 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
     // Every shop with a key opens it, the key names the shop's ITS id; only connected and
     // needs_reauth shops have one.
     let sealer = KeySealer::new(&secret);
-    let rows: Vec<(Uuid, Uuid, String, String, Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>)> =
-        sqlx::query_as(
+    let rows: Vec<KeyRow> = sqlx::query_as(
             "SELECT id, owner_id, state, name, its_shop_id, key_ciphertext, key_nonce, key_id FROM shops",
         )
         .fetch_all(&db)
