@@ -1,4 +1,4 @@
-use sqlx::{Acquire, FromRow, Sqlite, SqliteExecutor};
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 use uuid::Uuid;
 
 use super::outbox;
@@ -18,10 +18,12 @@ pub struct EventRow {
 ///
 /// A change to connected, needs_reauth, failed or disconnected also writes the webhook
 /// outbox (the event and its deliveries) in the same transaction: an announced change
-/// always happened, and a change that happened is always announced. Given a pool instead
-/// of a transaction, the entry and the outbox rows are still written together.
-pub async fn record<'c>(
-    db: impl Acquire<'c, Database = Sqlite>,
+/// always happened, and a change that happened is always announced. Pass the connection
+/// of the transaction (`&mut *tx`). No savepoint is used: SQLite may roll a whole
+/// transaction back on a full disk, and a savepoint left behind would then poison the
+/// pooled connection.
+pub async fn record(
+    conn: &mut SqliteConnection,
     shop_id: Uuid,
     now: i64,
     actor: &str,
@@ -29,8 +31,6 @@ pub async fn record<'c>(
     to: ConnectionState,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    // Within the caller's transaction this is a savepoint.
-    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -40,14 +40,14 @@ pub async fn record<'c>(
     .bind(from.map(ConnectionState::as_str))
     .bind(to.as_str())
     .bind(reason)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if from != Some(to) {
         if let Some(event_type) = outbox::event_type(to) {
-            outbox::enqueue(&mut tx, shop_id, event_type, to, now).await?;
+            outbox::enqueue(conn, shop_id, event_type, to, now).await?;
         }
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// The newest entries first.
