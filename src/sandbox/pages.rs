@@ -86,7 +86,7 @@ fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> HttpResp
                 "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
             ))
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .insert_header((header::REFERRER_POLICY, "same-origin"))
             .insert_header((header::X_FRAME_OPTIONS, "DENY"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(body),

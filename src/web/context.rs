@@ -13,6 +13,7 @@ use std::future::{ready, Ready};
 use uuid::Uuid;
 
 use super::error::{AppError, ErrorPage};
+use super::views::lang_switch_href;
 use super::AppState;
 use crate::crypto::token_hash;
 use crate::domain::UserRole;
@@ -98,7 +99,7 @@ pub async fn middleware(
         Ok(user) => user,
         Err(err) => {
             let (http_req, _) = req.into_parts();
-            let response = error_page(&state, lang, None, &err);
+            let response = error_page(&state, &http_req, lang, None, &err);
             return Ok(ServiceResponse::new(http_req, response));
         }
     };
@@ -113,7 +114,14 @@ pub async fn middleware(
     if let Some(page) = error_page {
         let status = res.status();
         let http_req = res.request().clone();
-        let mut response = render_error(&state, lang, user.as_ref(), page.message_key, status);
+        let mut response = render_error(
+            &state,
+            &http_req,
+            lang,
+            user.as_ref(),
+            page.message_key,
+            status,
+        );
         for (name, value) in res.response().headers() {
             if name == header::RETRY_AFTER || name == header::SET_COOKIE {
                 response.headers_mut().append(name.clone(), value.clone());
@@ -204,9 +212,22 @@ pub struct Chrome {
     pub user: Option<SessionUser>,
     pub sandbox_url: Option<String>,
     pub title: &'static str,
+    /// The request's path, to mark the current navigation link.
+    pub path: String,
+    /// This page in the other language (same path and query).
+    pub lang_href: String,
 }
 
 impl Chrome {
+    /// Whether the page is `prefix` or below it (`/admin/shops` for `/admin/shops/…`).
+    pub fn is_under(&self, prefix: &str) -> bool {
+        self.path == prefix
+            || self
+                .path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user
             .as_ref()
@@ -227,6 +248,8 @@ pub struct Ctx {
     pub user: Option<SessionUser>,
     pub m: &'static Messages,
     pub state: web::Data<AppState>,
+    pub path: String,
+    pub lang_href: String,
 }
 
 impl Ctx {
@@ -237,6 +260,8 @@ impl Ctx {
             user: self.user.clone(),
             sandbox_url: self.state.sandbox_url.clone(),
             title,
+            path: self.path.clone(),
+            lang_href: self.lang_href.clone(),
         }
     }
 }
@@ -268,6 +293,8 @@ pub fn ctx_of(req: &HttpRequest) -> Result<Ctx, AppError> {
         m: Messages::for_lang(context.lang),
         user: context.user,
         state,
+        path: req.path().to_owned(),
+        lang_href: lang_switch_href(req.path(), req.query_string(), context.lang.other()),
     })
 }
 
@@ -336,6 +363,7 @@ struct ErrorTemplate<'a> {
 
 fn render_error(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     lang: Lang,
     user: Option<&SessionUser>,
     key: &'static str,
@@ -349,6 +377,8 @@ fn render_error(
             user: user.cloned(),
             sandbox_url: state.sandbox_url.clone(),
             title: m.error_title,
+            path: req.path().to_owned(),
+            lang_href: lang_switch_href(req.path(), req.query_string(), lang.other()),
         },
         m,
         message: m.get(key),
@@ -363,6 +393,7 @@ fn render_error(
 
 fn error_page(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     lang: Lang,
     user: Option<&SessionUser>,
     err: &AppError,
@@ -372,6 +403,7 @@ fn error_page(
     }
     let mut response = render_error(
         state,
+        req,
         lang,
         user,
         err.message_key(),

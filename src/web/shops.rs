@@ -14,7 +14,7 @@ use super::views::{EventView, ShopView};
 use crate::i18n::Messages;
 use crate::services::connect::{self, StartOutcome};
 use crate::services::shops::{self as shop_service, AddShopError, NewShopInput};
-use crate::services::user_actor;
+use crate::services::{user_actor, ServiceError};
 use crate::store::{events, shops};
 
 #[derive(Template)]
@@ -66,6 +66,13 @@ pub async fn create(
     user: CurrentUser,
     form: CsrfForm<NewShopInput>,
 ) -> Result<HttpResponse, AppError> {
+    // A double click sends the form twice: the second answer is the shop the first added.
+    // Adding shops is rare, so one at a time makes the check and the insert one step.
+    static ADDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = ADDING.lock().await;
+    if let Some(id) = just_added(&ctx, user.0.id, &form.0).await? {
+        return Ok(redirect(&format!("/shops/{id}?outcome=created")));
+    }
     match shop_service::add_shop(&ctx.state.services, user.0.id, &form.0).await {
         Ok(id) => Ok(redirect(&format!("/shops/{id}?outcome=created"))),
         Err(AddShopError::Invalid(errors)) => {
@@ -81,6 +88,17 @@ pub async fn create(
         }
         Err(AddShopError::Service(e)) => Err(e.into()),
     }
+}
+
+/// A shop of this owner with the same name, added in the last few seconds.
+async fn just_added(ctx: &Ctx, owner: Uuid, form: &NewShopInput) -> Result<Option<Uuid>, AppError> {
+    let since = crate::store::now_ms() - 10_000;
+    let name = form.name.trim();
+    Ok(shops::list_for_owner(&ctx.state.services.db, owner, 3)
+        .await?
+        .into_iter()
+        .find(|r| r.created_at >= since && r.name.trim() == name)
+        .map(|r| r.id))
 }
 
 #[derive(Template)]
@@ -143,10 +161,12 @@ pub async fn show(
             kind: "success",
             text: m.flash_shop_created.to_owned(),
         }),
-        Some("disconnected") => Some(Flash {
-            kind: "success",
-            text: m.flash_disconnected.to_owned(),
-        }),
+        Some("disconnected") if shop.state == crate::domain::ConnectionState::Disconnected => {
+            Some(Flash {
+                kind: "success",
+                text: m.flash_disconnected.to_owned(),
+            })
+        }
         _ => None,
     };
     let events = events::for_shop(&svc.db, row.id, 50)
@@ -230,12 +250,17 @@ pub async fn disconnect(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let shop_id = path.into_inner();
-    shop_service::disconnect(
+    match shop_service::disconnect(
         &ctx.state.services,
         shop_id,
         Some(user.0.id),
         &user_actor(user.0.id),
     )
-    .await?;
+    .await
+    {
+        // A second click (or a resent form) finds the shop already disconnected: same answer.
+        Ok(()) | Err(ServiceError::Refused("error_nothing_to_disconnect")) => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(redirect(&format!("/shops/{shop_id}?outcome=disconnected")))
 }

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::domain::ConnectionState;
-use crate::i18n::Messages;
+use crate::i18n::{Lang, Messages};
 use crate::store::events::EventRow;
 use crate::store::shops::ShopRow;
 
@@ -19,13 +19,14 @@ pub struct ShopView {
     pub its_shop_name: Option<String>,
     pub failure: Option<&'static str>,
     pub failure_detail: Option<String>,
-    pub last_verified: Option<String>,
-    pub updated: String,
+    pub last_verified: Option<Moment>,
+    pub updated: Moment,
 }
 
 impl ShopView {
     pub fn new(row: &ShopRow, m: &'static Messages) -> ShopView {
         let state = row.state();
+        let now = crate::store::now_ms();
         ShopView {
             id: row.id,
             name: row.name.clone(),
@@ -45,8 +46,8 @@ impl ShopView {
                 .failure_detail
                 .clone()
                 .filter(|_| state == ConnectionState::Failed),
-            last_verified: row.last_verified_at.map(format_time),
-            updated: format_time(row.updated_at),
+            last_verified: row.last_verified_at.map(|t| Moment::new(t, now, m)),
+            updated: Moment::new(row.updated_at, now, m),
         }
     }
 
@@ -62,14 +63,83 @@ impl ShopView {
         self.state.can_become(ConnectionState::Disconnected)
     }
 
-    /// The label of the connect button: first time, or again.
+    /// The label of the connect button: first time, again after a link ended, or a retry.
     pub fn connect_label(&self, m: &'static Messages) -> &'static str {
         match self.state {
             ConnectionState::NotConnected => m.connect_zalo,
-            ConnectionState::Connected => m.reconnect_zalo,
-            _ => m.connect_again,
+            ConnectionState::Connected
+            | ConnectionState::NeedsReauth
+            | ConnectionState::Disconnected => m.reconnect_zalo,
+            ConnectionState::Pending | ConnectionState::Failed => m.connect_again,
         }
     }
+
+    /// What the owner reads above the connect button, for states without a failure.
+    pub fn explainer(&self, m: &'static Messages) -> &'static str {
+        match self.state {
+            ConnectionState::Connected => m.connected_explainer,
+            ConnectionState::NeedsReauth => m.needs_reauth_explainer,
+            ConnectionState::Pending => m.pending_explainer,
+            ConnectionState::Disconnected => m.disconnected_explainer,
+            ConnectionState::NotConnected | ConnectionState::Failed => m.connect_explainer,
+        }
+    }
+
+    /// The connect journey's step indicator for this shop's state.
+    pub fn steps(&self, m: &'static Messages) -> Vec<Step> {
+        connect_steps(self.state, m)
+    }
+}
+
+/// One step of the connect journey: your shop → ITS login → done.
+pub struct Step {
+    pub number: usize,
+    pub label: &'static str,
+    pub done: bool,
+    pub current: bool,
+}
+
+/// Where the owner is in the connect journey: on their shop's page until they leave for
+/// ITS, at the ITS login while a request is pending, done once connected.
+pub fn connect_steps(state: ConnectionState, m: &'static Messages) -> Vec<Step> {
+    let current = match state {
+        ConnectionState::Pending => 1,
+        ConnectionState::Connected => 2,
+        _ => 0,
+    };
+    let all_done = state == ConnectionState::Connected;
+    [m.step_your_shop, m.step_its_login, m.step_done]
+        .into_iter()
+        .enumerate()
+        .map(|(i, label)| Step {
+            number: i + 1,
+            label,
+            done: i < current || all_done,
+            current: i == current,
+        })
+        .collect()
+}
+
+/// The language switch's link: the same page (path and query) in the other language.
+/// A callback URL carries a single-use token, so its switch leads to the shop list instead.
+pub fn lang_switch_href(path: &str, query: &str, target: Lang) -> String {
+    let lang = ("lang", target.code());
+    if path == "/connect/callback" || !path.starts_with('/') || path.starts_with("//") {
+        let q = serde_urlencoded::to_string([lang]).unwrap_or_default();
+        let base = if path == "/connect/callback" {
+            "/shops"
+        } else {
+            "/"
+        };
+        return format!("{base}?{q}");
+    }
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k != "lang")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.push((lang.0.to_owned(), lang.1.to_owned()));
+    let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("{path}?{q}")
 }
 
 pub fn state_label(state: ConnectionState, m: &'static Messages) -> &'static str {
@@ -84,7 +154,7 @@ pub fn state_label(state: ConnectionState, m: &'static Messages) -> &'static str
 }
 
 pub struct EventView {
-    pub at: String,
+    pub at: Moment,
     pub actor: String,
     pub from: Option<&'static str>,
     pub to: &'static str,
@@ -115,7 +185,7 @@ impl EventView {
             },
         };
         EventView {
-            at: format_time(row.at),
+            at: Moment::new(row.at, crate::store::now_ms(), m),
             actor,
             from: row.from_state.as_deref().map(parse),
             to: parse(&row.to_state),
@@ -125,32 +195,176 @@ impl EventView {
     }
 }
 
+/// Vietnam's time: `Asia/Ho_Chi_Minh` is UTC+7 all year (no daylight saving).
+fn vietnam_time(ms: i64) -> Option<time::OffsetDateTime> {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).ok()?;
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .map(|t| t.to_offset(offset))
+}
+
 /// Vietnam's time (UTC+7, no daylight saving), `dd/mm/yyyy HH:MM`.
 pub fn format_time(ms: i64) -> String {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
-    match time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000) {
-        Ok(t) => {
-            let t = t.to_offset(offset);
-            format!(
-                "{:02}/{:02}/{} {:02}:{:02}",
-                t.day(),
-                u8::from(t.month()),
-                t.year(),
-                t.hour(),
-                t.minute()
-            )
+    match vietnam_time(ms) {
+        Some(t) => format!(
+            "{:02}/{:02}/{} {:02}:{:02}",
+            t.day(),
+            u8::from(t.month()),
+            t.year(),
+            t.hour(),
+            t.minute()
+        ),
+        None => "?".to_owned(),
+    }
+}
+
+/// A moment as a page shows it: relative when recent ("5 phút trước", "hôm qua, 14:05"),
+/// else the date; the exact local time is always there for a `title`, and ISO 8601 for
+/// the `<time datetime>` attribute. Written as text (`{{ t }}`) it is the exact time.
+pub struct Moment {
+    pub iso: String,
+    pub absolute: String,
+    pub relative: Option<String>,
+}
+
+impl Moment {
+    pub fn new(ms: i64, now_ms: i64, m: &'static Messages) -> Moment {
+        let iso = vietnam_time(ms)
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+        Moment {
+            iso,
+            absolute: format_time(ms),
+            relative: relative_time(ms, now_ms, m),
         }
-        Err(_) => "?".to_owned(),
+    }
+
+    /// What a list shows: the relative time when there is one, else the date.
+    pub fn text(&self) -> &str {
+        self.relative.as_deref().unwrap_or(&self.absolute)
+    }
+}
+
+impl std::fmt::Display for Moment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.absolute)
+    }
+}
+
+/// "vừa xong", "5 phút trước", "3 giờ trước", "hôm nay, 08:10", "hôm qua, 14:05"; `None`
+/// for older moments (and for the future, which only a wrong clock produces).
+pub fn relative_time(ms: i64, now_ms: i64, m: &'static Messages) -> Option<String> {
+    const MINUTE: i64 = 60_000;
+    const HOUR: i64 = 60 * MINUTE;
+    let ago = now_ms - ms;
+    if ago < -MINUTE {
+        return None;
+    }
+    if ago < MINUTE {
+        return Some(m.time_just_now.to_owned());
+    }
+    if ago < 2 * MINUTE {
+        return Some(m.time_minute_ago.to_owned());
+    }
+    if ago < HOUR {
+        return Some(Messages::fill(
+            m.time_minutes_ago,
+            &[&(ago / MINUTE).to_string()],
+        ));
+    }
+    if ago < 2 * HOUR {
+        return Some(m.time_hour_ago.to_owned());
+    }
+    if ago < 6 * HOUR {
+        return Some(Messages::fill(
+            m.time_hours_ago,
+            &[&(ago / HOUR).to_string()],
+        ));
+    }
+    let (then, now) = (vietnam_time(ms)?, vietnam_time(now_ms)?);
+    let clock = format!("{:02}:{:02}", then.hour(), then.minute());
+    if then.date() == now.date() {
+        Some(Messages::fill(m.time_today, &[&clock]))
+    } else if then.date().next_day() == Some(now.date()) {
+        Some(Messages::fill(m.time_yesterday, &[&clock]))
+    } else {
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::format_time;
+    use super::*;
+
+    // 2026-11-23 17:30 UTC is 24/11/2026 00:30 in Ho Chi Minh City.
+    const T: i64 = 1_795_455_000_000;
+    const MIN: i64 = 60_000;
 
     #[test]
     fn times_are_shown_in_vietnam_time() {
-        // 2026-11-23 17:30 UTC is 24/11/2026 00:30 in Ho Chi Minh City.
-        assert_eq!(format_time(1_795_455_000_000), "24/11/2026 00:30");
+        assert_eq!(format_time(T), "24/11/2026 00:30");
+        assert_eq!(
+            Moment::new(T, T, &Messages::VI).iso,
+            "2026-11-24T00:30:00+07:00"
+        );
+    }
+
+    #[test]
+    fn recent_times_read_as_relative_times() {
+        let vi = &Messages::VI;
+        let rel = |ago: i64| relative_time(T - ago, T, vi);
+        assert_eq!(rel(10_000).as_deref(), Some("vừa xong"));
+        assert_eq!(rel(MIN).as_deref(), Some("1 phút trước"));
+        assert_eq!(rel(5 * MIN).as_deref(), Some("5 phút trước"));
+        assert_eq!(rel(60 * MIN).as_deref(), Some("1 giờ trước"));
+        assert_eq!(rel(3 * 60 * MIN).as_deref(), Some("3 giờ trước"));
+        // 24/11 00:30 minus 10 hours is 23/11 14:30: yesterday in Vietnam.
+        assert_eq!(rel(10 * 60 * MIN).as_deref(), Some("hôm qua, 14:30"));
+        assert_eq!(rel(3 * 24 * 60 * MIN), None, "older moments show the date");
+        assert_eq!(rel(-5 * MIN), None, "a moment in the future shows the date");
+        let later = relative_time(T, T + 8 * 60 * MIN, vi);
+        assert_eq!(later.as_deref(), Some("hôm nay, 00:30"));
+        let en = relative_time(T - 5 * MIN, T, &Messages::EN);
+        assert_eq!(en.as_deref(), Some("5 minutes ago"));
+        let m = Moment::new(T - 3 * 24 * 60 * MIN, T, vi);
+        assert_eq!(m.text(), "21/11/2026 00:30");
+    }
+
+    #[test]
+    fn the_language_switch_keeps_the_path_and_the_query() {
+        assert_eq!(lang_switch_href("/shops", "", Lang::En), "/shops?lang=en");
+        assert_eq!(
+            lang_switch_href("/admin/shops", "q=hoa+binh&state=failed&lang=vi", Lang::En),
+            "/admin/shops?q=hoa+binh&state=failed&lang=en"
+        );
+        assert_eq!(
+            lang_switch_href("/connect/callback", "token=abc&shop_id=1", Lang::En),
+            "/shops?lang=en",
+            "a single-use token is never repeated in a link"
+        );
+        assert_eq!(
+            lang_switch_href("//evil.example", "", Lang::Vi),
+            "/?lang=vi"
+        );
+    }
+
+    #[test]
+    fn the_step_indicator_follows_the_state() {
+        let current = |s| {
+            connect_steps(s, &Messages::VI)
+                .iter()
+                .position(|st| st.current)
+                .unwrap()
+        };
+        assert_eq!(current(ConnectionState::NotConnected), 0);
+        assert_eq!(current(ConnectionState::Pending), 1);
+        assert_eq!(current(ConnectionState::Connected), 2);
+        assert!(connect_steps(ConnectionState::Connected, &Messages::VI)
+            .iter()
+            .all(|s| s.done));
+        assert!(!connect_steps(ConnectionState::Failed, &Messages::VI)[0].done);
     }
 }

@@ -12,6 +12,7 @@ mod api_shops;
 mod api_support;
 mod auth;
 mod callback;
+mod catalogue;
 mod connect;
 mod helpers;
 mod its_faults;

@@ -8,7 +8,7 @@ use crate::i18n::Messages;
 use crate::store::shop_list;
 use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::error::AppError;
-use crate::web::views::{format_time, state_label};
+use crate::web::views::{state_label, Moment};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(overview));
@@ -35,7 +35,7 @@ pub struct Problem {
     pub name: String,
     pub state: &'static str,
     pub label: &'static str,
-    pub updated: String,
+    pub updated: Moment,
 }
 
 #[derive(Template)]
@@ -84,7 +84,7 @@ async fn overview(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError>
             name: row.name,
             state: state.as_str(),
             label: state_label(state, ctx.m),
-            updated: format_time(row.updated_at),
+            updated: Moment::new(row.updated_at, crate::store::now_ms(), ctx.m),
         }
     })
     .collect();

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::domain::ConnectionState;
 use crate::i18n::Messages;
 use crate::services::shops as shop_service;
-use crate::services::user_actor;
 use crate::services::verify::{self, VerifyOutcome};
+use crate::services::{user_actor, ServiceError};
 use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort};
 use crate::store::{events, shops, users};
 use crate::web::auth::redirect;
@@ -18,7 +18,7 @@ use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::Flash;
-use crate::web::views::{format_time, state_label, EventView, ShopView};
+use crate::web::views::{format_time, state_label, EventView, Moment, ShopView};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -88,13 +88,14 @@ pub struct Row {
     pub state: &'static str,
     pub label: &'static str,
     pub its_shop_id: Option<i64>,
-    pub last_verified: Option<String>,
-    pub updated: String,
+    pub last_verified: Option<Moment>,
+    pub updated: Moment,
 }
 
 impl Row {
     fn new(r: ShopListRow, m: &'static Messages) -> Row {
         let state = ConnectionState::parse(&r.state).unwrap_or(ConnectionState::Failed);
+        let now = crate::store::now_ms();
         Row {
             id: r.id,
             name: r.name,
@@ -103,8 +104,8 @@ impl Row {
             state: state.as_str(),
             label: state_label(state, m),
             its_shop_id: r.its_shop_id,
-            last_verified: r.last_verified_at.map(format_time),
-            updated: format_time(r.updated_at),
+            last_verified: r.last_verified_at.map(|t| Moment::new(t, now, m)),
+            updated: Moment::new(r.updated_at, now, m),
         }
     }
 }
@@ -129,6 +130,16 @@ struct ListPage {
     next_url: Option<String>,
     first_url: Option<String>,
     export_url: String,
+}
+
+impl ListPage {
+    /// Whether a filter narrows the list: an empty list then says "no match", else "no shop yet".
+    fn filtered(&self) -> bool {
+        !self.q.is_empty()
+            || self.owner.is_some()
+            || self.first_url.is_some()
+            || self.states.iter().any(|s| s.selected)
+    }
 }
 
 async fn list(
@@ -243,7 +254,9 @@ async fn detail(
             "no_key" => ("error", m.flash_verify_no_key),
             "unreadable" => ("error", m.key_unreadable),
             "its_trouble" => ("error", m.flash_verify_its_trouble),
-            "disconnected" => ("success", m.flash_disconnected),
+            "disconnected" if shop.state == ConnectionState::Disconnected => {
+                ("success", m.flash_disconnected)
+            }
             _ => return None,
         };
         Some(Flash {
@@ -329,6 +342,10 @@ async fn disconnect(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    shop_service::disconnect(&ctx.state.services, id, None, &user_actor(admin.0.id)).await?;
+    match shop_service::disconnect(&ctx.state.services, id, None, &user_actor(admin.0.id)).await {
+        // A second click (or a resent form) finds the shop already disconnected: same answer.
+        Ok(()) | Err(ServiceError::Refused("error_nothing_to_disconnect")) => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(redirect(&format!("/admin/shops/{id}?outcome=disconnected")))
 }
