@@ -197,16 +197,23 @@ to_bytes() {
         printf "%.0f", n }'
 }
 
+# server_ticks: CPU time the server has used (user + system), in clock ticks.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+TICK_MS=$(awk -v t="$(getconf CLK_TCK)" 'BEGIN { print 1000 / t }')
+
 ROWS=()
 FAILURES=()
-declare -A RPS P50 P99
+declare -A RPS P50 P99 CPU
 measure() { # measure NAME PATH
     local name=$1 path=$2 out size
     fetch "$path" "$WORK/check.html"
     size=$(wc -c <"$WORK/check.html")
     log "$name: $path"
     wrk -t1 -c4 -d"${WARMUP}s" -H "$COOKIE" "$BASE$path" >/dev/null
+    local ticks_before ticks_after
+    ticks_before=$(server_ticks)
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$COOKIE" "$BASE$path")
+    ticks_after=$(server_ticks)
     printf '%s\n' "$out" >"$WORK/wrk-${#ROWS[@]}.txt"
     local rps p50 p99 requests bytes non2xx errors
     rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
@@ -230,6 +237,8 @@ measure() { # measure NAME PATH
     fi
     fetch "$path" "$WORK/check.html" # the session is still good
     RPS[$name]=$rps
+    CPU[$name]=$(awk -v a="$ticks_before" -v b="$ticks_after" -v n="$requests" -v t="$TICK_MS" \
+        'BEGIN { if (n > 0) printf "%.3f", (b - a) * t / n; else print "-" }')
     P50[$name]=$p50
     P99[$name]=$p99
     ROWS+=("$name")
@@ -272,6 +281,11 @@ echo "| page | req/s | p50 ms | p99 ms |"
 echo "|---|---:|---:|---:|"
 for name in "${ROWS[@]}"; do
     echo "| $name | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} |"
+done
+echo
+echo "Server CPU time per request (user + system; less sensitive to other load than req/s):"
+for name in "${ROWS[@]}"; do
+    echo "  $name: ${CPU[$name]} ms"
 done
 echo
 echo "Peak RSS of the server (VmHWM): $PEAK_MB MB (at the end: $NOW_MB MB)"
