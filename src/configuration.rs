@@ -46,6 +46,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The secret before the last `rotate-key` (`SECRET_KEY_PREVIOUS`): keys it sealed still open.
     pub secret_key_previous: Option<SecretKey>,
+    /// A cap on the database's size in bytes (`DATABASE_MAX_MB`), so a runaway never fills the disk.
+    pub database_max_bytes: Option<u64>,
     /// The JSON API, connect links and webhooks (see `ApiSettings`).
     pub api: ApiSettings,
 }
@@ -249,6 +251,10 @@ impl Settings {
             }
         });
 
+        let database_max_bytes = get("DATABASE_MAX_MB").map(|_| {
+            parse_number(get("DATABASE_MAX_MB"), "DATABASE_MAX_MB", 0, &mut problems).max(1) * 1024 * 1024
+        });
+
         let trusted_proxies = get("TRUSTED_PROXIES")
             .map(|list| {
                 list.split(',')
@@ -283,6 +289,7 @@ impl Settings {
             verify,
             trusted_proxies,
             secret_key_previous,
+            database_max_bytes,
             api,
         })
     }

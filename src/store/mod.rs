@@ -28,6 +28,13 @@ use sqlx::SqlitePool;
 /// the lock instead of failing; `synchronous=FULL` because a stored key must survive a
 /// power loss.
 pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
+    connect_limited(path, None).await
+}
+
+/// Like `connect`, with an optional cap on the database's size (`DATABASE_MAX_MB`): past
+/// it, writes fail as on a full disk (and the app answers 503) while reads go on, and
+/// writes work again as soon as rows are deleted.
+pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Result<SqlitePool> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -36,6 +43,11 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
+    let options = match max_bytes {
+        // SQLite's default page size is 4096 bytes.
+        Some(bytes) => options.pragma("max_page_count", (bytes / 4096).max(1).to_string()),
+        None => options,
+    };
     // WAL is a property of the file, set once here. Setting it on every pooled connection
     // would take an exclusive lock that `busy_timeout` cannot wait for: a new connection
     // opened while others write would fail with "database is locked".
@@ -46,6 +58,16 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // After a full disk or an I/O error SQLite rolls the transaction back by itself;
+        // sqlx's own ROLLBACK then fails and the connection still counts as inside a
+        // transaction, so every later `BEGIN` on it would fail. Such a connection is closed
+        // instead of going back to the pool: the app recovers as soon as space returns.
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Connection;
+                Ok(!conn.is_in_transaction())
+            })
+        })
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations/app")

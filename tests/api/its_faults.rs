@@ -197,3 +197,49 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
         assert_eq!(w.await.unwrap(), StatusCode::SEE_OTHER);
     }
 }
+
+#[tokio::test]
+async fn a_full_database_answers_503_changes_nothing_and_recovers_when_space_returns() {
+    let app = spawn_app_with(AppOptions {
+        extra_env: vec![("DATABASE_MAX_MB", "2".into())],
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Đầy").await;
+    // Fill the database to its cap with history rows, big ones first, then ever smaller.
+    let mut filled = false;
+    for size in [32 * 1024, 1024, 64, 1] {
+        let filler = "x".repeat(size);
+        for _ in 0..2_000 {
+            let result = sqlx::query(
+                "INSERT INTO shop_events (shop_id, at, actor, to_state, reason) VALUES (?, 0, 'filler', 'not_connected', ?)",
+            )
+            .bind(uuid::Uuid::parse_str(&shop).unwrap())
+            .bind(&filler)
+            .execute(&app.db)
+            .await;
+            if let Err(e) = result {
+                assert!(e.to_string().contains("full"), "{e}");
+                filled = true;
+                break;
+            }
+        }
+    }
+    assert!(filled, "the cap was reached");
+
+    let r = app.post_from("/shops/new", "/shops", &[("name", "Không còn chỗ")]).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.unwrap().contains("không lưu được dữ liệu"), "a clear page");
+    assert_eq!(app.get("/shops").await.status(), StatusCode::OK, "reading still works");
+    let r = app.press_connect(&shop).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.shop_state(&shop).await, "not_connected", "nothing half-started");
+
+    // Space returns: the same requests work again without a restart.
+    sqlx::query("DELETE FROM shop_events WHERE actor = 'filler'").execute(&app.db).await.unwrap();
+    let r = app.post_from("/shops/new", "/shops", &[("name", "Đã có chỗ")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, r) = app.connect_through_its(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
