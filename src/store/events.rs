@@ -1,3 +1,5 @@
+use std::ops::DerefMut;
+
 use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 use uuid::Uuid;
 
@@ -23,7 +25,7 @@ pub struct EventRow {
 /// transaction back on a full disk, and a savepoint left behind would then poison the
 /// pooled connection.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    mut conn: impl DerefMut<Target = SqliteConnection>,
     shop_id: Uuid,
     now: i64,
     actor: &str,
@@ -44,7 +46,7 @@ pub async fn record(
     .await?;
     if from != Some(to) {
         if let Some(event_type) = outbox::event_type(to) {
-            outbox::enqueue(conn, shop_id, event_type, to, now).await?;
+            outbox::enqueue(&mut conn, shop_id, event_type, to, now).await?;
         }
     }
     Ok(())

@@ -145,6 +145,7 @@ pub struct DeliveryRow {
     pub shop_id: Uuid,
     pub shop_name: Option<String>,
     pub state: String,
+    /// Every attempt made, resends included.
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub created_at: i64,
@@ -163,7 +164,8 @@ pub async fn deliveries(
 ) -> Result<Vec<DeliveryRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT d.id, v.id AS event_id, v.type AS event_type, v.shop_id, s.name AS shop_name, d.state,
-                d.attempts, d.next_attempt_at, d.created_at, d.delivered_at,
+                (SELECT COUNT(*) FROM webhook_attempts x WHERE x.delivery_id = d.id) AS attempts,
+                d.next_attempt_at, d.created_at, d.delivered_at,
                 a.at AS last_at, a.status_code AS last_status, a.latency_ms AS last_latency_ms,
                 a.excerpt AS last_excerpt
          FROM webhook_deliveries d
@@ -205,7 +207,8 @@ pub async fn attempts(
     .await
 }
 
-/// Sends a delivery again (same event, same id): back to pending, due now.
+/// Sends a delivery again (same event, same id): back to pending, due now, with a fresh
+/// backoff (its earlier attempts stay listed).
 pub async fn resend(
     db: impl SqliteExecutor<'_>,
     endpoint_id: Uuid,
@@ -213,7 +216,7 @@ pub async fn resend(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, delivered_at = NULL
+        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, delivered_at = NULL, attempts = 0
          WHERE id = ? AND endpoint_id = ?",
     )
     .bind(now)

@@ -273,6 +273,10 @@ async fn webhooks_are_signed_retried_and_survive_a_restart() {
     assert!(page.contains(&first.event_id));
     assert!(page.contains("<code>200</code>") && page.contains(" ms"));
     assert!(page.contains("thanks (200)"));
+    assert!(
+        page.contains("<code>500</code>") && !page.contains("bad signature"),
+        "both attempts are listed, each signed"
+    );
     assert!(page.contains("Đã nhận"));
 }
 

@@ -248,6 +248,15 @@ pub struct DeliveryView {
     pub latency_ms: Option<i64>,
     pub excerpt: Option<String>,
     pub answered: bool,
+    /// Every attempt, newest first.
+    pub history: Vec<AttemptView>,
+}
+
+pub struct AttemptView {
+    pub at: String,
+    pub status: Option<i64>,
+    pub latency_ms: i64,
+    pub excerpt: String,
 }
 
 impl DeliveryView {
@@ -267,6 +276,7 @@ impl DeliveryView {
             latency_ms: r.last_latency_ms,
             excerpt: r.last_excerpt.filter(|e| !e.is_empty()),
             answered: r.last_at.is_some(),
+            history: Vec::new(),
         }
     }
 
@@ -297,12 +307,26 @@ async fn detail(
     let db = &ctx.state.services.db;
     let id = path.into_inner();
     let row = webhooks::find(db, id).await?.ok_or(AppError::NotFound)?;
-    let deliveries = webhooks::deliveries(db, id, 100).await?;
+    let mut deliveries: Vec<DeliveryView> = webhooks::deliveries(db, id, 100)
+        .await?
+        .into_iter()
+        .map(DeliveryView::new)
+        .collect();
+    for a in webhooks::attempts(db, id, 1_000).await? {
+        if let Some(d) = deliveries.iter_mut().find(|d| d.id == a.delivery_id) {
+            d.history.push(AttemptView {
+                at: format_time(a.at),
+                status: a.status_code,
+                latency_ms: a.latency_ms,
+                excerpt: a.excerpt.unwrap_or_default(),
+            });
+        }
+    }
     html(&DetailPage {
         c: ctx.chrome(ctx.m.webhook_title),
         m: ctx.m,
         endpoint: EndpointView::new(row, ctx.m),
-        deliveries: deliveries.into_iter().map(DeliveryView::new).collect(),
+        deliveries,
         flash: flash_for(ctx.m, query.outcome.as_deref()),
     })
 }
