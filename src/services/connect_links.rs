@@ -151,8 +151,8 @@ pub async fn create(
         .map(ServiceKey::actor)
         .unwrap_or_else(|| "system".into());
 
-    // Two requests for a new user or shop at once: the loser of the race sees the
-    // winner's rows when it tries again.
+    // Two requests for a new user or shop at once are serialised by the write lock; should
+    // a row still appear meanwhile (another process), trying again finds it.
     let mut tries = 0;
     loop {
         tries += 1;
@@ -172,8 +172,7 @@ pub async fn create(
             Err(LinkError::Service(ServiceError::Database(e)))
                 if tries < 3
                     && (store::is_unique_violation(&e, "users.")
-                        || store::is_unique_violation(&e, "shops.")
-                        || e.to_string().contains("database is locked")) => {}
+                        || store::is_unique_violation(&e, "shops.")) => {}
             other => return other,
         }
     }
@@ -192,7 +191,8 @@ async fn create_once(
     actor: &str,
 ) -> Result<CreatedLink, LinkError> {
     let now = store::now_ms();
-    let mut tx = svc.db.begin().await?;
+    // It reads, then writes: take the write lock first (see `store::begin_write`).
+    let mut tx = store::begin_write(&svc.db).await?;
     let user_id = match links::find_user_by_external_id(&mut *tx, user_ext).await? {
         Some(user) if user.role != UserRole::Owner.as_str() => {
             return Err(LinkError::Conflict(
