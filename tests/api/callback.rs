@@ -163,7 +163,7 @@ async fn many_simultaneous_callbacks_with_one_token_connect_once() {
     let app = spawn_app().await;
     let (shop, callback) = pending_callback(&app, "Cửa hàng Đông Khách").await;
     let mut tasks = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..50 {
         let client = app.client.clone();
         let url = callback.clone();
         tasks.push(tokio::spawn(async move {
