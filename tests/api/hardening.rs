@@ -174,3 +174,46 @@ async fn under_https_cookies_get_the_host_prefix_and_pages_send_hsts() {
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
 }
+
+#[tokio::test]
+async fn markup_in_the_its_shop_name_is_shown_as_text_on_every_page() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Bình Thường").await;
+    let r = app.press_connect(&shop).await;
+    let auth_url = location(&r);
+    let html = app.client.get(&auth_url).send().await.unwrap().text().await.unwrap();
+    let (action, fields) = form_in(&html, "/login");
+    let evil = "\"><img src=x onerror=alert(1)><script>alert(2)</script>";
+    let mut fields: Vec<(String, String)> = fields
+        .into_iter()
+        .map(|(k, v)| if k == "shop_name" { (k, evil.to_owned()) } else { (k, v) })
+        .collect();
+    fields.push(("action".into(), "approve".into()));
+    let r = app.client.post(format!("{}{}", app.sandbox_origin, action)).form(&fields).send().await.unwrap();
+    let r = app.client.get(location(&r)).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+    let its_name: String = sqlx::query_scalar("SELECT its_shop_name FROM shops").fetch_one(&app.db).await.unwrap();
+    assert_eq!(its_name, evil, "stored as ITS sent it");
+
+    let no_markup = |page: String, html: String| {
+        let doc = scraper::Html::parse_document(&html);
+        for tag in ["script:not([src])", "img"] {
+            let found = doc.select(&scraper::Selector::parse(tag).unwrap()).count();
+            assert_eq!(found, 0, "{page} has a <{tag}> from the ITS name");
+        }
+        if !page.starts_with("/admin/shops?") && page != "/admin/shops" {
+            assert!(doc.root_element().text().collect::<String>().contains("onerror=alert(1)"), "{page} shows the name as text");
+        }
+    };
+    for page in [format!("/shops/{shop}?outcome=connected"), "/shops".to_owned()] {
+        no_markup(page.clone(), app.get_html(&page).await);
+    }
+    app.logout().await;
+    let r = app.login_as(&app.admin_email).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let pages = [format!("/admin/shops/{shop}"), "/admin/shops".to_owned()];
+    for page in pages {
+        no_markup(page.clone(), app.get_html(&page).await);
+    }
+}
