@@ -323,7 +323,8 @@ super::catalogue!(Messages {
     error_heading_forbidden => "Không có quyền truy cập", "Access denied";
     error_code_label => "Mã lỗi", "Error code";
     admin_no_shops_yet => "Chưa có cửa hàng nào. Cửa hàng sẽ hiện ở đây ngay khi chủ cửa hàng đăng nhập và thêm cửa hàng.", "No shop yet. Shops appear here as soon as their owners log in and add them.";
-    admin_shops_showing => "Đang hiển thị {} cửa hàng", "Showing {} shops";
+    actor_you => "Bạn", "You";
+    actor_api => "Hệ thống đối tác (khoá API {})", "Partner system (API key {})";
     // API and webhooks
     nav_admin_api_keys => "Khoá API", "API keys";
     nav_admin_webhooks => "Webhook", "Webhooks";

@@ -172,7 +172,7 @@ pub async fn show(
     let events = events::for_shop(&svc.db, row.id, 50)
         .await?
         .iter()
-        .map(|e| EventView::new(e, m))
+        .map(|e| EventView::seen_by(e, m, Some(user.0.id)))
         .collect();
     let mut response = html(&ShowPage {
         c: ctx.chrome(m.shop_title),

@@ -164,6 +164,11 @@ pub struct EventView {
 
 impl EventView {
     pub fn new(row: &EventRow, m: &'static Messages) -> EventView {
+        EventView::seen_by(row, m, None)
+    }
+
+    /// As `viewer` reads it: their own actions are "Bạn" (you).
+    pub fn seen_by(row: &EventRow, m: &'static Messages, viewer: Option<Uuid>) -> EventView {
         let parse = |s: &str| {
             ConnectionState::parse(s)
                 .map(|st| state_label(st, m))
@@ -179,10 +184,18 @@ impl EventView {
         let actor = match row.actor.as_str() {
             "its" => m.actor_its.to_owned(),
             "system" => m.actor_system.to_owned(),
-            other => match other.strip_prefix("user:") {
-                Some(_) => m.actor_user.to_owned(),
-                None => other.to_owned(),
-            },
+            other => {
+                if let Some(id) = other.strip_prefix("user:") {
+                    let me = viewer.is_some_and(|v| Uuid::try_parse(id) == Ok(v));
+                    if me { m.actor_you } else { m.actor_user }.to_owned()
+                } else if other.starts_with("job:") {
+                    m.actor_job.to_owned()
+                } else if let Some(key) = other.strip_prefix("api:") {
+                    Messages::fill(m.actor_api, &[key])
+                } else {
+                    other.to_owned()
+                }
+            }
         };
         EventView {
             at: Moment::new(row.at, crate::store::now_ms(), m),

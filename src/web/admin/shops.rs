@@ -223,7 +223,7 @@ struct OutcomeQuery {
 
 async fn detail(
     ctx: Ctx,
-    _admin: AdminUser,
+    admin: AdminUser,
     path: web::Path<Uuid>,
     query: web::Query<OutcomeQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -267,7 +267,7 @@ async fn detail(
     let events = events::for_shop(&svc.db, row.id, 200)
         .await?
         .iter()
-        .map(|e| EventView::new(e, m))
+        .map(|e| EventView::seen_by(e, m, Some(admin.0.id)))
         .collect();
     let connect_link = svc
         .public_url
