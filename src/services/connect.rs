@@ -433,13 +433,25 @@ async fn fail(
     attempt_id: Uuid,
     failure: &Failure,
 ) -> Result<(), ServiceError> {
-    attempts::close(&svc.db, attempt_id, "finished", failure.code).await?;
-    fail_shop(svc, shop_id, failure).await
+    fail_shop_and_attempt(svc, shop_id, Some(attempt_id), failure).await
 }
 
 async fn fail_shop(svc: &Services, shop_id: Uuid, failure: &Failure) -> Result<(), ServiceError> {
+    fail_shop_and_attempt(svc, shop_id, None, failure).await
+}
+
+/// Marks the shop failed (unless its key is live) and closes the attempt, in one transaction.
+async fn fail_shop_and_attempt(
+    svc: &Services,
+    shop_id: Uuid,
+    attempt_id: Option<Uuid>,
+    failure: &Failure,
+) -> Result<(), ServiceError> {
     let now = store::now_ms();
     let mut tx = crate::store::begin_write(&svc.db).await?;
+    if let Some(attempt_id) = attempt_id {
+        attempts::close(&mut *tx, attempt_id, "finished", failure.code).await?;
+    }
     let shop = shops::find(&mut *tx, shop_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
