@@ -34,12 +34,22 @@ async fn setup() -> Setup {
     .await
     .unwrap();
     tokio::spawn(running.server);
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let db_path = dir.path().join("app.db");
     let db = shoplink::store::connect(&db_path).await.unwrap();
-    shoplink::services::accounts::create_user(&db, "owner@example.vn", "Chủ", shoplink::domain::UserRole::Owner, PASSWORD)
-        .await
-        .unwrap();
+    shoplink::services::accounts::create_user(
+        &db,
+        "owner@example.vn",
+        "Chủ",
+        shoplink::domain::UserRole::Owner,
+        PASSWORD,
+    )
+    .await
+    .unwrap();
     db.close().await;
     let env = vec![
         ("BIND".to_owned(), format!("127.0.0.1:{port}")),
@@ -58,15 +68,43 @@ async fn setup() -> Setup {
     }
 }
 
-fn start(setup: &Setup) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_shoplink"))
-        .arg("serve")
-        .envs(setup.env.iter().cloned())
-        .current_dir(setup.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+/// The app's process; killed when dropped, so a failing test leaves no server behind.
+struct Running(Option<Child>);
+
+impl Running {
+    fn kill(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+
+    fn id(&self) -> u32 {
+        self.0.as_ref().expect("running").id()
+    }
+
+    fn wait_with_output(mut self) -> std::process::Output {
+        self.0.take().expect("running").wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start(setup: &Setup) -> Running {
+    Running(Some(
+        Command::new(env!("CARGO_BIN_EXE_shoplink"))
+            .arg("serve")
+            .envs(setup.env.iter().cloned())
+            .current_dir(setup.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ))
 }
 
 async fn wait_healthy(address: &str) {
@@ -85,23 +123,52 @@ async fn wait_healthy(address: &str) {
 /// Logs in, adds a shop, presses connect and approves on ITS; returns the shop id and the callback URL.
 async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, String) {
     let a = &setup.address;
-    let page = client.get(format!("{a}/login")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(format!("{a}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = csrf_in(&page);
     let r = client
         .post(format!("{a}/login"))
-        .form(&[("csrf_token", token.as_str()), ("email", "owner@example.vn"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "owner@example.vn"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let csrf = csrf_in(&client.get(format!("{a}/shops/new")).send().await.unwrap().text().await.unwrap());
+    let csrf = csrf_in(
+        &client
+            .get(format!("{a}/shops/new"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
     let r = client
         .post(format!("{a}/shops"))
-        .form(&[("csrf_token", csrf.as_str()), ("name", "Cửa hàng Bền Bỉ"), ("email", "ben@example.vn")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Cửa hàng Bền Bỉ"),
+            ("email", "ben@example.vn"),
+        ])
         .send()
         .await
         .unwrap();
-    let shop = location(&r).trim_start_matches("/shops/").split('?').next().unwrap().to_owned();
+    let shop = location(&r)
+        .trim_start_matches("/shops/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     let r = client
         .post(format!("{a}/shops/{shop}/connect"))
         .form(&[("csrf_token", csrf.as_str())])
@@ -109,15 +176,29 @@ async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, 
         .await
         .unwrap();
     let auth_url = location(&r);
-    let html = client.get(&auth_url).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(&auth_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let (action, mut fields) = form_in(&html, "/login");
     fields.push(("action".into(), "approve".into()));
-    let r = client.post(format!("{}{}", setup.sandbox_origin, action)).form(&fields).send().await.unwrap();
+    let r = client
+        .post(format!("{}{}", setup.sandbox_origin, action))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     (shop, location(&r))
 }
 
 async fn db_state(setup: &Setup) -> sqlx::SqlitePool {
-    shoplink::store::connect(&setup.dir.path().join("app.db")).await.unwrap()
+    shoplink::store::connect(&setup.dir.path().join("app.db"))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -129,15 +210,20 @@ async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
     let (shop, callback) = approved_callback(&client, &setup).await;
 
     // ITS now answers slowly: the callback is waiting on it when the process dies.
-    setup.sandbox.set_faults(Faults { latency: Duration::from_secs(3), failure_rate: 0.0 });
+    setup.sandbox.set_faults(Faults {
+        latency: Duration::from_secs(3),
+        failure_rate: 0.0,
+    });
     let pending = tokio::spawn({
         let client = client.clone();
         async move { client.get(&callback).send().await }
     });
     tokio::time::sleep(Duration::from_millis(800)).await;
-    app.kill().unwrap();
-    app.wait().unwrap();
-    assert!(pending.await.unwrap().is_err(), "the request died with the process");
+    app.kill();
+    assert!(
+        pending.await.unwrap().is_err(),
+        "the request died with the process"
+    );
 
     let db = db_state(&setup).await;
     let half: i64 = sqlx::query_scalar(
@@ -147,8 +233,14 @@ async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
     .fetch_one(&db)
     .await
     .unwrap();
-    assert_eq!(half, 0, "no connected shop without its key, no key without its shop");
-    let state: String = sqlx::query_scalar("SELECT state FROM shops").fetch_one(&db).await.unwrap();
+    assert_eq!(
+        half, 0,
+        "no connected shop without its key, no key without its shop"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM shops")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!(state, "pending");
     db.close().await;
 
@@ -157,21 +249,46 @@ async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
     let mut app = start(&setup);
     wait_healthy(&setup.address).await;
     let a = &setup.address;
-    let csrf = csrf_in(&client.get(format!("{a}/shops/{shop}")).send().await.unwrap().text().await.unwrap());
-    let r = client.post(format!("{a}/shops/{shop}/connect")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    let csrf = csrf_in(
+        &client
+            .get(format!("{a}/shops/{shop}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let r = client
+        .post(format!("{a}/shops/{shop}/connect"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     // ITS kept the approval, so it may hand the key over at once (no second login).
     let mut next = location(&r);
     if !next.starts_with('/') {
-        let html = client.get(&next).send().await.unwrap().text().await.unwrap();
+        let html = client
+            .get(&next)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let (action, mut fields) = form_in(&html, "/login");
         fields.push(("action".into(), "approve".into()));
-        let r = client.post(format!("{}{}", setup.sandbox_origin, action)).form(&fields).send().await.unwrap();
+        let r = client
+            .post(format!("{}{}", setup.sandbox_origin, action))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
         let r = client.get(location(&r)).send().await.unwrap();
         next = location(&r);
     }
     assert_eq!(next, format!("/shops/{shop}?outcome=connected"));
-    app.kill().unwrap();
-    app.wait().unwrap();
+    app.kill();
 }
 
 #[tokio::test]
@@ -182,18 +299,31 @@ async fn sigterm_lets_the_request_in_flight_finish_before_exiting() {
     let client = browser();
     let (shop, callback) = approved_callback(&client, &setup).await;
 
-    setup.sandbox.set_faults(Faults { latency: Duration::from_millis(1500), failure_rate: 0.0 });
+    setup.sandbox.set_faults(Faults {
+        latency: Duration::from_millis(1500),
+        failure_rate: 0.0,
+    });
     let in_flight = tokio::spawn({
         let client = client.clone();
         async move { client.get(&callback).send().await }
     });
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let status = Command::new("kill").arg("-TERM").arg(app.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(app.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
 
-    let answer = in_flight.await.unwrap().expect("the in-flight request got its answer");
+    let answer = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request got its answer");
     assert_eq!(answer.status(), 303);
-    assert_eq!(location(&answer), format!("/shops/{shop}?outcome=connected"));
-    let output = app.wait_with_output().unwrap();
+    assert_eq!(
+        location(&answer),
+        format!("/shops/{shop}?outcome=connected")
+    );
+    let output = app.wait_with_output();
     assert!(output.status.success(), "a clean exit: {:?}", output.status);
 }

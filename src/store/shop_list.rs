@@ -38,8 +38,19 @@ impl Sort {
 /// Where the next page starts: the sort key of the last row shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
-    Updated { updated_at: i64, id: Uuid },
-    Name { search_name: String, id: Uuid },
+    Updated {
+        updated_at: i64,
+        id: Uuid,
+    },
+    Name {
+        search_name: String,
+        id: Uuid,
+    },
+    /// Search results, newest shop first: the search index hands over its matches in this
+    /// order, so a page stops after its rows instead of sorting every match.
+    Newest {
+        seq: i64,
+    },
 }
 
 impl Cursor {
@@ -49,11 +60,15 @@ impl Cursor {
             Cursor::Name { search_name, id } => {
                 format!("n.{}.{}", URL_SAFE_NO_PAD.encode(search_name), id.simple())
             }
+            Cursor::Newest { seq } => format!("s.{seq}"),
         }
     }
 
     /// `None` for anything malformed: a bad cursor shows the first page, never an error.
     pub fn decode(s: &str) -> Option<Cursor> {
+        if let Some(seq) = s.strip_prefix("s.") {
+            return seq.parse().ok().map(|seq| Cursor::Newest { seq });
+        }
         let mut parts = s.splitn(3, '.');
         let (kind, key, id) = (parts.next()?, parts.next()?, parts.next()?);
         let id = Uuid::try_parse(id).ok()?;
@@ -84,8 +99,38 @@ pub struct ShopFilter {
     pub after: Option<Cursor>,
 }
 
+impl ShopFilter {
+    fn folded_query(&self) -> Option<String> {
+        self.query
+            .as_deref()
+            .map(fold_for_search)
+            .filter(|q| !q.is_empty())
+    }
+
+    /// The order rows come in: a search by the index (three characters or more) sorted by
+    /// last change would have to fetch and sort every match first, so it lists the newest
+    /// shops first instead; sorting by name stays available.
+    pub fn order(&self) -> Order {
+        match self.sort {
+            Sort::Name => Order::Name,
+            Sort::Updated if self.folded_query().is_some_and(|q| q.chars().count() >= 3) => {
+                Order::Newest
+            }
+            Sort::Updated => Order::Updated,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Updated,
+    Name,
+    Newest,
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct ShopListRow {
+    pub seq: i64,
     pub id: Uuid,
     pub name: String,
     pub search_name: String,
@@ -103,16 +148,17 @@ pub struct ShopListRow {
 }
 
 impl ShopListRow {
-    pub fn cursor(&self, sort: Sort) -> Cursor {
-        match sort {
-            Sort::Updated => Cursor::Updated {
+    pub fn cursor(&self, order: Order) -> Cursor {
+        match order {
+            Order::Updated => Cursor::Updated {
                 updated_at: self.updated_at,
                 id: self.id,
             },
-            Sort::Name => Cursor::Name {
+            Order::Name => Cursor::Name {
                 search_name: self.search_name.clone(),
                 id: self.id,
             },
+            Order::Newest => Cursor::Newest { seq: self.seq },
         }
     }
 }
@@ -125,13 +171,10 @@ pub struct Page {
 
 /// Builds the list query; public so a test can `EXPLAIN QUERY PLAN` exactly what runs.
 pub fn build_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, Sqlite> {
-    let folded = filter
-        .query
-        .as_deref()
-        .map(fold_for_search)
-        .filter(|q| !q.is_empty());
+    let folded = filter.folded_query();
+    let order = filter.order();
     let mut qb = QueryBuilder::new(
-        "SELECT s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
+        "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
          s.phone, s.email, s.external_shop_id, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at ",
     );
     match &folded {
@@ -158,26 +201,32 @@ pub fn build_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, Sql
         qb.push(" AND s.owner_id = ");
         qb.push_bind(owner);
     }
-    match (&filter.after, filter.sort) {
-        (Some(Cursor::Updated { updated_at, id }), Sort::Updated) => {
+    match (&filter.after, order) {
+        (Some(Cursor::Updated { updated_at, id }), Order::Updated) => {
             qb.push(" AND (s.updated_at, s.id) < (");
             qb.push_bind(*updated_at);
             qb.push(", ");
             qb.push_bind(*id);
             qb.push(")");
         }
-        (Some(Cursor::Name { search_name, id }), Sort::Name) => {
+        (Some(Cursor::Name { search_name, id }), Order::Name) => {
             qb.push(" AND (s.search_name, s.id) > (");
             qb.push_bind(search_name.clone());
             qb.push(", ");
             qb.push_bind(*id);
             qb.push(")");
         }
+        (Some(Cursor::Newest { seq }), Order::Newest) => {
+            qb.push(" AND f.rowid < ");
+            qb.push_bind(*seq);
+        }
         _ => {}
     }
-    qb.push(match filter.sort {
-        Sort::Updated => " ORDER BY s.updated_at DESC, s.id DESC",
-        Sort::Name => " ORDER BY s.search_name ASC, s.id ASC",
+    qb.push(match order {
+        Order::Updated => " ORDER BY s.updated_at DESC, s.id DESC",
+        Order::Name => " ORDER BY s.search_name ASC, s.id ASC",
+        // The index's own order (rowid = seq): it stops after the page's rows.
+        Order::Newest => " ORDER BY f.rowid DESC",
     });
     qb.push(" LIMIT ");
     qb.push_bind(limit);
@@ -195,7 +244,7 @@ pub async fn fetch_page(
         .await?;
     let next = if rows.len() as i64 > size {
         rows.truncate(size as usize);
-        rows.last().map(|r| r.cursor(filter.sort))
+        rows.last().map(|r| r.cursor(filter.order()))
     } else {
         None
     };
