@@ -287,11 +287,22 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
         "/admin/shops?q=hoa+binh",
         "/admin/shops?q=khong+co+gi&state=failed",
         "/admin/users",
+        "/admin/users/new",
         "/admin/settings",
         "/admin/jobs",
+        "/admin/api-keys",
+        "/admin/webhooks",
     ] {
         walk.page(&app, path).await;
     }
+    let owner_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+        .bind(&app.owner_email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    walk.page(&app, &format!("/admin/users/{owner_id}")).await;
+    walk.page(&app, &format!("/admin/users/{owner_id}/disable"))
+        .await;
     for shop in [&connected, &pending, &gone, &failed] {
         walk.page(&app, &format!("/admin/shops/{shop}")).await;
     }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -341,6 +343,28 @@ impl Session {
             assert!(started.elapsed() < WAIT, "no new page after clicking {css}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Presses a key on the keyboard (to whatever has the focus).
+    pub async fn key(&self, key: Key) {
+        let value = char::from(key);
+        let keys = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value });
+        self.c.perform_actions(keys).await.expect("a key press");
+    }
+
+    /// What has the focus: its tag, id, class, whether it is on screen, and its outline.
+    pub async fn focused(&self) -> Value {
+        self.script(
+            "const e = document.activeElement; const r = e.getBoundingClientRect();
+             const s = getComputedStyle(e);
+             return { tag: e.tagName.toLowerCase(), id: e.id, class: e.className,
+                      visible: r.left >= 0 && r.top >= 0 && r.width > 0,
+                      outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 };",
+            vec![],
+        )
+        .await
     }
 
     pub async fn fill(&self, css: &str, value: &str) {

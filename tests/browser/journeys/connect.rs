@@ -1,6 +1,7 @@
 //! 1. An owner logs in, adds a shop, connects it through the sandbox's approve page, and
 //!    sees "Đã kết nối" with the ITS shop name.
 
+use fantoccini::key::Key;
 use shoplink::i18n::Messages;
 
 use super::*;
@@ -14,10 +15,35 @@ pub async fn run(mut s: Session) {
     assert_eq!(s.text("h1").await, VI.login_title);
     s.shot("login").await;
 
-    // A wrong password: a clear message, the email kept.
-    s.fill("#email", &s.app.owner_email).await;
-    s.fill("#password", "không phải mật khẩu").await;
-    s.click("form.form button[type=submit]").await;
+    // By keyboard: the first Tab shows the skip link; every focus is visibly outlined.
+    s.key(Key::Tab).await;
+    let focus = s.focused().await;
+    assert_eq!(focus["class"], "skip", "{focus}");
+    assert_eq!(focus["visible"], true, "the skip link shows when focused");
+    assert_eq!(focus["outline"], true, "a visible focus ring");
+    for _ in 0..6 {
+        if s.focused().await["id"] == "email" {
+            break;
+        }
+        s.key(Key::Tab).await;
+        assert_eq!(s.focused().await["outline"], true, "a visible focus ring");
+    }
+    assert_eq!(s.focused().await["id"], "email", "Tab reaches the form");
+    s.shot("login-keyboard").await;
+
+    // A wrong password, typed and sent with Enter: a clear message, the email kept.
+    s.find("#email")
+        .await
+        .send_keys(&s.app.owner_email)
+        .await
+        .unwrap();
+    s.key(Key::Tab).await;
+    s.find("#password")
+        .await
+        .send_keys("không phải mật khẩu")
+        .await
+        .unwrap();
+    s.key(Key::Enter).await;
     assert_eq!(s.text("[role=alert]").await, VI.error_login_failed);
     assert_eq!(
         s.attr("#email", "value").await.as_deref(),
