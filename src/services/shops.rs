@@ -132,3 +132,38 @@ pub async fn disconnect(
     tx.commit().await?;
     Ok(())
 }
+
+/// A shop's stored key, opened.
+pub enum StoredKey {
+    Missing,
+    Readable(crate::domain::ShopKey),
+    /// Sealed with an unknown secret, altered, or copied from another row: logged, never shown.
+    Unreadable,
+}
+
+impl StoredKey {
+    /// What a page may show: `****` and the last four characters.
+    pub fn masked(&self) -> Option<String> {
+        match self {
+            StoredKey::Readable(key) => Some(key.masked()),
+            _ => None,
+        }
+    }
+
+    pub fn is_unreadable(&self) -> bool {
+        matches!(self, StoredKey::Unreadable)
+    }
+}
+
+pub fn stored_key(sealer: &crate::crypto::KeySealer, row: &shops::ShopRow) -> StoredKey {
+    match row.sealed_key() {
+        None => StoredKey::Missing,
+        Some(sealed) => match sealer.open(&sealed, row.id, row.owner_id) {
+            Ok(key) => StoredKey::Readable(key),
+            Err(err) => {
+                tracing::error!(shop = %row.id, error = %err, "a stored shop key does not open");
+                StoredKey::Unreadable
+            }
+        },
+    }
+}

@@ -41,15 +41,10 @@ pub async fn verify_shop(
     let shop = shops::find(&svc.db, shop_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let Some(sealed) = shop.sealed_key() else {
-        return Ok(VerifyOutcome::NoKey);
-    };
-    let key = match svc.sealer.open(&sealed, shop.id, shop.owner_id) {
-        Ok(key) => key,
-        Err(err) => {
-            tracing::error!(shop = %shop.id, error = %err, "a stored shop key does not open");
-            return Ok(VerifyOutcome::Unreadable);
-        }
+    let key = match super::shops::stored_key(&svc.sealer, &shop) {
+        super::shops::StoredKey::Readable(key) => key,
+        super::shops::StoredKey::Missing => return Ok(VerifyOutcome::NoKey),
+        super::shops::StoredKey::Unreadable => return Ok(VerifyOutcome::Unreadable),
     };
     let answer = svc.its.current_shop(&key).await;
     let now = store::now_ms();

@@ -134,16 +134,8 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let shop = ShopView::new(&row, ctx.m);
-    let (masked_key, key_unreadable) = match row.sealed_key() {
-        Some(sealed) => match svc.sealer.open(&sealed, row.id, row.owner_id) {
-            Ok(key) => (Some(key.masked()), false),
-            Err(err) => {
-                tracing::error!(shop = %row.id, error = %err, "a stored shop key does not open");
-                (None, true)
-            }
-        },
-        None => (None, false),
-    };
+    let stored = crate::services::shops::stored_key(&svc.sealer, &row);
+    let (masked_key, key_unreadable) = (stored.masked(), stored.is_unreadable());
     let m = ctx.m;
     let flash = match query.outcome.as_deref() {
         Some("connected") if shop.is_connected() => Some(Flash {

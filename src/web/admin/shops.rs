@@ -232,16 +232,8 @@ async fn detail(
     let row = shops::find(&svc.db, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
-    let (masked_key, key_unreadable) = match row.sealed_key() {
-        Some(sealed) => match svc.sealer.open(&sealed, row.id, row.owner_id) {
-            Ok(key) => (Some(key.masked()), false),
-            Err(err) => {
-                tracing::error!(shop = %row.id, error = %err, "a stored shop key does not open");
-                (None, true)
-            }
-        },
-        None => (None, false),
-    };
+    let stored = crate::services::shops::stored_key(&svc.sealer, &row);
+    let (masked_key, key_unreadable) = (stored.masked(), stored.is_unreadable());
     let owner_email = users::find_email(&svc.db, row.owner_id)
         .await?
         .unwrap_or_default();
