@@ -175,9 +175,14 @@ async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, 
         .send()
         .await
         .unwrap();
-    let auth_url = location(&r);
+    let callback = approve_on_its(client, setup, &location(&r)).await;
+    (shop, callback)
+}
+
+/// Approves on the sandbox's login page; returns where ITS sends the browser back.
+async fn approve_on_its(client: &reqwest::Client, setup: &Setup, auth_url: &str) -> String {
     let html = client
-        .get(&auth_url)
+        .get(auth_url)
         .send()
         .await
         .unwrap()
@@ -192,7 +197,7 @@ async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, 
         .send()
         .await
         .unwrap();
-    (shop, location(&r))
+    location(&r)
 }
 
 async fn db_state(setup: &Setup) -> sqlx::SqlitePool {
@@ -268,23 +273,8 @@ async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
     // ITS kept the approval, so it may hand the key over at once (no second login).
     let mut next = location(&r);
     if !next.starts_with('/') {
-        let html = client
-            .get(&next)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let (action, mut fields) = form_in(&html, "/login");
-        fields.push(("action".into(), "approve".into()));
-        let r = client
-            .post(format!("{}{}", setup.sandbox_origin, action))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        let r = client.get(location(&r)).send().await.unwrap();
+        let callback = approve_on_its(&client, &setup, &next).await;
+        let r = client.get(callback).send().await.unwrap();
         next = location(&r);
     }
     assert_eq!(next, format!("/shops/{shop}?outcome=connected"));
