@@ -301,33 +301,44 @@ impl Session {
         self.c.find(Locator::Css(css)).await.is_ok()
     }
 
-    pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
-    }
-
-    /// Clicks the button whose visible text is exactly `text`.
+    /// Clicks the button whose visible text is exactly `text`, and waits for the next page.
     pub async fn press(&self, text: &str) {
         let xpath = format!("//button[normalize-space()={}]", xpath_literal(text));
         let button = self
             .wait_for(Locator::XPath(&xpath), &format!("button {text:?}"))
             .await;
+        self.mark_page().await;
         button.click().await.expect("click");
+        self.wait_for_next_page(text).await;
     }
 
-    /// Follows the link whose visible text is exactly `text`.
+    /// Follows the link whose visible text is exactly `text`, and waits for the next page.
     pub async fn follow(&self, text: &str) {
         let xpath = format!("//a[normalize-space()={}]", xpath_literal(text));
         let link = self
             .wait_for(Locator::XPath(&xpath), &format!("link {text:?}"))
             .await;
+        self.mark_page().await;
         link.click().await.expect("click");
+        self.wait_for_next_page(text).await;
     }
 
-    /// Clicks `css` and waits for the next page to be loaded (even when it has the same address).
-    pub async fn click_to_next_page(&self, css: &str) {
+    /// Clicks `css` (a link or a button) and waits for the next page to be loaded, even when
+    /// it has the same address.
+    pub async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.mark_page().await;
+        element.click().await.expect("click");
+        self.wait_for_next_page(css).await;
+    }
+
+    async fn mark_page(&self) {
         self.script("window.__shoplink_old_page = true;", vec![])
             .await;
-        self.click(css).await;
+    }
+
+    /// Waits until the marked page is gone and the next one is loaded.
+    async fn wait_for_next_page(&self, after: &str) {
         let started = Instant::now();
         loop {
             let state = self
@@ -340,7 +351,10 @@ impl Session {
             if state.is_ok_and(|v| v == Value::Bool(true)) {
                 return;
             }
-            assert!(started.elapsed() < WAIT, "no new page after clicking {css}");
+            assert!(
+                started.elapsed() < WAIT,
+                "no new page after clicking {after}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

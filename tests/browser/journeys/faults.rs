@@ -12,8 +12,7 @@ async fn set_failure_percent(s: &mut Session, percent: &str, shot: Option<&str>)
     if let Some(name) = shot {
         s.shot(name).await;
     }
-    s.click_to_next_page("form[action='/faults'] button[type=submit]")
-        .await;
+    s.click("form[action='/faults'] button[type=submit]").await;
 }
 
 pub async fn run(mut s: Session) {
