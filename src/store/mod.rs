@@ -42,7 +42,10 @@ pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Res
         .create_if_missing(true)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Rows travel from SQLite's worker thread to the request through a bounded channel;
+        // room for a whole list page (51 rows) means the worker never stops half-way.
+        .row_buffer_size(256);
     let options = match max_bytes {
         // SQLite's default page size is 4096 bytes.
         Some(bytes) => options.pragma("max_page_count", (bytes / 4096).max(1).to_string()),
