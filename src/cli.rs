@@ -105,14 +105,22 @@ async fn rotate_key(settings: Settings) -> anyhow::Result<()> {
     use crate::crypto::{KeySealer, SecretKey};
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
-    let new_secret = SecretKey::parse(text.trim())
-        .map_err(|_| anyhow::anyhow!("standard input must hold the new secret: 64 hexadecimal characters"))?;
+    let new_secret = SecretKey::parse(text.trim()).map_err(|_| {
+        anyhow::anyhow!("standard input must hold the new secret: 64 hexadecimal characters")
+    })?;
     let old_secret = crate::startup::app_secret(&settings)?;
-    anyhow::ensure!(old_secret.key_id() != new_secret.key_id(), "the new secret is the current one");
+    anyhow::ensure!(
+        old_secret.key_id() != new_secret.key_id(),
+        "the new secret is the current one"
+    );
     let db = store::connect(&settings.database_path).await?;
     let old = KeySealer::new(&old_secret).with_previous(settings.secret_key_previous.as_ref());
-    let report = crate::services::maintenance::rotate_keys(&db, &old, &KeySealer::new(&new_secret)).await?;
-    println!("re-sealed {} shop key(s) ({} already under the new secret)", report.resealed, report.already_current);
+    let report =
+        crate::services::maintenance::rotate_keys(&db, &old, &KeySealer::new(&new_secret)).await?;
+    println!(
+        "re-sealed {} shop key(s) ({} already under the new secret)",
+        report.resealed, report.already_current
+    );
     if settings.secret_key.is_none() {
         // Sandbox mode keeps its secret in the data directory: replace it there.
         let path = settings.data_dir.join("secret.key");

@@ -243,16 +243,22 @@ impl Settings {
 
         let verify = parse_verify(&get, &mut problems);
 
-        let secret_key_previous = get("SECRET_KEY_PREVIOUS").and_then(|raw| match SecretKey::parse(&raw) {
-            Ok(key) => Some(key),
-            Err(_) => {
-                problems.push("SECRET_KEY_PREVIOUS must be 64 hexadecimal characters, like SECRET_KEY".into());
-                None
-            }
-        });
+        let secret_key_previous =
+            get("SECRET_KEY_PREVIOUS").and_then(|raw| match SecretKey::parse(&raw) {
+                Ok(key) => Some(key),
+                Err(_) => {
+                    problems.push(
+                        "SECRET_KEY_PREVIOUS must be 64 hexadecimal characters, like SECRET_KEY"
+                            .into(),
+                    );
+                    None
+                }
+            });
 
         let database_max_bytes = get("DATABASE_MAX_MB").map(|_| {
-            parse_number(get("DATABASE_MAX_MB"), "DATABASE_MAX_MB", 0, &mut problems).max(1) * 1024 * 1024
+            parse_number(get("DATABASE_MAX_MB"), "DATABASE_MAX_MB", 0, &mut problems).max(1)
+                * 1024
+                * 1024
         });
 
         let trusted_proxies = get("TRUSTED_PROXIES")
@@ -263,7 +269,8 @@ impl Settings {
                     .filter_map(|p| match p.parse() {
                         Ok(ip) => Some(ip),
                         Err(_) => {
-                            problems.push(format!("TRUSTED_PROXIES must list IP addresses, got {p:?}"));
+                            problems
+                                .push(format!("TRUSTED_PROXIES must list IP addresses, got {p:?}"));
                             None
                         }
                     })
@@ -430,7 +437,9 @@ fn parse_api(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -
         let before = problems.len();
         let value = parse_number(get(name), name, default, problems);
         if problems.len() == before && !(min..=max).contains(&value) {
-            problems.push(format!("{name} must be between {min} and {max}, got {value}"));
+            problems.push(format!(
+                "{name} must be between {min} and {max}, got {value}"
+            ));
             return default;
         }
         value
@@ -540,9 +549,15 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         assert_eq!(err.problems.len(), 3, "{text}");
-        assert!(text.contains("VERIFY_CONCURRENCY must be between 1 and 64"), "{text}");
+        assert!(
+            text.contains("VERIFY_CONCURRENCY must be between 1 and 64"),
+            "{text}"
+        );
         assert!(text.contains("VERIFY_INTERVAL_SECS must be 0"), "{text}");
-        assert!(text.contains("VERIFY_TICK_SECS must be a whole number"), "{text}");
+        assert!(
+            text.contains("VERIFY_TICK_SECS must be a whole number"),
+            "{text}"
+        );
     }
 
     #[test]

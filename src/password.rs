@@ -35,7 +35,10 @@ pub fn check_strength(password: &str) -> Result<(), &'static str> {
         Err("error_password_too_short")
     } else if n > MAX_LENGTH {
         Err("error_password_too_long")
-    } else if COMMON.lines().any(|common| common.eq_ignore_ascii_case(password.trim())) {
+    } else if COMMON
+        .lines()
+        .any(|common| common.eq_ignore_ascii_case(password.trim()))
+    {
         Err("error_password_common")
     } else {
         Ok(())
@@ -52,7 +55,9 @@ pub fn needs_rehash(stored: &str) -> bool {
     let params = current.params();
     parsed.algorithm.as_str() != "argon2id"
         || Params::try_from(&parsed).map_or(true, |p| {
-            p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
+            p.m_cost() != params.m_cost()
+                || p.t_cost() != params.t_cost()
+                || p.p_cost() != params.p_cost()
         })
 }
 
@@ -124,10 +129,14 @@ mod tests {
     async fn hashes_with_old_parameters_are_marked_for_rehash() {
         let fresh = hash("correct horse battery".into()).await.unwrap();
         assert!(!needs_rehash(&fresh));
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).unwrap())
-            .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
-            .unwrap()
-            .to_string();
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
         assert!(needs_rehash(&weak));
         assert!(needs_rehash("not a hash"));
     }

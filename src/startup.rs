@@ -32,7 +32,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = store::connect_limited(&settings.database_path, settings.database_max_bytes).await?;
+        let db =
+            store::connect_limited(&settings.database_path, settings.database_max_bytes).await?;
         // A bulk job that was running when the last process stopped cannot resume.
         crate::services::jobs::interrupt_leftovers(&db).await?;
         let secret = app_secret(&settings)?;

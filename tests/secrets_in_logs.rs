@@ -76,10 +76,15 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
     let shop_key = key["auth_token"].as_str().unwrap().to_owned();
     // A failed login and a logout log too.
     app.logout().await;
-    app.login_with(&app.other_owner_email, "a wrong password for the log test").await;
+    app.login_with(&app.other_owner_email, "a wrong password for the log test")
+        .await;
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("shop connected"), "the capture works: {}", &text[..text.len().min(2000)]);
+    assert!(
+        text.contains("shop connected"),
+        "the capture works: {}",
+        &text[..text.len().min(2000)]
+    );
     let secret_of_key = shop_key.split(':').nth(1).unwrap().to_owned();
     for (what, secret) in [
         ("api key", PARTNER_KEY.to_owned()),
@@ -88,7 +93,10 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
         ("session id", session),
         ("callback token", token),
         ("password", PASSWORD.to_owned()),
-        ("wrong password", "a wrong password for the log test".to_owned()),
+        (
+            "wrong password",
+            "a wrong password for the log test".to_owned(),
+        ),
     ] {
         assert!(!text.contains(&secret), "the {what} appears in the logs");
     }

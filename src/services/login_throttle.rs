@@ -15,12 +15,21 @@ pub const FIRST_LOCK_MS: i64 = 60 * 1000;
 pub const MAX_LOCK_MS: i64 = 15 * 60 * 1000;
 
 pub fn subjects(email: &str, address: IpAddr) -> [String; 2] {
-    [format!("account:{}", email.trim().to_lowercase()), format!("address:{address}")]
+    [
+        format!("account:{}", email.trim().to_lowercase()),
+        format!("address:{address}"),
+    ]
 }
 
 /// Milliseconds to wait, if the account or the address is locked now.
-pub async fn wait_for(db: &SqlitePool, subjects: &[String; 2], now: i64) -> Result<Option<i64>, sqlx::Error> {
-    Ok(store::locked_until(db, subjects, now).await?.map(|until| until - now))
+pub async fn wait_for(
+    db: &SqlitePool,
+    subjects: &[String; 2],
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    Ok(store::locked_until(db, subjects, now)
+        .await?
+        .map(|until| until - now))
 }
 
 /// The lock that follows the `failures`-th failure in a window, if any.
@@ -31,7 +40,11 @@ pub fn lock_for(failures: i64) -> Option<i64> {
     })
 }
 
-pub async fn record_failure(db: &SqlitePool, subjects: &[String; 2], now: i64) -> Result<(), sqlx::Error> {
+pub async fn record_failure(
+    db: &SqlitePool,
+    subjects: &[String; 2],
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = crate::store::begin_write(db).await?;
     for subject in subjects {
         let failures = store::record_failure(&mut *tx, subject, now, WINDOW_MS).await?;
@@ -51,7 +64,11 @@ pub async fn record_success(db: &SqlitePool, subjects: &[String; 2]) -> Result<(
 /// The client's address: the peer, or — only when the peer is a trusted proxy — the
 /// nearest address in `X-Forwarded-For` that is not itself a trusted proxy. A spoofed
 /// header from anyone else is ignored.
-pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
     let peer = peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
     if !trusted.contains(&peer) {
         return peer;
@@ -84,8 +101,18 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "203.0.113.7".parse().unwrap();
         let stranger: IpAddr = "198.51.100.9".parse().unwrap();
-        assert_eq!(client_address(Some(stranger), Some("1.2.3.4"), &[proxy]), stranger, "spoofed header ignored");
-        assert_eq!(client_address(Some(proxy), Some("1.2.3.4, 203.0.113.7"), &[proxy]), client);
-        assert_eq!(client_address(Some(proxy), Some("garbage"), &[proxy]), proxy);
+        assert_eq!(
+            client_address(Some(stranger), Some("1.2.3.4"), &[proxy]),
+            stranger,
+            "spoofed header ignored"
+        );
+        assert_eq!(
+            client_address(Some(proxy), Some("1.2.3.4, 203.0.113.7"), &[proxy]),
+            client
+        );
+        assert_eq!(
+            client_address(Some(proxy), Some("garbage"), &[proxy]),
+            proxy
+        );
     }
 }

@@ -12,7 +12,11 @@ use crate::store::shops;
 /// plain file copy, which could catch a half-written page or miss the WAL). The app may
 /// keep serving meanwhile. The copy holds sealed keys only; the secret is not in it.
 pub async fn backup(db: &SqlitePool, target: &Path) -> anyhow::Result<()> {
-    anyhow::ensure!(!target.exists(), "{} exists already: choose a new file name", target.display());
+    anyhow::ensure!(
+        !target.exists(),
+        "{} exists already: choose a new file name",
+        target.display()
+    );
     let text = target
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?;
@@ -30,7 +34,11 @@ pub struct RotationReport {
 /// Re-seals every stored key with `new`, in one transaction: either every row moves to the
 /// new secret or none does. A row that `old` cannot open (wrong secret, flipped bit, row
 /// copied from elsewhere) stops the rotation and is named, never re-sealed as garbage.
-pub async fn rotate_keys(db: &SqlitePool, old: &KeySealer, new: &KeySealer) -> anyhow::Result<RotationReport> {
+pub async fn rotate_keys(
+    db: &SqlitePool,
+    old: &KeySealer,
+    new: &KeySealer,
+) -> anyhow::Result<RotationReport> {
     let mut tx = crate::store::begin_write(db).await?;
     let rows = shops::all_stored_keys(&mut *tx).await?;
     let mut report = RotationReport::default();

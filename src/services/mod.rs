@@ -5,9 +5,9 @@
 pub mod accounts;
 pub mod connect;
 pub mod connect_links;
+pub mod jobs;
 pub mod login_throttle;
 pub mod maintenance;
-pub mod jobs;
 pub mod service_keys;
 pub mod shops;
 pub mod verify;

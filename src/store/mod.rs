@@ -6,8 +6,8 @@ pub mod api_shops;
 pub mod attempts;
 pub mod connect_links;
 pub mod events;
-pub mod login_throttle;
 pub mod jobs;
+pub mod login_throttle;
 pub mod outbox;
 pub mod service_keys;
 pub mod sessions;
@@ -56,7 +56,11 @@ pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Res
     // opened while others write would fail with "database is locked".
     {
         use sqlx::ConnectOptions;
-        let first = options.clone().journal_mode(SqliteJournalMode::Wal).connect().await?;
+        let first = options
+            .clone()
+            .journal_mode(SqliteJournalMode::Wal)
+            .connect()
+            .await?;
         sqlx::Connection::close(first).await?;
     }
     let pool = SqlitePoolOptions::new()
@@ -89,7 +93,9 @@ pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Res
 /// so `busy_timeout` applies: a deferred transaction that read first and then tries to
 /// write after another writer committed fails at once with "database is locked"
 /// (SQLITE_BUSY_SNAPSHOT), whatever the timeout.
-pub async fn begin_write(db: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+pub async fn begin_write(
+    db: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
     db.begin_with("BEGIN IMMEDIATE").await
 }
 

@@ -265,7 +265,9 @@ pub struct StoredKeyRow {
     pub key_id: String,
 }
 
-pub async fn all_stored_keys(db: impl SqliteExecutor<'_>) -> Result<Vec<StoredKeyRow>, sqlx::Error> {
+pub async fn all_stored_keys(
+    db: impl SqliteExecutor<'_>,
+) -> Result<Vec<StoredKeyRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, owner_id, key_ciphertext, key_nonce, key_id FROM shops WHERE key_ciphertext IS NOT NULL",
     )
@@ -274,7 +276,11 @@ pub async fn all_stored_keys(db: impl SqliteExecutor<'_>) -> Result<Vec<StoredKe
 }
 
 /// Replaces a stored key's sealed form (key rotation); the key itself is unchanged.
-pub async fn reseal(db: impl SqliteExecutor<'_>, id: Uuid, sealed: &SealedKey) -> Result<(), sqlx::Error> {
+pub async fn reseal(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    sealed: &SealedKey,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE shops SET key_ciphertext = ?, key_nonce = ?, key_id = ? WHERE id = ?")
         .bind(&sealed.ciphertext)
         .bind(&sealed.nonce)

@@ -94,7 +94,11 @@ pub struct LoginInput {
     csrf_token: Option<String>,
 }
 
-pub async fn login(ctx: Ctx, req: HttpRequest, form: CsrfForm<LoginInput>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    ctx: Ctx,
+    req: HttpRequest,
+    form: CsrfForm<LoginInput>,
+) -> Result<HttpResponse, AppError> {
     let input = form.0;
     let next = safe_next(input.next.as_deref()).to_owned();
     let db = &ctx.state.services.db;
@@ -102,7 +106,9 @@ pub async fn login(ctx: Ctx, req: HttpRequest, form: CsrfForm<LoginInput>) -> Re
     // Brute force: a locked account or address is answered before any password is checked.
     let address = login_throttle::client_address(
         req.peer_addr().map(|a| a.ip()),
-        req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+        req.headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok()),
         &ctx.state.services.trusted_proxies,
     );
     let subjects = login_throttle::subjects(&input.email, address);

@@ -87,14 +87,18 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
     let outcome = connect::callback(&ctx.state.services, user.id, &token, shop_id).await?;
     match outcome {
         // A flow opened by a connect link ends at the partner's `return_url` instead.
-        CallbackOutcome::Connected { shop_id } => match super::connect_links::return_to(ctx, true).await? {
-            Some(back) => Ok(back),
-            None => Ok(redirect(&format!("/shops/{shop_id}?outcome=connected"))),
-        },
-        CallbackOutcome::Failed { shop_id, .. } => match super::connect_links::return_to(ctx, false).await? {
-            Some(back) => Ok(back),
-            None => Ok(redirect(&format!("/shops/{shop_id}?outcome=failed"))),
-        },
+        CallbackOutcome::Connected { shop_id } => {
+            match super::connect_links::return_to(ctx, true).await? {
+                Some(back) => Ok(back),
+                None => Ok(redirect(&format!("/shops/{shop_id}?outcome=connected"))),
+            }
+        }
+        CallbackOutcome::Failed { shop_id, .. } => {
+            match super::connect_links::return_to(ctx, false).await? {
+                Some(back) => Ok(back),
+                None => Ok(redirect(&format!("/shops/{shop_id}?outcome=failed"))),
+            }
+        }
         CallbackOutcome::LoginAgain { shop_id, auth_url } => page(
             ctx,
             actix_web::http::StatusCode::OK,

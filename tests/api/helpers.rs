@@ -359,7 +359,10 @@ impl TestApp {
 /// A fresh address per shop, so the sandbox's approve page creates a new ITS shop
 /// instead of reusing one with the same email or phone.
 pub fn unique_email() -> String {
-    format!("shop-{}@example.vn", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "shop-{}@example.vn",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 /// A fresh Vietnamese mobile number per shop, for the same reason.

@@ -123,11 +123,22 @@ async fn a_closed_its_account_fails_with_a_clear_reason() {
 /// A second browser, logged in as the admin.
 async fn admin_browser(app: &TestApp) -> reqwest::Client {
     let client = browser();
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = csrf_in(&page);
     let r = client
         .post(app.url("/login"))
-        .form(&[("csrf_token", token.as_str()), ("email", &app.admin_email), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", &app.admin_email),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -161,7 +172,15 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
             let client = app.client.clone();
             let url = app.url(&format!("/shops/{shop}/connect"));
             let csrf = csrf.clone();
-            tokio::spawn(async move { client.post(url).form(&[("csrf_token", csrf)]).send().await.unwrap().status() })
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .form(&[("csrf_token", csrf)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -175,7 +194,13 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
             let csrf = csrf.clone();
             tokio::spawn(async move {
                 let name = format!("Cửa hàng Ghi {i}");
-                client.post(url).form(&[("csrf_token", csrf.as_str()), ("name", name.as_str())]).send().await.unwrap().status()
+                client
+                    .post(url)
+                    .form(&[("csrf_token", csrf.as_str()), ("name", name.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
             })
         })
         .collect();
@@ -183,15 +208,26 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
     assert_eq!(list.status(), StatusCode::OK);
     let list_time = started.elapsed();
     for w in writers {
-        assert_eq!(w.await.unwrap(), StatusCode::SEE_OTHER, "every writer succeeds: no 'database is locked'");
+        assert_eq!(
+            w.await.unwrap(),
+            StatusCode::SEE_OTHER,
+            "every writer succeeds: no 'database is locked'"
+        );
     }
     let writers_time = started.elapsed();
-    assert!(list_time < Duration::from_secs(2), "the admin list waited on ITS: {list_time:?}");
-    assert!(writers_time < Duration::from_secs(2), "the writers waited on ITS: {writers_time:?}");
-    let added: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE name LIKE 'Cửa hàng Ghi %'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    assert!(
+        list_time < Duration::from_secs(2),
+        "the admin list waited on ITS: {list_time:?}"
+    );
+    assert!(
+        writers_time < Duration::from_secs(2),
+        "the writers waited on ITS: {writers_time:?}"
+    );
+    let added: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE name LIKE 'Cửa hàng Ghi %'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(added, 50);
     for w in waiting {
         assert_eq!(w.await.unwrap(), StatusCode::SEE_OTHER);
@@ -228,17 +264,35 @@ async fn a_full_database_answers_503_changes_nothing_and_recovers_when_space_ret
     }
     assert!(filled, "the cap was reached");
 
-    let r = app.post_from("/shops/new", "/shops", &[("name", "Không còn chỗ")]).await;
+    let r = app
+        .post_from("/shops/new", "/shops", &[("name", "Không còn chỗ")])
+        .await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(r.text().await.unwrap().contains("không lưu được dữ liệu"), "a clear page");
-    assert_eq!(app.get("/shops").await.status(), StatusCode::OK, "reading still works");
+    assert!(
+        r.text().await.unwrap().contains("không lưu được dữ liệu"),
+        "a clear page"
+    );
+    assert_eq!(
+        app.get("/shops").await.status(),
+        StatusCode::OK,
+        "reading still works"
+    );
     let r = app.press_connect(&shop).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(app.shop_state(&shop).await, "not_connected", "nothing half-started");
+    assert_eq!(
+        app.shop_state(&shop).await,
+        "not_connected",
+        "nothing half-started"
+    );
 
     // Space returns: the same requests work again without a restart.
-    sqlx::query("DELETE FROM shop_events WHERE actor = 'filler'").execute(&app.db).await.unwrap();
-    let r = app.post_from("/shops/new", "/shops", &[("name", "Đã có chỗ")]).await;
+    sqlx::query("DELETE FROM shop_events WHERE actor = 'filler'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let r = app
+        .post_from("/shops/new", "/shops", &[("name", "Đã có chỗ")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, r) = app.connect_through_its(&shop).await;
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));

@@ -17,7 +17,7 @@ mod connect;
 mod hardening;
 mod helpers;
 mod its_faults;
-mod route_table;
 mod maintenance;
+mod route_table;
 mod startup;
 mod webhooks;

@@ -23,7 +23,9 @@ async fn open_all(db: &sqlx::SqlitePool, sealer: &KeySealer) -> Result<usize, St
             nonce: row.key_nonce.clone(),
             key_id: row.key_id.clone(),
         };
-        sealer.open(&sealed, row.id, row.owner_id).map_err(|e| format!("{}: {e}", row.id))?;
+        sealer
+            .open(&sealed, row.id, row.owner_id)
+            .map_err(|e| format!("{}: {e}", row.id))?;
     }
     Ok(rows.len())
 }
@@ -46,24 +48,42 @@ async fn a_backup_taken_while_serving_restores_with_every_key_readable() {
     let target = app.dir.path().join("backup.db");
     backup(&app.db, &target).await.expect("backup");
     busy.await.unwrap();
-    assert!(backup(&app.db, &target).await.is_err(), "an existing file is never overwritten");
+    assert!(
+        backup(&app.db, &target).await.is_err(),
+        "an existing file is never overwritten"
+    );
 
     // The restore drill: open the copy as the app would, check it, read every key.
-    let restored = store::connect(&target).await.expect("the backup opens and migrates");
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&restored).await.unwrap();
+    let restored = store::connect(&target)
+        .await
+        .expect("the backup opens and migrates");
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&restored)
+        .await
+        .unwrap();
     assert_eq!(check, "ok");
-    let shops: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE state = 'connected'").fetch_one(&restored).await.unwrap();
+    let shops: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE state = 'connected'")
+        .fetch_one(&restored)
+        .await
+        .unwrap();
     assert_eq!(shops, 2);
     let sealer = KeySealer::new(&SecretKey::parse(&app.secret_hex).unwrap());
     assert_eq!(open_all(&restored, &sealer).await, Ok(2));
     let bytes = std::fs::read(&target).unwrap();
-    assert!(!bytes.windows(64).any(|w| w == app.secret_hex.as_bytes()), "the secret is not in the backup");
+    assert!(
+        !bytes.windows(64).any(|w| w == app.secret_hex.as_bytes()),
+        "the secret is not in the backup"
+    );
 }
 
 #[tokio::test]
 async fn rotation_reseals_every_key_and_refuses_when_one_is_tampered() {
     let app = spawn_app().await;
-    connected_shops(&app, &["Cửa hàng Xoay 1", "Cửa hàng Xoay 2", "Cửa hàng Xoay 3"]).await;
+    connected_shops(
+        &app,
+        &["Cửa hàng Xoay 1", "Cửa hàng Xoay 2", "Cửa hàng Xoay 3"],
+    )
+    .await;
     let old_secret = SecretKey::parse(&app.secret_hex).unwrap();
     let old = KeySealer::new(&old_secret);
     let new_secret = SecretKey::generate();
@@ -74,8 +94,14 @@ async fn rotation_reseals_every_key_and_refuses_when_one_is_tampered() {
         .execute(&app.db)
         .await
         .unwrap();
-    let err = rotate_keys(&app.db, &old, &new).await.unwrap_err().to_string();
-    assert!(err.contains("nothing was changed") && err.contains("1 stored key"), "{err}");
+    let err = rotate_keys(&app.db, &old, &new)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nothing was changed") && err.contains("1 stored key"),
+        "{err}"
+    );
     let still_old: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE key_id = ?")
         .bind(old.key_id())
         .fetch_one(&app.db)
@@ -91,7 +117,10 @@ async fn rotation_reseals_every_key_and_refuses_when_one_is_tampered() {
     let report = rotate_keys(&app.db, &old, &new).await.unwrap();
     assert_eq!(report.resealed, 2);
     assert_eq!(open_all(&app.db, &new).await, Ok(2));
-    assert!(open_all(&app.db, &old).await.is_err(), "the old secret no longer opens them");
+    assert!(
+        open_all(&app.db, &old).await.is_err(),
+        "the old secret no longer opens them"
+    );
     // The previous secret is still accepted while both are configured.
     let both = KeySealer::new(&new_secret).with_previous(Some(&old_secret));
     assert_eq!(open_all(&app.db, &both).await, Ok(2));
@@ -108,7 +137,10 @@ async fn a_changed_applied_migration_stops_the_start_with_a_clear_message() {
         .unwrap();
     db.close().await;
     let err = store::connect(&path).await.unwrap_err().to_string();
-    assert!(err.contains("could not be migrated") && err.contains("modified"), "{err}");
+    assert!(
+        err.contains("could not be migrated") && err.contains("modified"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -117,15 +149,29 @@ async fn a_database_filled_at_the_first_schema_migrates_with_every_row_kept() {
     let path = dir.path().join("old.db");
     // The first migration only, as a database of the first release would be.
     {
-        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true);
         let db = sqlx::SqlitePool::connect_with(options).await.unwrap();
         let mut migrator = sqlx::migrate!("./migrations/app");
-        let first: Vec<_> = migrator.migrations.iter().filter(|m| m.version == 20261123000001).cloned().collect();
+        let first: Vec<_> = migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version == 20261123000001)
+            .cloned()
+            .collect();
         migrator.migrations = std::borrow::Cow::Owned(first);
         migrator.run(&db).await.unwrap();
-        let owner = shoplink::services::accounts::create_user(&db, "old@example.vn", "Cũ", shoplink::domain::UserRole::Owner, "an old long password")
-            .await
-            .unwrap();
+        let owner = shoplink::services::accounts::create_user(
+            &db,
+            "old@example.vn",
+            "Cũ",
+            shoplink::domain::UserRole::Owner,
+            "an old long password",
+        )
+        .await
+        .unwrap();
         for i in 0..40 {
             let name = format!("Cửa hàng Hòa Mai {i}");
             let id = uuid::Uuid::new_v4();
@@ -149,13 +195,29 @@ async fn a_database_filled_at_the_first_schema_migrates_with_every_row_kept() {
     let db = store::connect(&path).await.expect("later migrations apply");
     let count = |sql: &'static str| {
         let db = db.clone();
-        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db).await.unwrap() }
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(count("SELECT COUNT(*) FROM users").await, 1);
     assert_eq!(count("SELECT COUNT(*) FROM shops").await, 40);
-    assert_eq!(count("SELECT COUNT(*) FROM shop_events").await, 40, "no cascade lost the history");
-    assert_eq!(count("SELECT COUNT(*) FROM shops_search WHERE haystack MATCH '\"hoa mai\"'").await, 40, "old rows are searchable");
-    let fk: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check").fetch_all(&db).await.unwrap();
+    assert_eq!(
+        count("SELECT COUNT(*) FROM shop_events").await,
+        40,
+        "no cascade lost the history"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM shops_search WHERE haystack MATCH '\"hoa mai\"'").await,
+        40,
+        "old rows are searchable"
+    );
+    let fk: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&db)
+        .await
+        .unwrap();
     assert!(fk.is_empty());
     tokio::time::sleep(Duration::from_millis(1)).await;
 }

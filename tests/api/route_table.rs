@@ -19,11 +19,22 @@ use Expect::*;
 
 async fn logged_in(app: &TestApp, email: &str) -> reqwest::Client {
     let client = browser();
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = csrf_in(&page);
     let r = client
         .post(app.url("/login"))
-        .form(&[("csrf_token", token.as_str()), ("email", email), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -36,7 +47,13 @@ fn classify(status: StatusCode, location: Option<&str>) -> Expect {
         StatusCode::FORBIDDEN => Forbidden,
         StatusCode::NOT_FOUND => NotFound,
         s if s.is_redirection() && location.is_some_and(|l| l.starts_with("/login")) => Login,
-        s if s.is_success() || s.is_redirection() || s == StatusCode::BAD_REQUEST || s == StatusCode::CONFLICT => Allowed,
+        s if s.is_success()
+            || s.is_redirection()
+            || s == StatusCode::BAD_REQUEST
+            || s == StatusCode::CONFLICT =>
+        {
+            Allowed
+        }
         other => panic!("unexpected status {other}"),
     }
 }
@@ -66,7 +83,12 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         csrf_of(owner_b.clone(), "/shops").await,
         csrf_of(admin.clone(), "/admin").await,
     ];
-    let visitors = [("anonymous", &anonymous), ("owner A", &owner_a), ("owner B", &owner_b), ("admin", &admin)];
+    let visitors = [
+        ("anonymous", &anonymous),
+        ("owner A", &owner_a),
+        ("owner B", &owner_b),
+        ("admin", &admin),
+    ];
 
     let admin_only = [Login, Forbidden, Forbidden, Allowed];
     let signed_in = [Login, Allowed, Allowed, Allowed];
@@ -77,27 +99,51 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         (Method::GET, "/shops/new".into(), signed_in),
         (Method::GET, format!("/shops/{shop}"), a_only),
         (Method::GET, format!("/shops/{shop}/disconnect"), a_only),
-        (Method::GET, "/connect/callback?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&shop_id=1".into(), signed_in),
+        (
+            Method::GET,
+            "/connect/callback?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&shop_id=1".into(),
+            signed_in,
+        ),
         (Method::GET, "/admin".into(), admin_only),
         (Method::GET, "/admin/shops".into(), admin_only),
         (Method::GET, "/admin/shops?q=cua+hang".into(), admin_only),
         (Method::GET, "/admin/shops.csv".into(), admin_only),
         (Method::GET, format!("/admin/shops/{shop}"), admin_only),
-        (Method::GET, format!("/admin/shops/{shop}/disconnect"), admin_only),
+        (
+            Method::GET,
+            format!("/admin/shops/{shop}/disconnect"),
+            admin_only,
+        ),
         (Method::GET, "/admin/users".into(), admin_only),
         (Method::GET, "/admin/users/new".into(), admin_only),
-        (Method::GET, format!("/admin/users/{owner_a_id}"), admin_only),
-        (Method::GET, format!("/admin/users/{owner_a_id}/disable"), admin_only),
+        (
+            Method::GET,
+            format!("/admin/users/{owner_a_id}"),
+            admin_only,
+        ),
+        (
+            Method::GET,
+            format!("/admin/users/{owner_a_id}/disable"),
+            admin_only,
+        ),
         (Method::GET, "/admin/jobs".into(), admin_only),
         (Method::GET, "/admin/settings".into(), admin_only),
         (Method::GET, "/admin/api-keys".into(), admin_only),
         (Method::GET, "/admin/webhooks".into(), admin_only),
         (Method::POST, format!("/shops/{shop}/connect"), a_only),
         (Method::POST, format!("/shops/{shop}/disconnect"), a_only),
-        (Method::POST, format!("/admin/shops/{shop}/verify"), admin_only),
+        (
+            Method::POST,
+            format!("/admin/shops/{shop}/verify"),
+            admin_only,
+        ),
         (Method::POST, "/admin/settings/test".into(), admin_only),
         (Method::POST, "/admin/jobs/verify".into(), admin_only),
-        (Method::POST, format!("/admin/shops/{shop}/disconnect"), admin_only),
+        (
+            Method::POST,
+            format!("/admin/shops/{shop}/disconnect"),
+            admin_only,
+        ),
     ];
 
     let mut mismatches = Vec::new();
@@ -110,12 +156,24 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
                 request
             };
             let r = request.send().await.unwrap();
-            let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let location = r
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let got = classify(r.status(), location.as_deref());
             if got != expected[i] {
-                mismatches.push(format!("{method} {path} as {who}: expected {:?}, got {got:?} ({})", expected[i], r.status()));
+                mismatches.push(format!(
+                    "{method} {path} as {who}: expected {:?}, got {got:?} ({})",
+                    expected[i],
+                    r.status()
+                ));
             }
         }
     }
-    assert!(mismatches.is_empty(), "access table violated:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "access table violated:\n{}",
+        mismatches.join("\n")
+    );
 }
