@@ -22,6 +22,8 @@ use crate::store::{self, attempts, events, shops, shops::ShopRow};
 pub const ATTEMPT_TTL_MS: i64 = 15 * 60 * 1000;
 /// How many unfinished attempts one user may have at once.
 pub const MAX_PENDING_PER_USER: i64 = 5;
+/// A press of "Kết nối Zalo" within this time of the previous one leaves that one valid.
+pub const DOUBLE_CLICK_GRACE_MS: i64 = 10_000;
 /// How many times in a row ITS may ask the shop to log in again before we stop.
 pub const MAX_RELOGINS: i64 = 2;
 
@@ -120,7 +122,7 @@ pub async fn start(
     let token = random_token();
     let attempt_id = {
         let mut tx = crate::store::begin_write(&svc.db).await?;
-        attempts::cancel_pending_for_shop(&mut *tx, shop.id, now).await?;
+        attempts::cancel_pending_for_shop(&mut *tx, shop.id, now, DOUBLE_CLICK_GRACE_MS).await?;
         if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
             return Err(ServiceError::Refused("error_too_many_attempts"));
         }

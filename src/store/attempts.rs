@@ -54,17 +54,21 @@ pub async fn count_pending_for_user(
 }
 
 /// Cancels the shop's earlier pending attempts: only the newest press of the button counts.
+/// Attempts younger than `grace_ms` stay valid, so a double click does not strand the
+/// first request's browser on ITS with a cancelled token.
 pub async fn cancel_pending_for_shop(
     db: impl SqliteExecutor<'_>,
     shop_id: Uuid,
     now: i64,
+    grace_ms: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE connect_attempts SET state = 'cancelled', consumed_at = ?, outcome = 'superseded'
-         WHERE shop_id = ? AND state = 'pending'",
+         WHERE shop_id = ? AND state = 'pending' AND created_at < ?",
     )
     .bind(now)
     .bind(shop_id)
+    .bind(now - grace_ms)
     .execute(db)
     .await?;
     Ok(())

@@ -104,22 +104,24 @@ fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or(AppError::Csrf)?;
-    if let Some(site) = req
+    let site = req
         .headers()
         .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
-        if site == "cross-site" {
-            tracing::warn!(path = req.path(), "form refused: Sec-Fetch-Site cross-site");
-            return Err(AppError::Csrf);
-        }
+        .and_then(|v| v.to_str().ok());
+    if site == Some("cross-site") {
+        tracing::warn!(path = req.path(), "form refused: Sec-Fetch-Site cross-site");
+        return Err(AppError::Csrf);
     }
     if let Some(origin) = req
         .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
     {
-        if origin != state.public_origin {
+        // A page sent with `Referrer-Policy: no-referrer` (the callback's) makes browsers
+        // post with `Origin: null`; that is accepted only when the browser also vouches
+        // the request is same-origin. The synchroniser token is checked either way.
+        let null_but_same_origin = origin == "null" && site == Some("same-origin");
+        if origin != state.public_origin && !null_but_same_origin {
             tracing::warn!(path = req.path(), origin, "form refused: foreign Origin");
             return Err(AppError::Csrf);
         }

@@ -94,3 +94,34 @@ async fn a_form_from_a_foreign_origin_is_refused() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn origin_null_passes_only_when_the_browser_says_same_origin() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let csrf = csrf_in(&app.get_html("/shops/new").await);
+    let post = |site: &'static str, name: &'static str| {
+        app.client
+            .post(app.url("/shops"))
+            .header("Origin", "null")
+            .header("Sec-Fetch-Site", site)
+            .form(&[("csrf_token", csrf.as_str()), ("name", name)])
+            .send()
+    };
+    // A page sent with no-referrer (the callback's) posts with Origin: null.
+    assert_eq!(
+        post("same-origin", "Từ trang gọi lại")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        post("cross-site", "Từ trang lạ").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post("none", "Không rõ nguồn").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -250,3 +250,17 @@ async fn an_its_shop_already_held_by_another_of_our_shops_is_refused() {
         "a clear message"
     );
 }
+
+#[tokio::test]
+async fn a_double_click_on_connect_leaves_the_first_trip_to_its_valid() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Bấm Hai Lần").await;
+    let first = location(&app.press_connect(&shop).await);
+    let second = location(&app.press_connect(&shop).await);
+    assert_ne!(first, second);
+    // The browser follows the first answer (the second one's page never showed).
+    let callback = app.approve_on_its(&first).await;
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
