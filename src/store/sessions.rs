@@ -10,6 +10,7 @@ pub struct SessionRow {
     pub role: String,
     pub csrf_token: String,
     pub last_seen_at: i64,
+    pub expires_at: i64,
     /// Set for a session opened by a connect link: the one shop it may see.
     pub scope_shop_id: Option<Uuid>,
 }
@@ -47,7 +48,7 @@ pub async fn find_live(
     owner_idle_ms: i64,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_at, s.scope_shop_id
+        "SELECT s.user_id, u.email, u.name, u.role, s.csrf_token, s.last_seen_at, s.expires_at, s.scope_shop_id
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL
            AND s.last_seen_at > ? - CASE u.role WHEN 'admin' THEN ? ELSE ? END",
@@ -61,6 +62,94 @@ pub async fn find_live(
     .await
 }
 
+/// Sessions read in the last few seconds, so most requests skip a database round trip.
+/// Every change that can end a session or its user's right to one (`delete`,
+/// `delete_for_user`, `users::disable`) bumps `GENERATION`, which empties the cache at
+/// once: "disabled" still means "logged out now". One process per database, as always
+/// with this SQLite app.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+const CACHE_TTL_MS: i64 = 5_000;
+const CACHE_MAX: usize = 10_000;
+
+struct Cached {
+    row: SessionRow,
+    fetched_at: i64,
+    generation: u64,
+}
+
+fn cache() -> &'static std::sync::Mutex<std::collections::HashMap<String, Cached>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Cached>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Ends every cached session (called by each change that can end one, after it is written).
+pub fn invalidate_cache() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Invalidates when the statement is done (or failed), never before it ran.
+pub struct InvalidateOnDrop;
+
+impl Drop for InvalidateOnDrop {
+    fn drop(&mut self) {
+        invalidate_cache();
+    }
+}
+
+/// `find_live`, answered from memory when the same session was read moments ago. The
+/// lifetime and idle rules are checked again on the cached row.
+pub async fn find_live_cached(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    now: i64,
+    admin_idle_ms: i64,
+    owner_idle_ms: i64,
+) -> Result<Option<SessionRow>, sqlx::Error> {
+    let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+    {
+        let map = cache().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = map.get(id_hash) {
+            let idle = if hit.row.role == "admin" {
+                admin_idle_ms
+            } else {
+                owner_idle_ms
+            };
+            if hit.generation == generation
+                && now - hit.fetched_at < CACHE_TTL_MS
+                && hit.row.expires_at > now
+                && hit.row.last_seen_at > now - idle
+            {
+                return Ok(Some(hit.row.clone()));
+            }
+        }
+    }
+    let row = find_live(db, id_hash, now, admin_idle_ms, owner_idle_ms).await?;
+    let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
+    match &row {
+        Some(row) => {
+            if map.len() >= CACHE_MAX {
+                map.retain(|_, c| now - c.fetched_at < CACHE_TTL_MS);
+                if map.len() >= CACHE_MAX {
+                    map.clear();
+                }
+            }
+            map.insert(
+                id_hash.to_owned(),
+                Cached {
+                    row: row.clone(),
+                    fetched_at: now,
+                    generation,
+                },
+            );
+        }
+        None => {
+            map.remove(id_hash);
+        }
+    }
+    Ok(row)
+}
+
 pub async fn touch(
     db: impl SqliteExecutor<'_>,
     id_hash: &str,
@@ -71,10 +160,19 @@ pub async fn touch(
         .bind(id_hash)
         .execute(db)
         .await?;
+    if let Some(hit) = cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(id_hash)
+    {
+        hit.row.last_seen_at = now;
+    }
     Ok(())
 }
 
+/// (Inside a transaction, the caller calls `invalidate_cache` again after the commit.)
 pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<(), sqlx::Error> {
+    let _invalidate = InvalidateOnDrop;
     sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
         .bind(id_hash)
         .execute(db)
@@ -116,6 +214,7 @@ pub async fn delete_for_user(
     user_id: Uuid,
     keep: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
+    let _invalidate = InvalidateOnDrop;
     let result = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?")
         .bind(user_id)
         .bind(keep)

@@ -161,7 +161,8 @@ async fn load_user(
     let hash = token_hash(value);
     let now = store::now_ms();
     let Some(row) =
-        sessions::find_live(&state.services.db, &hash, now, ADMIN_IDLE_MS, OWNER_IDLE_MS).await?
+        sessions::find_live_cached(&state.services.db, &hash, now, ADMIN_IDLE_MS, OWNER_IDLE_MS)
+            .await?
     else {
         return Ok(None);
     };

@@ -451,7 +451,7 @@ async fn disable(
     if id == admin.0.id {
         return Err(AppError::BadRequest("error_cannot_disable_self"));
     }
-    let mut tx = ctx.state.services.db.begin().await?;
+    let mut tx = store::begin_write(&ctx.state.services.db).await?;
     if users::find_email(&mut *tx, id).await?.is_none() {
         return Err(AppError::NotFound);
     }
@@ -459,6 +459,7 @@ async fn disable(
     // Also when already disabled: a session must never outlive a disable.
     let ended = sessions::delete_for_user(&mut *tx, id, None).await?;
     tx.commit().await?;
+    sessions::invalidate_cache();
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "user disabled");
     Ok(redirect(&format!("/admin/users/{id}?outcome=disabled")))
 }
@@ -506,12 +507,13 @@ async fn reset_password(
     let hash = password::hash(form.password)
         .await
         .map_err(|e| AppError::Internal(format!("{e:#}")))?;
-    let mut tx = ctx.state.services.db.begin().await?;
+    let mut tx = store::begin_write(&ctx.state.services.db).await?;
     if !users::set_password_hash(&mut *tx, id, &hash).await? {
         return Err(AppError::NotFound);
     }
     let ended = sessions::delete_for_user(&mut *tx, id, keep_for(&admin, id)).await?;
     tx.commit().await?;
+    sessions::invalidate_cache();
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "password reset");
     Ok(redirect(&format!("/admin/users/{id}?outcome=password")))
 }
