@@ -18,6 +18,7 @@ mod hardening;
 mod helpers;
 mod its_faults;
 mod maintenance;
+mod openapi_schema;
 mod route_table;
 mod startup;
 mod webhooks;
