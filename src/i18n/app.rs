@@ -137,6 +137,7 @@ super::catalogue!(Messages {
     error_forbidden => "Bạn không có quyền xem trang này.", "You are not allowed to see this page.";
     error_csrf => "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Hãy tải lại trang và thử lại.", "The form expired or did not come from this site. Reload the page and try again.";
     error_form_invalid => "Biểu mẫu gửi lên không hợp lệ.", "The submitted form is not valid.";
+    error_query_too_long => "Địa chỉ trang quá dài.", "The page address is too long.";
     error_form_too_large => "Nội dung gửi lên quá lớn.", "The submitted content is too large.";
     error_unavailable => "Hệ thống tạm thời không lưu được dữ liệu. Không có gì bị thay đổi; vui lòng thử lại sau.", "The system cannot store data right now. Nothing was changed; please try again later.";
     error_internal => "Đã có lỗi phía máy chủ. Không có gì bị thay đổi; vui lòng thử lại.", "The server ran into a problem. Nothing was changed; please try again.";
@@ -168,6 +169,7 @@ super::catalogue!(Messages {
     admin_all_states => "Mọi trạng thái", "All states";
     admin_sort_label => "Sắp xếp", "Sort";
     admin_sort_updated => "Thay đổi gần nhất", "Last change";
+    admin_sort_newest => "Mới tạo trước", "Newest first";
     admin_sort_name => "Tên (A–Z)", "Name (A–Z)";
     admin_apply_filters => "Lọc", "Filter";
     admin_clear_filters => "Xoá bộ lọc", "Clear filters";

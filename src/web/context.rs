@@ -21,6 +21,8 @@ use crate::i18n::{Lang, Messages};
 use crate::store::{self, sessions};
 
 pub const LANG_COOKIE: &str = "shoplink_lang";
+/// The longest query string any page accepts.
+pub const MAX_QUERY_BYTES: usize = 2048;
 /// Sessions idle longer than this end (admins hold more power, so theirs end sooner).
 pub const ADMIN_IDLE_MS: i64 = 30 * 60 * 1000;
 pub const OWNER_IDLE_MS: i64 = 24 * 60 * 60 * 1000;
@@ -94,6 +96,14 @@ pub async fn middleware(
                 .map(Lang::from_accept_language)
         })
         .unwrap_or_default();
+
+    // No page takes a long query: refuse one before any work (and before it reaches a log).
+    if req.query_string().len() > MAX_QUERY_BYTES {
+        let (http_req, _) = req.into_parts();
+        let err = AppError::BadRequest("error_query_too_long");
+        let response = error_page(&state, &http_req, lang, None, &err);
+        return Ok(ServiceResponse::new(http_req, response));
+    }
 
     let user = match load_user(&state, &req).await {
         Ok(user) => user,

@@ -312,3 +312,85 @@ async fn markup_in_the_its_shop_name_is_shown_as_text_on_every_page() {
         no_markup(page.clone(), app.get_html(&page).await);
     }
 }
+
+#[tokio::test]
+async fn an_over_long_query_string_gets_a_clear_400() {
+    let app = spawn_app().await;
+    let long = format!("/login?next=/{}", "a".repeat(3_000));
+    let r = app.get(&long).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Địa chỉ trang quá dài."));
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_the_absolute_lifetime_holds() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    assert_eq!(app.get("/shops").await.status(), StatusCode::OK);
+    // 25 hours without a request: past an owner's 24 h idle timeout.
+    let idle = shoplink::store::now_ms() - 25 * 60 * 60 * 1000;
+    sqlx::query("UPDATE sessions SET last_seen_at = ?")
+        .bind(idle)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    shoplink::store::sessions::invalidate_cache();
+    let r = app.get("/shops").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "back to the login page");
+
+    app.login_owner().await;
+    sqlx::query("UPDATE sessions SET expires_at = ?")
+        .bind(shoplink::store::now_ms() - 1)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    shoplink::store::sessions::invalidate_cache();
+    assert_eq!(
+        app.get("/shops").await.status(),
+        StatusCode::SEE_OTHER,
+        "past the 7-day lifetime"
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_parallel_logins_do_not_stall_other_requests() {
+    let app = spawn_app().await;
+    let page = app.get_html("/login").await;
+    let token = csrf_in(&page);
+    let logins: Vec<_> = (0..100)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = app.url("/login");
+            let token = token.clone();
+            tokio::spawn(async move {
+                let email = format!("nobody{i}@example.vn");
+                client
+                    .post(url)
+                    .form(&[
+                        ("csrf_token", token.as_str()),
+                        ("email", email.as_str()),
+                        ("password", "some long wrong password"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "a page waited for password hashing: {:?}",
+        started.elapsed()
+    );
+    for l in logins {
+        let status = l.await.unwrap();
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+            "{status}"
+        );
+    }
+}

@@ -126,6 +126,8 @@ struct ListPage {
     owner: Option<Uuid>,
     owner_email: Option<String>,
     sort_by_name: bool,
+    /// A search by the index lists the newest shops first (see `shop_list::Order`).
+    searching: bool,
     rows: Vec<Row>,
     next_url: Option<String>,
     first_url: Option<String>,
@@ -194,6 +196,7 @@ async fn list(
         owner: filter.owner,
         owner_email,
         sort_by_name: filter.sort == Sort::Name,
+        searching: filter.order() == crate::store::shop_list::Order::Newest,
         rows: page.rows.into_iter().map(|r| Row::new(r, ctx.m)).collect(),
         next_url,
         first_url,
