@@ -349,7 +349,7 @@ pub async fn open(
     let hash = token_hash(token);
     let session_token = random_token();
     let session_hash = token_hash(&session_token);
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let Some(link) = links::consume(&mut *tx, &hash, &session_hash, now).await? else {
         drop(tx);
         return Ok(Err(match links::find_by_hash(&svc.db, &hash).await? {

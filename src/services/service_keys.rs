@@ -179,7 +179,7 @@ pub async fn read_shop_key(
     shop_id: Uuid,
 ) -> Result<KeyRead, KeyReadError> {
     let now = store::now_ms();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     // The write first: it takes the lock, so the count that follows is exact however
     // many reads run at once. An unknown shop writes nothing.
     let (count, oldest) =

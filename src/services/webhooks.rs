@@ -311,7 +311,7 @@ async fn attempt(
     let ok = status.is_some_and(|s| s.is_success());
     let done_at = store::now_ms();
 
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     outbox::record_attempt(
         &mut tx,
         d.id,
@@ -384,7 +384,7 @@ pub async fn pause(svc: &Services, endpoint_id: Uuid) -> Result<bool, ServiceErr
 
 /// Resumes an endpoint; its waiting deliveries are due at once, with a fresh backoff.
 pub async fn resume(svc: &Services, endpoint_id: Uuid) -> Result<bool, ServiceError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = crate::store::begin_write(&svc.db).await?;
     let resumed = webhooks::resume(&mut *tx, endpoint_id).await?;
     if resumed {
         webhooks::retry_pending_now(&mut *tx, endpoint_id, store::now_ms()).await?;
