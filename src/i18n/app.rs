@@ -106,6 +106,7 @@ super::catalogue!(Messages {
     login_again_button => "Đăng nhập lại trên ITS", "Log in again on ITS";
     error_callback_malformed => "Đường dẫn trả về từ ITS bị thiếu hoặc sai thông tin. Hãy bắt đầu kết nối lại từ trang cửa hàng.", "The link back from ITS is missing information or malformed. Start the connection again from the shop's page.";
     error_callback_unknown => "Không tìm thấy yêu cầu kết nối này. Hãy bắt đầu lại từ trang cửa hàng.", "This connection request is unknown. Start again from the shop's page.";
+    error_callback_other_session => "Yêu cầu kết nối này được bắt đầu trong một trình duyệt khác. Hãy hoàn tất ở trình duyệt đó, hoặc bắt đầu lại tại đây.", "This connection was started in another browser. Finish it there, or start again here.";
     error_callback_expired => "Yêu cầu kết nối đã hết hạn (sau 15 phút). Hãy bấm kết nối lại.", "The connection request expired (after 15 minutes). Press connect again.";
     error_callback_used => "Yêu cầu kết nối này đã được xử lý rồi. Xem kết quả trên trang cửa hàng.", "This connection request has already been handled. See the result on the shop's page.";
     error_callback_shop_not_linked => "ITS không xác nhận cửa hàng trong đường dẫn trả về. Hãy kết nối lại.", "ITS did not confirm the shop in the link back. Please connect again.";

@@ -112,6 +112,7 @@ pub enum CallbackOutcome {
 pub async fn start(
     svc: &Services,
     user_id: Uuid,
+    session_hash: &str,
     shop_id: Uuid,
     actor: &str,
 ) -> Result<StartOutcome, ServiceError> {
@@ -130,6 +131,7 @@ pub async fn start(
             &mut *tx,
             shop.id,
             user_id,
+            session_hash,
             &token_hash(&token),
             0,
             now,
@@ -232,12 +234,13 @@ pub async fn start(
 pub async fn callback(
     svc: &Services,
     user_id: Uuid,
+    session_hash: &str,
     token: &str,
     its_shop_id: ShopId,
 ) -> Result<CallbackOutcome, ServiceError> {
     let now = store::now_ms();
     let hash = token_hash(token);
-    let Some(attempt) = attempts::consume(&svc.db, &hash, user_id, now).await? else {
+    let Some(attempt) = attempts::consume(&svc.db, &hash, user_id, session_hash, now).await? else {
         return explain_refusal(svc, &hash, user_id, now).await;
     };
     let shop = shops::find_for_owner(&svc.db, attempt.shop_id, user_id)
@@ -267,6 +270,7 @@ pub async fn callback(
             &mut *tx,
             shop.id,
             user_id,
+            session_hash,
             &token_hash(&next_token),
             attempt.relogins + 1,
             now,
@@ -531,6 +535,8 @@ async fn explain_refusal(
         Some(row) if row.user_id != user_id => "error_callback_unknown",
         Some(row) if row.state != "pending" => "error_callback_used",
         Some(row) if row.expires_at <= now => "error_callback_expired",
+        // Pending and fresh, but started in another browser whose session is still live.
+        Some(row) if row.session_hash.is_some() => "error_callback_other_session",
         Some(_) => "error_callback_used",
     };
     let shop_id = match reason {

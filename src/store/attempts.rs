@@ -13,12 +13,14 @@ pub struct AttemptRow {
     pub user_id: Uuid,
     pub state: String,
     pub expires_at: i64,
+    pub session_hash: Option<String>,
 }
 
 pub async fn insert(
     db: impl SqliteExecutor<'_>,
     shop_id: Uuid,
     user_id: Uuid,
+    session_hash: &str,
     token_hash: &str,
     relogins: i64,
     now: i64,
@@ -26,12 +28,13 @@ pub async fn insert(
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO connect_attempts (id, shop_id, user_id, token_hash, state, relogins, created_at, expires_at)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+        "INSERT INTO connect_attempts (id, shop_id, user_id, session_hash, token_hash, state, relogins, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     )
     .bind(id)
     .bind(shop_id)
     .bind(user_id)
+    .bind(session_hash)
     .bind(token_hash)
     .bind(relogins)
     .bind(now)
@@ -75,22 +78,28 @@ pub async fn cancel_pending_for_shop(
 }
 
 /// Consumes a pending, unexpired attempt of this user in one statement: exactly one
-/// caller gets the row, however many arrive at once with the same token.
+/// caller gets the row, however many arrive at once with the same token. It must come
+/// from the session that started the attempt, or from a new session of the same user
+/// once that one has ended.
 pub async fn consume(
     db: impl SqliteExecutor<'_>,
     token_hash: &str,
     user_id: Uuid,
+    session_hash: &str,
     now: i64,
 ) -> Result<Option<ConsumedAttempt>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE connect_attempts SET state = 'consumed', consumed_at = ?
          WHERE token_hash = ? AND user_id = ? AND state = 'pending' AND expires_at > ?
+           AND (session_hash IS NULL OR session_hash = ?
+                OR NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id_hash = connect_attempts.session_hash))
          RETURNING id, shop_id, relogins",
     )
     .bind(now)
     .bind(token_hash)
     .bind(user_id)
     .bind(now)
+    .bind(session_hash)
     .fetch_optional(db)
     .await
 }
@@ -100,7 +109,7 @@ pub async fn find_by_hash(
     db: impl SqliteExecutor<'_>,
     token_hash: &str,
 ) -> Result<Option<AttemptRow>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, state, expires_at FROM connect_attempts WHERE token_hash = ?")
+    sqlx::query_as("SELECT user_id, state, expires_at, session_hash FROM connect_attempts WHERE token_hash = ?")
         .bind(token_hash)
         .fetch_optional(db)
         .await

@@ -84,7 +84,14 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
             next: format!("/connect/callback?{}", req.query_string()),
         });
     };
-    let outcome = connect::callback(&ctx.state.services, user.id, &token, shop_id).await?;
+    let outcome = connect::callback(
+        &ctx.state.services,
+        user.id,
+        &user.session_hash,
+        &token,
+        shop_id,
+    )
+    .await?;
     match outcome {
         // A flow opened by a connect link ends at the partner's `return_url` instead.
         CallbackOutcome::Connected { shop_id } => {

@@ -159,6 +159,7 @@ async fn use_link(
     let outcome = connect::start(
         svc,
         opened.user_id,
+        &session_hash,
         opened.shop_id,
         &user_actor(opened.user_id),
     )

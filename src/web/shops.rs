@@ -192,6 +192,7 @@ pub async fn connect(
     let outcome = connect::start(
         &ctx.state.services,
         user.0.id,
+        &user.0.session_hash,
         shop_id,
         &user_actor(user.0.id),
     )

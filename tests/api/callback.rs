@@ -190,3 +190,41 @@ async fn many_simultaneous_callbacks_with_one_token_connect_once() {
             .unwrap();
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn a_token_opened_in_another_live_browser_of_the_same_user_is_refused() {
+    let app = spawn_app().await;
+    let (shop, callback) = pending_callback(&app, "Cửa hàng Hai Trình Duyệt").await;
+    // The same owner, logged in on a second browser, while the first session is still live.
+    let other = browser();
+    let page = other
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page);
+    let r = other
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", &app.owner_email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let before = events_of(&app, &shop).await;
+    let r = other.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("trình duyệt khác"));
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    assert_eq!(events_of(&app, &shop).await, before);
+
+    // The browser that started it finishes it.
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}

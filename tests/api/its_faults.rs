@@ -297,3 +297,57 @@ async fn a_full_database_answers_503_changes_nothing_and_recovers_when_space_ret
     let (_, r) = app.connect_through_its(&shop).await;
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
 }
+
+/// Puts every pooled connection in (or out of) read-only mode, as a disk remounted
+/// read-only would: SQLite then refuses writes with SQLITE_READONLY.
+async fn set_read_only(app: &TestApp, on: bool) {
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = app.db.acquire().await.unwrap();
+        sqlx::query(if on {
+            "PRAGMA query_only = 1"
+        } else {
+            "PRAGMA query_only = 0"
+        })
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        held.push(conn);
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_database_answers_503_and_recovers_when_writable_again() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Chỉ Đọc").await;
+    let csrf = csrf_in(&app.get_html("/shops/new").await);
+
+    set_read_only(&app, true).await;
+    let r = app
+        .post_form(
+            "/shops",
+            &[("csrf_token", &csrf), ("name", "Không ghi được")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.unwrap().contains("không lưu được dữ liệu"));
+    let r = app
+        .post_form(&format!("/shops/{shop}/connect"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.get("/shops").await.status(),
+        StatusCode::OK,
+        "reading still works"
+    );
+
+    set_read_only(&app, false).await;
+    assert_eq!(
+        app.shop_state(&shop).await,
+        "not_connected",
+        "nothing was marked"
+    );
+    let (_, r) = app.connect_through_its(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
