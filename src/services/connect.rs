@@ -129,13 +129,15 @@ pub async fn start(
         }
         let id = attempts::insert(
             &mut *tx,
-            shop.id,
-            user_id,
-            session_hash,
-            &token_hash(&token),
-            0,
-            now,
-            now + ATTEMPT_TTL_MS,
+            &attempts::NewAttempt {
+                shop_id: shop.id,
+                user_id,
+                session_hash,
+                token_hash: &token_hash(&token),
+                relogins: 0,
+                created_at: now,
+                expires_at: now + ATTEMPT_TTL_MS,
+            },
         )
         .await?;
         move_to(
@@ -268,13 +270,15 @@ pub async fn callback(
         attempts::close(&mut *tx, attempt.id, "finished", "callback").await?;
         let id = attempts::insert(
             &mut *tx,
-            shop.id,
-            user_id,
-            session_hash,
-            &token_hash(&next_token),
-            attempt.relogins + 1,
-            now,
-            now + ATTEMPT_TTL_MS,
+            &attempts::NewAttempt {
+                shop_id: shop.id,
+                user_id,
+                session_hash,
+                token_hash: &token_hash(&next_token),
+                relogins: attempt.relogins + 1,
+                created_at: now,
+                expires_at: now + ATTEMPT_TTL_MS,
+            },
         )
         .await?;
         tx.commit().await?;

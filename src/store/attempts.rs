@@ -16,29 +16,32 @@ pub struct AttemptRow {
     pub session_hash: Option<String>,
 }
 
-pub async fn insert(
-    db: impl SqliteExecutor<'_>,
-    shop_id: Uuid,
-    user_id: Uuid,
-    session_hash: &str,
-    token_hash: &str,
-    relogins: i64,
-    now: i64,
-    expires_at: i64,
-) -> Result<Uuid, sqlx::Error> {
+/// One press of "Kết nối Zalo" (or a follow-up login ITS asked for).
+pub struct NewAttempt<'a> {
+    pub shop_id: Uuid,
+    pub user_id: Uuid,
+    /// The SHA-256 of the session that started it.
+    pub session_hash: &'a str,
+    pub token_hash: &'a str,
+    pub relogins: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, a: &NewAttempt<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO connect_attempts (id, shop_id, user_id, session_hash, token_hash, state, relogins, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     )
     .bind(id)
-    .bind(shop_id)
-    .bind(user_id)
-    .bind(session_hash)
-    .bind(token_hash)
-    .bind(relogins)
-    .bind(now)
-    .bind(expires_at)
+    .bind(a.shop_id)
+    .bind(a.user_id)
+    .bind(a.session_hash)
+    .bind(a.token_hash)
+    .bind(a.relogins)
+    .bind(a.created_at)
+    .bind(a.expires_at)
     .execute(db)
     .await?;
     Ok(id)
