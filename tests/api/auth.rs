@@ -125,3 +125,41 @@ async fn adding_a_shop_with_bad_fields_shows_each_problem_and_saves_nothing() {
         .unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test]
+async fn an_unknown_email_costs_about_as_much_time_as_a_wrong_password() {
+    let app = spawn_app().await;
+    let page = app.get_html("/login").await;
+    let token = csrf_in(&page);
+    let time = |email: String| {
+        let client = app.client.clone();
+        let url = app.url("/login");
+        let token = token.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let r = client
+                .post(url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", email.as_str()),
+                    ("password", "not the password at all"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            started.elapsed()
+        }
+    };
+    // Interleaved, fewer than the throttle's five failures per address.
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..2 {
+        known.push(time(app.owner_email.clone()).await);
+        unknown.push(time(format!("nobody{i}@example.vn")).await);
+    }
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[0].as_secs_f64(), unknown[0].as_secs_f64());
+    // Without the dummy hash an unknown email answers some twenty times faster.
+    assert!(u > k / 3.0 && u < k * 3.0, "known {k:.4}s, unknown {u:.4}s");
+}
