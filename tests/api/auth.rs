@@ -163,3 +163,59 @@ async fn an_unknown_email_costs_about_as_much_time_as_a_wrong_password() {
     // Without the dummy hash an unknown email answers some twenty times faster.
     assert!(u > k / 3.0 && u < k * 3.0, "known {k:.4}s, unknown {u:.4}s");
 }
+
+#[tokio::test]
+async fn a_session_id_planted_before_login_is_never_adopted() {
+    let app = spawn_app().await;
+    let planted = "P".repeat(43);
+    let client = browser();
+    let page = client
+        .get(app.url("/login"))
+        .header("Cookie", format!("shoplink_session={planted}"))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("shoplink_login_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let r = client
+        .post(app.url("/login"))
+        .header(
+            "Cookie",
+            format!("shoplink_session={planted}; shoplink_login_csrf={login_cookie}"),
+        )
+        .form(&[
+            ("csrf_token", login_cookie.as_str()),
+            ("email", &app.owner_email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let issued = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("shoplink_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("a new session cookie");
+    assert_ne!(issued, planted, "login issues its own id");
+    let replay = browser()
+        .get(app.url("/shops"))
+        .header("Cookie", format!("shoplink_session={planted}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.status(),
+        StatusCode::SEE_OTHER,
+        "the planted id logs nobody in"
+    );
+}

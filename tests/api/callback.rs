@@ -228,3 +228,25 @@ async fn a_token_opened_in_another_live_browser_of_the_same_user_is_refused() {
     let r = app.client.get(&callback).send().await.unwrap();
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
 }
+
+#[tokio::test]
+async fn one_user_may_have_only_a_handful_of_unfinished_attempts() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    for i in 0..5 {
+        let shop = app.add_shop(&format!("Cửa hàng Dở Dang {i}")).await;
+        assert_eq!(
+            app.press_connect(&shop).await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let shop = app.add_shop("Cửa hàng Thứ Sáu").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(
+        app.shop_state(&shop).await,
+        "not_connected",
+        "nothing started"
+    );
+}
