@@ -26,6 +26,7 @@ super::catalogue!(Messages {
     login_button => "Đăng nhập", "Log in";
     field_email => "Email", "Email";
     field_password => "Mật khẩu", "Password";
+    flash_logged_out => "Bạn đã đăng xuất.", "You are logged out.";
     error_login_failed => "Email hoặc mật khẩu không đúng.", "The email or the password is wrong.";
     error_login_required => "Vui lòng đăng nhập để tiếp tục.", "Please log in to continue.";
     error_login_throttled => "Có quá nhiều lần đăng nhập sai. Vui lòng đợi một lát rồi thử lại.", "Too many failed logins. Please wait a little and try again.";

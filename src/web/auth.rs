@@ -24,11 +24,14 @@ struct LoginPage<'a> {
     next: &'a str,
     email: &'a str,
     error: Option<&'static str>,
+    /// A note after an action, e.g. "logged out".
+    notice: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    outcome: Option<String>,
 }
 
 /// Only a local path may be a `next`: no scheme, no `//host`, no backslash tricks.
@@ -67,6 +70,7 @@ pub async fn login_form(
         next,
         email: "",
         error: None,
+        notice: (query.outcome.as_deref() == Some("logged_out")).then_some(ctx.m.flash_logged_out),
     };
     let mut response = super::context::html(&page)?;
     response.headers_mut().insert(
@@ -132,6 +136,7 @@ pub async fn login(
             next: &next,
             email: &input.email,
             error: Some("error_login_failed"),
+            notice: None,
         };
         let body = page.render()?;
         return Ok(HttpResponse::Unauthorized()
@@ -185,7 +190,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     sessions::delete(&ctx.state.services.db, &user.0.session_hash).await?;
     let secure = ctx.state.cookie_secure;
-    let mut response = redirect("/login");
+    let mut response = redirect("/login?outcome=logged_out");
     response
         .add_removal_cookie(&cookie(
             session_cookie_name(secure),

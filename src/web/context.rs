@@ -328,7 +328,13 @@ impl FromRequest for CurrentUser {
                     .scope_shop_id
                     .is_some_and(|shop| !scope_allows(req.path(), shop)) =>
             {
-                Err(AppError::Forbidden)
+                // A page elsewhere leads back to the one shop; anything else is refused.
+                match user.scope_shop_id {
+                    Some(shop) if req.method() == actix_web::http::Method::GET => {
+                        Err(AppError::SeeOther(format!("/shops/{shop}")))
+                    }
+                    _ => Err(AppError::Forbidden),
+                }
             }
             Some(user) => Ok(CurrentUser(user)),
             None => {

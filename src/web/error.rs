@@ -23,6 +23,9 @@ pub enum AppError {
     Throttled { retry_after_secs: i64 },
     #[error("the form's CSRF token or origin did not match")]
     Csrf,
+    /// The page is somewhere else for this visitor (a connect link's session and its shop).
+    #[error("see {0}")]
+    SeeOther(String),
     /// Not logged in: go to the login page and come back to `next`.
     #[error("login required")]
     LoginRequired { next: String },
@@ -47,6 +50,7 @@ impl AppError {
             AppError::Throttled { .. } => "error_login_throttled",
             AppError::Csrf => "error_csrf",
             AppError::LoginRequired { .. } => "error_login_required",
+            AppError::SeeOther(_) => "error_not_found",
             AppError::Unavailable(_) => "error_unavailable",
             AppError::Internal(_) => "error_internal",
         }
@@ -60,7 +64,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooMany(_) | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::LoginRequired { .. } | AppError::SeeOther(_) => StatusCode::SEE_OTHER,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,6 +72,11 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
+            AppError::SeeOther(location) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location.as_str()))
+                    .finish();
+            }
             AppError::LoginRequired { next } => {
                 let location = format!(
                     "/login?{}",

@@ -228,8 +228,14 @@ async fn api_a_connect_link_opens_its_own_shop_only() {
         format!("/shops/{mine}/disconnect"),
         "/admin".to_owned(),
     ] {
+        // Any other page leads back to the link's own shop; nothing else is shown.
         let r = owner.get(app.url(&path)).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::FORBIDDEN, "GET {path}");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/shops/{mine}"),
+            "GET {path}"
+        );
     }
     for path in [
         format!("/shops/{other}/connect"),

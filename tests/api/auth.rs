@@ -219,3 +219,13 @@ async fn a_session_id_planted_before_login_is_never_adopted() {
         "the planted id logs nobody in"
     );
 }
+
+#[tokio::test]
+async fn logging_out_says_so_on_the_login_page() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let r = app.post_from("/shops", "/logout", &[]).await;
+    let to = location(&r);
+    assert_eq!(to, "/login?outcome=logged_out");
+    assert!(app.get_html(&to).await.contains("Bạn đã đăng xuất."));
+}
