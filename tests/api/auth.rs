@@ -160,8 +160,9 @@ async fn an_unknown_email_costs_about_as_much_time_as_a_wrong_password() {
     known.sort();
     unknown.sort();
     let (k, u) = (known[0].as_secs_f64(), unknown[0].as_secs_f64());
-    // Without the dummy hash an unknown email answers some twenty times faster.
-    assert!(u > k / 3.0 && u < k * 3.0, "known {k:.4}s, unknown {u:.4}s");
+    // Without the dummy hash an unknown email answers some ten times faster; a shared
+    // CI machine adds noise, hence the wide band.
+    assert!(u > k / 4.0 && u < k * 4.0, "known {k:.4}s, unknown {u:.4}s");
 }
 
 #[tokio::test]
