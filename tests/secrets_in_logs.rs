@@ -42,14 +42,7 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
 
     let app = spawn_app().await;
     let login = app.login_as(&app.owner_email).await;
-    let session = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("shoplink_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .expect("a session cookie");
+    let session = set_cookie_value(&login, "shoplink_session").expect("a session cookie");
     let shop = app.add_shop("Cửa hàng Bí Mật").await;
     let (callback, answer) = app.connect_through_its(&shop).await;
     assert_eq!(answer.status(), 303);

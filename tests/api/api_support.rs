@@ -139,28 +139,7 @@ impl ApiApp {
 
     /// Logs a fresh browser in as the admin.
     pub async fn admin_browser(&self) -> reqwest::Client {
-        let client = browser();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let r = client
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", csrf_in(&page).as_str()),
-                ("email", &self.admin_email),
-                ("password", PASSWORD),
-                ("next", "/"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "the admin logs in");
-        client
+        self.logged_in_browser(&self.admin_email).await
     }
 
     /// Creates a service key on the dashboard and returns its secret.

@@ -25,13 +25,7 @@ async fn login_sets_a_fresh_httponly_session_cookie_and_logout_ends_it() {
     let app = spawn_app().await;
     let r = app.login_as(&app.owner_email).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("shoplink_session="))
-        .expect("a session cookie");
+    let cookie = set_cookie(&r, "shoplink_session").expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
@@ -176,14 +170,7 @@ async fn a_session_id_planted_before_login_is_never_adopted() {
         .send()
         .await
         .unwrap();
-    let login_cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("shoplink_login_csrf="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .unwrap();
+    let login_cookie = set_cookie_value(&page, "shoplink_login_csrf").unwrap();
     let r = client
         .post(app.url("/login"))
         .header(
@@ -199,14 +186,7 @@ async fn a_session_id_planted_before_login_is_never_adopted() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let issued = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("shoplink_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .expect("a new session cookie");
+    let issued = set_cookie_value(&r, "shoplink_session").expect("a new session cookie");
     assert_ne!(issued, planted, "login issues its own id");
     let replay = browser()
         .get(app.url("/shops"))

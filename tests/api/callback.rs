@@ -196,27 +196,7 @@ async fn a_token_opened_in_another_live_browser_of_the_same_user_is_refused() {
     let app = spawn_app().await;
     let (shop, callback) = pending_callback(&app, "Cửa hàng Hai Trình Duyệt").await;
     // The same owner, logged in on a second browser, while the first session is still live.
-    let other = browser();
-    let page = other
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page);
-    let r = other
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", &app.owner_email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let other = app.logged_in_browser(&app.owner_email).await;
     let before = events_of(&app, &shop).await;
     let r = other.get(&callback).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);

@@ -201,16 +201,10 @@ async fn under_https_cookies_get_the_host_prefix_and_pages_send_hsts() {
         .contains("max-age="));
     // A browser sends Secure cookies only over https; this test speaks http, so it hands
     // the login cookie back by hand.
-    let login_cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("shoplink_login_csrf="))
-        .unwrap();
+    let login_cookie = set_cookie(&r, "shoplink_login_csrf").unwrap();
     assert!(login_cookie.contains("Secure"), "{login_cookie}");
-    let value = login_cookie.split(';').next().unwrap().to_owned();
-    let token = value.trim_start_matches("shoplink_login_csrf=").to_owned();
+    let token = set_cookie_value(&r, "shoplink_login_csrf").unwrap();
+    let value = format!("shoplink_login_csrf={token}");
     let r = browser()
         .post(app.url("/login"))
         .header("Cookie", value)
@@ -223,13 +217,7 @@ async fn under_https_cookies_get_the_host_prefix_and_pages_send_hsts() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.contains("shoplink_session="))
-        .expect("a session cookie");
+    let cookie = set_cookie(&r, "__Host-shoplink_session").expect("a session cookie");
     assert!(cookie.starts_with("__Host-shoplink_session="), "{cookie}");
     assert!(
         cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"),

@@ -149,6 +149,24 @@ pub fn location(response: &Response) -> String {
         .to_owned()
 }
 
+/// The whole `Set-Cookie` line that sets `name`, if the response sets it.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&prefix))
+        .map(str::to_owned)
+}
+
+/// Only the value of the cookie `name` that the response sets.
+pub fn set_cookie_value(response: &Response, name: &str) -> Option<String> {
+    set_cookie(response, name)
+        .map(|c| c.split(';').next().unwrap_or("")[name.len() + 1..].to_owned())
+}
+
 /// The value of the first `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> String {
     let doc = Html::parse_document(html);
@@ -216,6 +234,32 @@ impl TestApp {
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
         all.extend_from_slice(fields);
         self.post_form(path, &all).await
+    }
+
+    /// A second, separate browser, logged in as `email`.
+    pub async fn logged_in_browser(&self, email: &str) -> reqwest::Client {
+        let client = browser();
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_in(&page);
+        let r = client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} logs in");
+        client
     }
 
     pub async fn login_as(&self, email: &str) -> Response {

@@ -121,32 +121,6 @@ async fn a_closed_its_account_fails_with_a_clear_reason() {
     assert!(html.contains("đã bị đóng"), "{html}");
 }
 
-/// A second browser, logged in as the admin.
-async fn admin_browser(app: &TestApp) -> reqwest::Client {
-    let client = browser();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page);
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", &app.admin_email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    client
-}
-
 #[tokio::test]
 async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
     let app = spawn_app_with(AppOptions {
@@ -160,7 +134,7 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
         stalled.push(app.add_shop(&format!("Cửa hàng Chờ {i}")).await);
     }
     let csrf = csrf_in(&app.get_html("/shops/new").await);
-    let admin = admin_browser(&app).await;
+    let admin = app.logged_in_browser(&app.admin_email).await;
     app.set_faults(Faults {
         latency: Duration::from_secs(3),
         failure_rate: 0.0,

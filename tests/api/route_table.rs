@@ -17,31 +17,6 @@ enum Expect {
 }
 use Expect::*;
 
-async fn logged_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = browser();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page);
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    client
-}
-
 fn classify(status: StatusCode, location: Option<&str>) -> Expect {
     match status {
         StatusCode::FORBIDDEN => Forbidden,
@@ -71,8 +46,8 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
 
     let anonymous = browser();
     let owner_a = app.client.clone();
-    let owner_b = logged_in(&app, &app.other_owner_email).await;
-    let admin = logged_in(&app, &app.admin_email).await;
+    let owner_b = app.logged_in_browser(&app.other_owner_email).await;
+    let admin = app.logged_in_browser(&app.admin_email).await;
     let csrf_of = |client: reqwest::Client, page: &'static str| {
         let url = app.url(page);
         async move { csrf_in(&client.get(url).send().await.unwrap().text().await.unwrap()) }
