@@ -59,12 +59,7 @@ impl ConnectionState {
         }
     }
 
-    /// Whether the owner may press "Kết nối Zalo" in this state.
-    pub fn can_connect(self) -> bool {
-        true
-    }
-
-    /// Whether a key is stored in this state (used by the store's consistency checks).
+    /// Whether a shop in this state holds a key (the migration's CHECK says the same).
     pub fn has_key(self) -> bool {
         matches!(
             self,

@@ -215,17 +215,3 @@ pub async fn mark_failed(
     .fetch_one(&mut *conn)
     .await
 }
-
-/// Every event of a shop, oldest first (tests and support).
-pub async fn events_for_shop(
-    db: impl SqliteExecutor<'_>,
-    shop_id: Uuid,
-) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, type AS event_type, shop_id, external_shop_id, its_shop_id, status, occurred_at
-         FROM webhook_events WHERE shop_id = ? ORDER BY seq",
-    )
-    .bind(shop_id)
-    .fetch_all(db)
-    .await
-}

@@ -144,14 +144,3 @@ pub async fn record_key_read(
     .await
     .map(Some)
 }
-
-/// How many shop keys a service key has read in all.
-pub async fn count_reads(
-    db: impl SqliteExecutor<'_>,
-    service_key_id: Uuid,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM key_reads WHERE service_key_id = ?")
-        .bind(service_key_id)
-        .fetch_one(db)
-        .await
-}
