@@ -386,6 +386,9 @@ pub struct ApiSettings {
     pub return_url_origins: Vec<String>,
     /// Shop keys one service key may read per minute (`API_KEY_READS_PER_MINUTE`).
     pub key_reads_per_minute: u32,
+    /// `POST /api/v1/shops/{id}/verify` calls (each one an ITS call) one service key may
+    /// make per minute (`API_VERIFY_PER_MINUTE`).
+    pub verify_per_minute: u32,
     /// Total time for one webhook request (`WEBHOOK_TIMEOUT_SECS`).
     pub webhook_timeout: Duration,
     /// The first retry delay; each next one doubles, up to a day (`WEBHOOK_RETRY_BASE_SECS`).
@@ -400,6 +403,7 @@ impl Default for ApiSettings {
         ApiSettings {
             return_url_origins: Vec::new(),
             key_reads_per_minute: 60,
+            verify_per_minute: 30,
             webhook_timeout: Duration::from_secs(10),
             webhook_retry_base: Duration::from_secs(60),
             webhook_max_attempts: 12,
@@ -449,6 +453,12 @@ fn parse_api(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -
         key_reads_per_minute: in_range(
             "API_KEY_READS_PER_MINUTE",
             defaults.key_reads_per_minute.into(),
+            1,
+            100_000,
+        ) as u32,
+        verify_per_minute: in_range(
+            "API_VERIFY_PER_MINUTE",
+            defaults.verify_per_minute.into(),
             1,
             100_000,
         ) as u32,

@@ -14,7 +14,7 @@ pub use email::Email;
 pub use phone::Phone;
 pub use shop_id::ShopId;
 pub use shop_key::ShopKey;
-pub use shop_name::{fold_for_search, ShopName};
+pub use shop_name::{fold_for_search, has_control_chars, ShopName};
 pub use user_role::UserRole;
 
 /// Why a value was refused; the `&'static str` is a catalogue key, so the web layer can

@@ -14,7 +14,7 @@ impl ShopName {
         if s.chars().count() > 200 {
             return Err(ParseError("error_shop_name_too_long"));
         }
-        if s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        if has_control_chars(s) {
             return Err(ParseError("error_text_control_chars"));
         }
         Ok(ShopName(s.to_owned()))
@@ -51,6 +51,12 @@ pub fn fold_for_search(s: &str) -> String {
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// Whether text holds a control character or a bidirectional control (`U+202E` and its
+/// kin turn "gpj.exe" into "exe.jpg" on screen): refused in names and ids people read.
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() || is_bidi_control(c))
 }
 
 fn is_bidi_control(c: char) -> bool {

@@ -339,6 +339,8 @@ super::catalogue!(Messages {
     error_connect_link_unknown => "Không tìm thấy liên kết này. Hãy quay lại hệ thống bán hàng của bạn và bấm kết nối lần nữa để nhận liên kết mới.", "This link is unknown. Go back to your sales system and press connect again for a new link.";
     error_connect_link_used => "Liên kết này đã được dùng. Hãy quay lại hệ thống bán hàng của bạn để nhận liên kết mới.", "This link was already used. Go back to your sales system for a new link.";
     error_connect_link_expired => "Liên kết đã hết hạn (sau 30 phút). Hãy quay lại hệ thống bán hàng của bạn để nhận liên kết mới.", "This link expired (after 30 minutes). Go back to your sales system for a new link.";
+    error_connect_link_revoked => "Liên kết này đã bị thu hồi và không còn dùng được. Hãy quay lại hệ thống bán hàng của bạn để nhận liên kết mới.", "This link has been withdrawn and no longer works. Go back to your sales system for a new link.";
+    error_connect_link_user_disabled => "Tài khoản của bạn đã bị khoá nên không dùng được liên kết này. Hãy liên hệ bộ phận hỗ trợ của hệ thống bán hàng.", "Your account has been disabled, so this link cannot be used. Please contact your sales system's support.";
     admin_api_keys_title => "Khoá API dịch vụ", "Service API keys";
     api_keys_intro => "Các hệ thống khác của đối tác (bán hàng, gửi ZNS) dùng khoá này để gọi API JSON, với header Authorization: Bearer <khoá>. Mỗi khoá chỉ làm được những gì quyền của nó cho phép.", "The partner's other systems (sales, ZNS sending) use these keys to call the JSON API, with the header Authorization: Bearer <key>. Each key can do only what its scopes allow.";
     api_docs_link => "Tài liệu API (OpenAPI)", "API reference (OpenAPI)";

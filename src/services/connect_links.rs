@@ -10,7 +10,9 @@ use uuid::Uuid;
 use super::service_keys::ServiceKey;
 use super::{ServiceError, Services};
 use crate::crypto::{random_token, token_hash};
-use crate::domain::{fold_for_search, ConnectionState, Email, Phone, ShopName, UserRole};
+use crate::domain::{
+    fold_for_search, has_control_chars, ConnectionState, Email, Phone, ShopName, UserRole,
+};
 use crate::store::connect_links::{self as links, NewLink};
 use crate::store::{self, events, sessions, shops};
 
@@ -57,8 +59,24 @@ impl From<sqlx::Error> for LinkError {
     }
 }
 
-fn external_id_ok(s: &str) -> bool {
-    !s.is_empty() && s.chars().count() <= 100 && !s.chars().any(char::is_control)
+/// The longest value of each field, in characters, as sent (before trimming): the OpenAPI
+/// document states the same limits, so whatever it calls too long is refused here.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 100;
+pub const MAX_SHOP_NAME_CHARS: usize = 200;
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_PHONE_CHARS: usize = 20;
+pub const MAX_RETURN_URL_CHARS: usize = 2_000;
+
+/// An external id: 1 to 100 characters, no control or bidirectional control characters
+/// (the same rule as names: an id is shown to admins and sent on to ITS).
+fn external_id_ok(raw: &str, trimmed: &str) -> bool {
+    !trimmed.is_empty()
+        && raw.chars().count() <= MAX_EXTERNAL_ID_CHARS
+        && !has_control_chars(trimmed)
+}
+
+fn too_long(value: Option<&str>, max: usize) -> bool {
+    value.is_some_and(|v| v.chars().count() > max)
 }
 
 /// Whether `return_url` is an absolute http(s) URL on one of the allowed origins.
@@ -92,32 +110,37 @@ pub async fn create(
     let mut errors = Vec::new();
     let user_ext = request.external_user_id.trim();
     let shop_ext = request.external_shop_id.trim();
-    if !external_id_ok(user_ext) {
+    if !external_id_ok(&request.external_user_id, user_ext) {
         errors.push((
             "external_user_id",
-            "must be 1 to 100 characters, no control characters",
+            "must be 1 to 100 characters, no control or bidirectional control characters",
         ));
     }
-    if !external_id_ok(shop_ext) {
+    if !external_id_ok(&request.external_shop_id, shop_ext) {
         errors.push((
             "external_shop_id",
-            "must be 1 to 100 characters, no control characters",
+            "must be 1 to 100 characters, no control or bidirectional control characters",
         ));
     }
     let name = ShopName::parse(&request.shop_name)
-        .map_err(|_| {
-            errors.push((
-                "shop_name",
-                "must be 1 to 200 characters, no control characters",
-            ))
-        })
-        .ok();
+        .ok()
+        .filter(|_| !too_long(Some(&request.shop_name), MAX_SHOP_NAME_CHARS));
+    if name.is_none() {
+        errors.push((
+            "shop_name",
+            "must be 1 to 200 characters, no control characters",
+        ));
+    }
     let email = match request
         .email
         .as_deref()
         .map(str::trim)
         .filter(|e| !e.is_empty())
     {
+        _ if too_long(request.email.as_deref(), MAX_EMAIL_CHARS) => {
+            errors.push(("email", "is not a valid email address"));
+            None
+        }
         Some(raw) => Email::parse(raw)
             .map_err(|_| errors.push(("email", "is not a valid email address")))
             .ok(),
@@ -129,6 +152,10 @@ pub async fn create(
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
+        _ if too_long(request.phone.as_deref(), MAX_PHONE_CHARS) => {
+            errors.push(("phone", "is not a valid Vietnamese phone number"));
+            None
+        }
         Some(raw) => Phone::parse(raw)
             .map_err(|_| errors.push(("phone", "is not a valid Vietnamese phone number")))
             .ok(),
@@ -142,6 +169,9 @@ pub async fn create(
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(LinkError::Invalid(errors));
     };
+    if too_long(request.return_url.as_deref(), MAX_RETURN_URL_CHARS) {
+        return Err(LinkError::ReturnUrlNotAllowed);
+    }
     if let Some(r) = return_url {
         if !return_url_allowed(r, &svc.api.return_url_origins) {
             return Err(LinkError::ReturnUrlNotAllowed);
@@ -293,6 +323,10 @@ pub enum LinkRefusal {
     Unknown,
     Used,
     Expired,
+    /// The partner user the link is for has been disabled.
+    UserDisabled,
+    /// The service key that made the link has been revoked: its links go with it.
+    KeyRevoked,
 }
 
 impl LinkRefusal {
@@ -302,6 +336,23 @@ impl LinkRefusal {
             LinkRefusal::Unknown => "error_connect_link_unknown",
             LinkRefusal::Used => "error_connect_link_used",
             LinkRefusal::Expired => "error_connect_link_expired",
+            LinkRefusal::UserDisabled => "error_connect_link_user_disabled",
+            LinkRefusal::KeyRevoked => "error_connect_link_revoked",
+        }
+    }
+
+    /// Why a link found in the store does not open now, if it does not.
+    fn of(link: &links::LinkRow, now: i64) -> Option<LinkRefusal> {
+        if link.used_at.is_some() {
+            Some(LinkRefusal::Used)
+        } else if link.user_disabled {
+            Some(LinkRefusal::UserDisabled)
+        } else if link.key_revoked {
+            Some(LinkRefusal::KeyRevoked)
+        } else if link.expires_at <= now {
+            Some(LinkRefusal::Expired)
+        } else {
+            None
         }
     }
 }
@@ -320,11 +371,8 @@ pub async fn preview(
     let Some(link) = links::find_by_hash(&svc.db, &token_hash(token)).await? else {
         return Ok(Err(LinkRefusal::Unknown));
     };
-    if link.used_at.is_some() {
-        return Ok(Err(LinkRefusal::Used));
-    }
-    if link.expires_at <= now {
-        return Ok(Err(LinkRefusal::Expired));
+    if let Some(refusal) = LinkRefusal::of(&link, now) {
+        return Ok(Err(refusal));
     }
     let shop = shops::find(&svc.db, link.shop_id)
         .await?
@@ -354,8 +402,7 @@ pub async fn open(
         drop(tx);
         return Ok(Err(match links::find_by_hash(&svc.db, &hash).await? {
             None => LinkRefusal::Unknown,
-            Some(l) if l.used_at.is_some() => LinkRefusal::Used,
-            Some(_) => LinkRefusal::Expired,
+            Some(l) => LinkRefusal::of(&l, now).unwrap_or(LinkRefusal::Expired),
         }));
     };
     links::insert_scoped_session(

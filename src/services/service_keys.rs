@@ -41,7 +41,7 @@ impl Scope {
 pub const SECRET_PREFIX: &str = "slk_";
 /// How many characters of the secret are kept in clear to tell keys apart.
 const SHOWN_CHARS: usize = 12;
-/// The window of the per-key rate limit on shop key reads.
+/// The window of the per-key rate limits on shop key reads and on verifications.
 pub const KEY_READ_WINDOW_MS: i64 = 60_000;
 
 /// A service key as a request presents it, once checked.
@@ -141,6 +141,23 @@ pub async fn revoke(svc: &Services, id: Uuid, by: &str) -> Result<bool, ServiceE
         tracing::info!(key = %id, by, "service key revoked");
     }
     Ok(done)
+}
+
+/// Counts one verification asked for by `key` (`API_VERIFY_PER_MINUTE` per window, like
+/// key reads): `Err(retry_after_secs)` when the key has had its share, and then nothing is
+/// counted. Called before the ITS call, so a flood of requests never reaches ITS.
+pub async fn count_verify(svc: &Services, key: &ServiceKey) -> Result<Result<(), u64>, ServiceError> {
+    let now = store::now_ms();
+    let mut tx = crate::store::begin_write(&svc.db).await?;
+    let (count, oldest) =
+        service_keys::record_verify_call(&mut tx, key.id(), now, KEY_READ_WINDOW_MS).await?;
+    if count > i64::from(svc.api.verify_per_minute) {
+        drop(tx);
+        let wait_ms = (oldest + KEY_READ_WINDOW_MS - now).max(1_000);
+        return Ok(Err((wait_ms as u64).div_ceil(1_000)));
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// A shop key read through the API.

@@ -106,34 +106,48 @@ pub struct LinkRow {
     pub return_url: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The link's user has been disabled since (the link must not open a session).
+    pub user_disabled: bool,
+    /// The service key that made the link has been revoked since.
+    pub key_revoked: bool,
 }
-
-const LINK_COLUMNS: &str = "id, shop_id, user_id, return_url, expires_at, used_at";
 
 pub async fn find_by_hash(
     db: impl SqliteExecutor<'_>,
     token_hash: &str,
 ) -> Result<Option<LinkRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {LINK_COLUMNS} FROM connect_links WHERE token_hash = ?"
-    ))
+    sqlx::query_as(
+        "SELECT l.id, l.shop_id, l.user_id, l.return_url, l.expires_at, l.used_at,
+                u.disabled_at IS NOT NULL AS user_disabled,
+                k.revoked_at IS NOT NULL AS key_revoked
+         FROM connect_links l
+         JOIN users u ON u.id = l.user_id
+         LEFT JOIN service_keys k ON k.id = l.service_key_id
+         WHERE l.token_hash = ?",
+    )
     .bind(token_hash)
     .fetch_optional(db)
     .await
 }
 
-/// Uses a link in one statement: of any number of simultaneous requests, one gets it.
+/// Uses a link in one statement: of any number of simultaneous requests, one gets it; and
+/// none does once its user is disabled or the service key that made it is revoked.
 pub async fn consume(
     db: impl SqliteExecutor<'_>,
     token_hash: &str,
     session_hash: &str,
     now: i64,
 ) -> Result<Option<LinkRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(
         "UPDATE connect_links SET used_at = ?1, session_hash = ?2
          WHERE token_hash = ?3 AND used_at IS NULL AND expires_at > ?1
-         RETURNING {LINK_COLUMNS}"
-    ))
+           AND NOT EXISTS (SELECT 1 FROM users u
+                           WHERE u.id = connect_links.user_id AND u.disabled_at IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM service_keys k
+                           WHERE k.id = connect_links.service_key_id AND k.revoked_at IS NOT NULL)
+         RETURNING id, shop_id, user_id, return_url, expires_at, used_at,
+                   FALSE AS user_disabled, FALSE AS key_revoked",
+    )
     .bind(now)
     .bind(session_hash)
     .bind(token_hash)

@@ -144,3 +144,34 @@ pub async fn record_key_read(
     .await
     .map(Some)
 }
+
+/// Records one verification asked for through the API and returns how many this service
+/// key asked for in the window ending now, this one included, and the oldest of them.
+/// Rows past the window are deleted on the way. Run it first in its transaction (like
+/// `record_key_read`), so concurrent calls are counted one after the other.
+pub async fn record_verify_call(
+    conn: &mut SqliteConnection,
+    service_key_id: Uuid,
+    now: i64,
+    window_ms: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query("INSERT INTO api_verify_calls (service_key_id, at) VALUES (?, ?)")
+        .bind(service_key_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM api_verify_calls WHERE service_key_id = ?1 AND at <= ?2 - ?3")
+        .bind(service_key_id)
+        .bind(now)
+        .bind(window_ms)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(MIN(at), ?1) FROM api_verify_calls WHERE service_key_id = ?2 AND at > ?1 - ?3",
+    )
+    .bind(now)
+    .bind(service_key_id)
+    .bind(window_ms)
+    .fetch_one(&mut *conn)
+    .await
+}

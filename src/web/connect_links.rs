@@ -79,7 +79,8 @@ fn refused(ctx: &Ctx, refusal: LinkRefusal) -> Result<HttpResponse, AppError> {
     .render()?;
     let status = match refusal {
         LinkRefusal::Unknown => StatusCode::NOT_FOUND,
-        LinkRefusal::Used | LinkRefusal::Expired => StatusCode::GONE,
+        LinkRefusal::Used | LinkRefusal::Expired | LinkRefusal::KeyRevoked => StatusCode::GONE,
+        LinkRefusal::UserDisabled => StatusCode::FORBIDDEN,
     };
     Ok(private(
         HttpResponse::build(status)

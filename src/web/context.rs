@@ -100,8 +100,12 @@ pub async fn middleware(
     // No page takes a long query: refuse one before any work (and before it reaches a log).
     if req.query_string().len() > MAX_QUERY_BYTES {
         let (http_req, _) = req.into_parts();
-        let err = AppError::BadRequest("error_query_too_long");
-        let response = error_page(&state, &http_req, lang, None, &err);
+        let response = if super::api::is_api_path(http_req.path()) {
+            super::api::query_too_long(MAX_QUERY_BYTES)
+        } else {
+            let err = AppError::BadRequest("error_query_too_long");
+            error_page(&state, &http_req, lang, None, &err)
+        };
         return Ok(ServiceResponse::new(http_req, response));
     }
 

@@ -7,12 +7,15 @@ mod connect_links;
 mod openapi;
 mod shops;
 
-use actix_web::dev::Payload;
+use std::future::{ready, Ready};
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
-use futures_util::future::LocalBoxFuture;
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -26,6 +29,7 @@ pub use openapi::ApiDoc;
 const MAX_JSON_BYTES: usize = 16 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use actix_web::http::Method;
     cfg.service(
         web::scope("/api")
             .app_data(
@@ -44,27 +48,136 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(|_, _| {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
             }))
-            .service(resource("/openapi.json").route(web::get().to(openapi::document)))
-            .service(resource("/v1/connect-links").route(web::post().to(connect_links::create)))
-            .service(resource("/v1/shops").route(web::get().to(shops::list)))
-            .service(resource("/v1/shops/{id}").route(web::get().to(shops::get)))
-            .service(resource("/v1/shops/{id}/key").route(web::get().to(shops::key)))
-            .service(resource("/v1/shops/{id}/verify").route(web::post().to(shops::verify)))
+            .service(
+                resource("/openapi.json", Method::GET).route(web::get().to(openapi::document)),
+            )
+            .service(
+                resource("/v1/connect-links", Method::POST).route(guarded(
+                    web::post().to(connect_links::create),
+                    Scope::ConnectWrite,
+                )),
+            )
+            .service(
+                resource("/v1/shops", Method::GET)
+                    .route(guarded(web::get().to(shops::list), Scope::ShopsRead)),
+            )
+            .service(
+                resource("/v1/shops/{id}", Method::GET)
+                    .route(guarded(web::get().to(shops::get), Scope::ShopsRead)),
+            )
+            .service(
+                resource("/v1/shops/{id}/key", Method::GET)
+                    .route(guarded(web::get().to(shops::key), Scope::KeysRead)),
+            )
+            .service(
+                resource("/v1/shops/{id}/verify", Method::POST)
+                    .route(guarded(web::post().to(shops::verify), Scope::ShopsRead)),
+            )
             .default_service(web::to(|| async {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route")
             })),
     );
 }
 
-/// A resource whose other methods are answered with a JSON 405.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this method is not allowed here",
-        )
+/// Whether a path is the API's, whose every answer is JSON, errors included.
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// The API's answer to a query string longer than anything accepts (the pages answer the
+/// same refusal with an HTML page; see `context::middleware`).
+pub fn query_too_long(max_bytes: usize) -> HttpResponse {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "query_too_long",
+        format!("the query string may hold at most {max_bytes} bytes"),
+    )
+    .error_response()
+}
+
+/// A resource whose other methods are answered with a JSON 405 naming, in `Allow`, the
+/// one method it has.
+fn resource(path: &str, method: actix_web::http::Method) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || {
+        let allow = method.as_str().to_owned();
+        async move {
+            let mut response = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("this method is not allowed here; use {allow}"),
+            )
+            .error_response();
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
     }))
+}
+
+/// An operation that needs `scope`: authenticate, then authorise, before the handler and
+/// its extractors run. A handler's `web::Json`/`web::Query` only read the request once
+/// the guard let it through, so an unknown key always gets 401 and a key without the
+/// scope 403, whatever the body or the query holds. The key is left in the request's
+/// extensions for the `Caller` extractor.
+fn guarded(route: actix_web::Route, scope: Scope) -> actix_web::Route {
+    route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
+        guard(scope, req, next)
+    }))
+}
+
+async fn guard(
+    scope: Scope,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(req.headers());
+    let checked = async {
+        let state = state.ok_or_else(|| internal("AppState missing"))?;
+        let caller = authenticate(&state, token).await?;
+        caller.require(scope)?;
+        Ok::<_, ApiError>(caller)
+    }
+    .await;
+    match checked {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.call(req).await
+        }
+        Err(err) => Ok(req.into_response(err.error_response())),
+    }
+}
+
+fn bearer_token(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(state: &AppState, token: Option<String>) -> Result<Caller, ApiError> {
+    let Some(token) = token else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a service key as Authorization: Bearer <key>",
+        ));
+    };
+    match service_keys::authenticate(&state.services, &token).await? {
+        Some(key) => Ok(Caller(key)),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this service key is unknown or revoked",
+        )),
+    }
 }
 
 fn json_error(err: JsonPayloadError) -> ApiError {
@@ -131,15 +244,14 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such shop")
     }
 
-    pub fn too_many(retry_after_secs: u64) -> ApiError {
+    /// 429 `rate_limited` with `Retry-After`; `what` names what was counted.
+    pub fn too_many(what: &str, retry_after_secs: u64) -> ApiError {
         ApiError {
             retry_after_secs: Some(retry_after_secs),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                format!(
-                    "too many shop key reads with this service key; retry in {retry_after_secs} s"
-                ),
+                format!("too many {what} with this service key; retry in {retry_after_secs} s"),
             )
         }
     }
@@ -228,6 +340,7 @@ fn internal(detail: impl std::fmt::Display) -> ApiError {
 
 /// The service key of the request, checked. Any other credential (a session cookie) is
 /// ignored: the API is for machines.
+#[derive(Clone)]
 pub struct Caller(pub ServiceKey);
 
 impl Caller {
@@ -245,40 +358,19 @@ impl Caller {
     }
 }
 
+/// The caller the route's guard checked (see `guarded`). Every API route is guarded, so a
+/// missing one is a wiring mistake, answered 500 rather than served unauthenticated.
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
+    type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme
-                    .eq_ignore_ascii_case("bearer")
-                    .then(|| rest.trim().to_owned())
-            });
-        Box::pin(async move {
-            let state = state.ok_or_else(|| internal("AppState missing"))?;
-            let Some(token) = token.filter(|t| !t.is_empty()) else {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send a service key as Authorization: Bearer <key>",
-                ));
-            };
-            match service_keys::authenticate(&state.services, &token).await? {
-                Some(key) => Ok(Caller(key)),
-                None => Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "this service key is unknown or revoked",
-                )),
-            }
-        })
+        ready(
+            req.extensions()
+                .get::<Caller>()
+                .cloned()
+                .ok_or_else(|| internal("an API handler ran without its guard")),
+        )
     }
 }
 

@@ -55,13 +55,16 @@ pub struct Shop {
     /// Why the last connection failed (only with status `failed`), e.g. `error_its_timeout`.
     pub failure_code: Option<String>,
     /// The ITS shop id, as a string (it does not fit a JavaScript number).
-    #[schema(example = "1052570182707778180")]
+    #[schema(example = "1052570182707778180", pattern = "^[0-9]+$")]
     pub its_shop_id: Option<String>,
     /// The shop's name on ITS.
     pub its_shop_name: Option<String>,
     /// When ITS last confirmed the stored key (RFC 3339).
+    #[schema(format = DateTime)]
     pub last_verified_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -92,6 +95,7 @@ pub struct ListQuery {
     /// Only the shops of this partner user.
     external_user_id: Option<String>,
     /// Shops per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -137,7 +141,10 @@ async fn resolve(state: &AppState, id: &str) -> Result<ApiShopRow, ApiError> {
             )),
         };
     }
-    let id = Uuid::try_parse(id).map_err(|_| {
+    // Only the hyphenated form, as the document's pattern says (`Uuid::try_parse` would
+    // also take the simple, braced and URN forms).
+    let hyphenated = id.len() == 36 && id.as_bytes()[8] == b'-';
+    let id = Uuid::try_parse(id).ok().filter(|_| hyphenated).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_shop_id",
@@ -156,7 +163,7 @@ async fn resolve(state: &AppState, id: &str) -> Result<ApiShopRow, ApiError> {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of shops", body = ShopPage),
-        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 400, description = "A bad parameter (`invalid_parameter`, `invalid_cursor`)", body = ErrorBody),
         (status = 401, description = "No valid service key", body = ErrorBody),
         (status = 403, description = "The key lacks `shops:read`", body = ErrorBody),
     ),
@@ -209,7 +216,8 @@ pub async fn list(
     get,
     path = "/api/v1/shops/{id}",
     tag = "shops",
-    params(("id" = String, Path, description = "The shop's id, or `ext:<external_shop_id>`")),
+    params(("id" = String, Path, description = "The shop's id (a UUID, hyphenated), or `ext:<external_shop_id>`",
+            pattern = r"^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|ext:.{1,100})$")),
     responses(
         (status = 200, description = "The shop", body = Shop),
         (status = 400, description = "A malformed id", body = ErrorBody),
@@ -235,6 +243,7 @@ pub async fn get(
 pub struct ShopKeyBody {
     pub shop_id: Uuid,
     /// The ITS shop id, as a string.
+    #[schema(pattern = "^[0-9]+$")]
     pub its_shop_id: String,
     /// The decrypted shop key, to call ITS on the shop's behalf.
     pub shop_key: String,
@@ -244,15 +253,18 @@ pub struct ShopKeyBody {
     get,
     path = "/api/v1/shops/{id}/key",
     tag = "shops",
-    params(("id" = String, Path, description = "The shop's id, or `ext:<external_shop_id>`")),
+    params(("id" = String, Path, description = "The shop's id (a UUID, hyphenated), or `ext:<external_shop_id>`",
+            pattern = r"^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|ext:.{1,100})$")),
     responses(
         (status = 200, description = "The key; the read is written to the shop's history", body = ShopKeyBody),
+        (status = 400, description = "A malformed id (`invalid_shop_id`)", body = ErrorBody),
         (status = 401, description = "No valid service key", body = ErrorBody),
         (status = 403, description = "The key lacks `keys:read`", body = ErrorBody),
         (status = 404, description = "No such shop", body = ErrorBody),
-        (status = 409, description = "The shop is not connected", body = ErrorBody),
-        (status = 429, description = "Too many key reads with this service key; see `Retry-After`", body = ErrorBody,
+        (status = 409, description = "The shop is not connected, or several shops have this external id", body = ErrorBody),
+        (status = 429, description = "Too many key reads with this service key (`API_KEY_READS_PER_MINUTE`); see `Retry-After`", body = ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "The stored key cannot be decrypted (`key_unreadable`); the shop must connect again", body = ErrorBody),
     ),
     security(("service_key" = ["keys:read"]))
 )]
@@ -282,7 +294,7 @@ pub async fn key(
             ),
         )),
         Err(KeyReadError::RateLimited { retry_after_secs }) => {
-            Err(ApiError::too_many(retry_after_secs))
+            Err(ApiError::too_many("shop key reads", retry_after_secs))
         }
         Err(KeyReadError::Unreadable) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -315,13 +327,18 @@ pub struct VerifyBody {
     post,
     path = "/api/v1/shops/{id}/verify",
     tag = "shops",
-    params(("id" = String, Path, description = "The shop's id, or `ext:<external_shop_id>`")),
+    params(("id" = String, Path, description = "The shop's id (a UUID, hyphenated), or `ext:<external_shop_id>`",
+            pattern = r"^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|ext:.{1,100})$")),
     responses(
         (status = 200, description = "ITS answered; the shop's new status", body = VerifyBody),
+        (status = 400, description = "A malformed id (`invalid_shop_id`)", body = ErrorBody),
         (status = 401, description = "No valid service key", body = ErrorBody),
         (status = 403, description = "The key lacks `shops:read`", body = ErrorBody),
         (status = 404, description = "No such shop", body = ErrorBody),
-        (status = 409, description = "The shop has no key to verify", body = ErrorBody),
+        (status = 409, description = "The shop has no key to verify, or several shops have this external id", body = ErrorBody),
+        (status = 429, description = "Too many verifications with this service key (`API_VERIFY_PER_MINUTE`); see `Retry-After`", body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "The stored key cannot be decrypted (`key_unreadable`); the shop must connect again", body = ErrorBody),
         (status = 502, description = "ITS could not answer; nothing changed", body = ErrorBody),
     ),
     security(("service_key" = ["shops:read"]))
@@ -333,6 +350,9 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let key = caller.require(Scope::ShopsRead)?;
     let row = resolve(&state, &path).await?;
+    if let Err(retry_after_secs) = service_keys::count_verify(&state.services, key).await? {
+        return Err(ApiError::too_many("verifications", retry_after_secs));
+    }
     let outcome = verify::verify_shop(&state.services, row.id, &key.actor()).await?;
     let result = match outcome {
         VerifyOutcome::Verified => VerifyResult::Verified,
