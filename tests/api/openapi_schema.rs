@@ -38,3 +38,86 @@ async fn the_openapi_document_passes_the_official_validator() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Whether a Python tool is importable; without it the test says so loudly and passes
+/// locally, and fails under CI (which must install it: `.ci/run`).
+fn python_tool(module: &str, package: &str) -> bool {
+    let present = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {package} (pip install {package})"
+        );
+        eprintln!("SKIPPED: this test needs `pip install {package}`");
+    }
+    present
+}
+
+/// The document is exact: Schemathesis generates requests from it (valid ones, and ones
+/// that break a stated constraint: a length, a bound, a pattern, a type, a missing field)
+/// against a live app with a key holding every scope, and checks every answer: no 5xx,
+/// a status the document lists for the operation, the listed content type and headers,
+/// a body matching its schema, every request that breaks the document refused with a
+/// 4xx, a request without the key refused, and an undocumented method answered 405 with
+/// `Allow`. A bounded number of examples per operation and a fixed seed keep it short
+/// and repeatable.
+#[tokio::test]
+async fn generated_requests_get_exactly_the_answers_the_openapi_document_states() {
+    if !python_tool("schemathesis", "schemathesis") {
+        return;
+    }
+    let app = crate::api_support::spawn_api_app(&[]).await;
+    let key = app
+        .create_key("Schemathesis", &["shops:read", "keys:read", "connect:write"])
+        .await;
+    // A shop to find, so that some answers are 200s with a body to check.
+    app.connect_link(&key, "u-schema", "s-schema").await;
+    let doc = app.get("/api/openapi.json").await;
+    assert_eq!(doc.status(), 200);
+    let path = app.dir.path().join("openapi.json");
+    std::fs::write(&path, doc.bytes().await.unwrap()).unwrap();
+    let reports = app.dir.path().join("schemathesis-report");
+    let started = std::time::Instant::now();
+    let mut command = std::process::Command::new("python3");
+    command
+        .args(["-m", "schemathesis.cli", "run"])
+        .arg(&path)
+        .args(["--url", &app.address])
+        .args(["--header", &format!("Authorization: Bearer {key}")])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,\
+             response_headers_conformance,response_schema_conformance,\
+             negative_data_rejection,missing_required_header,unsupported_method,\
+             allow_header_conformance,ignored_auth",
+        ])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", "25", "--seed", "20261130", "--workers", "2"])
+        .args(["--request-timeout", "10", "--no-color"])
+        .arg("--report-dir")
+        .arg(&reports)
+        .env("SCHEMATHESIS_HOOKS", "");
+    // On a blocking thread: the app answers on this test's runtime meanwhile.
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("schemathesis runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!(
+        "schemathesis took {:.1} s:\n{stdout}\n{}",
+        started.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "Schemathesis found answers the document does not state (see above)"
+    );
+    assert!(
+        stdout.contains("passed"),
+        "Schemathesis ran no test case:\n{stdout}"
+    );
+}
