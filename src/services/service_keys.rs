@@ -135,10 +135,16 @@ pub async fn authenticate(svc: &Services, token: &str) -> Result<Option<ServiceK
     Ok(Some(ServiceKey { row }))
 }
 
+/// Revokes a key. Its connect links stop opening (`connect_links::open` checks), and the
+/// sessions its links already opened end with it, in the same transaction.
 pub async fn revoke(svc: &Services, id: Uuid, by: &str) -> Result<bool, ServiceError> {
-    let done = service_keys::revoke(&svc.db, id, store::now_ms()).await?;
+    let mut tx = store::begin_write(&svc.db).await?;
+    let done = service_keys::revoke(&mut *tx, id, store::now_ms()).await?;
+    let ended = store::connect_links::end_sessions_of_key(&mut *tx, id).await?;
+    tx.commit().await?;
+    store::sessions::invalidate_cache();
     if done {
-        tracing::info!(key = %id, by, "service key revoked");
+        tracing::info!(key = %id, by, sessions_ended = ended, "service key revoked");
     }
     Ok(done)
 }
@@ -146,7 +152,10 @@ pub async fn revoke(svc: &Services, id: Uuid, by: &str) -> Result<bool, ServiceE
 /// Counts one verification asked for by `key` (`API_VERIFY_PER_MINUTE` per window, like
 /// key reads): `Err(retry_after_secs)` when the key has had its share, and then nothing is
 /// counted. Called before the ITS call, so a flood of requests never reaches ITS.
-pub async fn count_verify(svc: &Services, key: &ServiceKey) -> Result<Result<(), u64>, ServiceError> {
+pub async fn count_verify(
+    svc: &Services,
+    key: &ServiceKey,
+) -> Result<Result<(), u64>, ServiceError> {
     let now = store::now_ms();
     let mut tx = crate::store::begin_write(&svc.db).await?;
     let (count, oldest) =

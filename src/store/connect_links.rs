@@ -194,3 +194,21 @@ pub async fn return_for_session(
     .fetch_optional(db)
     .await
 }
+
+/// Ends the sessions opened by the links a service key made (when the key is revoked, the
+/// access it handed out goes with it). Returns how many ended. The caller empties the
+/// session cache after its commit (`sessions::invalidate_cache`).
+pub async fn end_sessions_of_key(
+    db: impl SqliteExecutor<'_>,
+    service_key_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "DELETE FROM sessions WHERE id_hash IN
+           (SELECT session_hash FROM connect_links
+            WHERE service_key_id = ? AND session_hash IS NOT NULL)",
+    )
+    .bind(service_key_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

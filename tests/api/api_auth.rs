@@ -385,3 +385,144 @@ async fn api_openapi_document_describes_every_route_and_is_consistent() {
     assert!(!shop.contains_key("shop_key"));
     assert!(shop.contains_key("its_shop_id") && shop.contains_key("last_verified_at"));
 }
+
+/// Sends `body` with `content_type` to `POST /api/v1/connect-links` with `auth`.
+async fn post_raw(app: &ApiApp, auth: &str, content_type: &str, body: String) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/connect-links"))
+        .header("authorization", auth)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn api_authenticates_then_authorises_then_reads_the_input() {
+    let app = spawn_api_app(&[]).await;
+    let reader = app.create_key("Chỉ đọc", &["shops:read"]).await;
+    let writer_without_read = app.create_key("Chỉ tạo", &["connect:write"]).await;
+    let unknown = format!("slk_{}", "A".repeat(43));
+    let big = format!(r#"{{"shop_name": "{}"}}"#, "x".repeat(20_000));
+    let bad_bodies: Vec<(&str, String)> = vec![
+        ("application/json", "{".into()),
+        ("text/plain", "{}".into()),
+        ("application/json", r#"{"external_user_id": 5}"#.into()),
+        ("application/json", big),
+    ];
+    // Repeated: the answer must not depend on which part of the request is read first.
+    for _ in 0..5 {
+        for (content_type, body) in &bad_bodies {
+            // An unknown key: 401 whatever the body (not 400, 413, 415 or 422).
+            let r = post_raw(
+                &app,
+                &format!("Bearer {unknown}"),
+                content_type,
+                body.clone(),
+            )
+            .await;
+            expect_error(r, StatusCode::UNAUTHORIZED, "unauthorized").await;
+            // A known key without connect:write: 403 whatever the body.
+            let r = post_raw(
+                &app,
+                &format!("Bearer {reader}"),
+                content_type,
+                body.clone(),
+            )
+            .await;
+            expect_error(r, StatusCode::FORBIDDEN, "insufficient_scope").await;
+        }
+        for query in ["limit=x", "limit=0", "status=sleeping", "cursor=garbage"] {
+            let path = format!("/api/v1/shops?{query}");
+            expect_error(
+                app.api_get(&unknown, &path).await,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            )
+            .await;
+            expect_error(
+                app.api_get(&writer_without_read, &path).await,
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+            )
+            .await;
+        }
+        for path in ["/api/v1/shops/12345/key", "/api/v1/shops/12345"] {
+            expect_error(
+                app.api_get(&unknown, path).await,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            )
+            .await;
+        }
+    }
+    // With the scope, the input is read and judged.
+    let r = post_raw(
+        &app,
+        &format!("Bearer {writer_without_read}"),
+        "application/json",
+        "{".into(),
+    )
+    .await;
+    expect_error(r, StatusCode::BAD_REQUEST, "invalid_json").await;
+    expect_error(
+        app.api_get(&reader, "/api/v1/shops?limit=x").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn api_a_wrong_method_gets_405_with_allow() {
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("Đọc", &["shops:read"]).await;
+    let id = uuid::Uuid::new_v4();
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/shops".to_owned(), "GET"),
+        (Method::PUT, format!("/api/v1/shops/{id}"), "GET"),
+        (Method::POST, format!("/api/v1/shops/{id}/key"), "GET"),
+        (Method::GET, format!("/api/v1/shops/{id}/verify"), "POST"),
+        (Method::GET, "/api/v1/connect-links".to_owned(), "POST"),
+        (Method::POST, "/api/openapi.json".to_owned(), "GET"),
+    ] {
+        // With a key and without one: a method is not a credential.
+        for auth in [Some(&key), None] {
+            let mut request = app.client.request(method.clone(), app.url(&path));
+            if let Some(key) = auth {
+                request = request.bearer_auth(key);
+            }
+            let r = request.send().await.unwrap();
+            assert_eq!(
+                r.headers().get("allow").map(|v| v.to_str().unwrap()),
+                Some(allow),
+                "{method} {path}"
+            );
+            expect_error(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_a_too_long_query_is_answered_in_json() {
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("Đọc", &["shops:read"]).await;
+    let long = "x".repeat(2_100);
+    for path in [
+        format!("/api/v1/shops?external_user_id={long}"),
+        format!("/api/v1/shops/ext:a?q={long}"),
+        format!("/api/nothing?q={long}"),
+    ] {
+        let r = app.api_get(&key, &path).await;
+        let message = expect_error(r, StatusCode::BAD_REQUEST, "query_too_long").await;
+        assert!(message.contains("2048"), "{message}");
+    }
+    // The pages keep their own page.
+    let r = app.get(&format!("/login?q={long}")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+}

@@ -385,3 +385,201 @@ async fn api_a_failed_flow_returns_failed_to_the_return_url() {
     );
     assert_eq!(app.shop_state(&app.shop_id_of("s-f").await).await, "failed");
 }
+
+/// The link page's form token, read before anything changes, so the `POST` below is the
+/// one a browser that opened the page earlier would send.
+async fn open_page(link: &str) -> (reqwest::Client, String) {
+    let owner = crate::helpers::browser();
+    let token = crate::helpers::csrf_in(&get_text(&owner, link).await);
+    (owner, token)
+}
+
+async fn link_sessions(app: &ApiApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE scope_shop_id IS NOT NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn api_a_connect_link_stops_working_when_its_service_key_is_revoked() {
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("Sắp thu hồi", &["connect:write"]).await;
+    let link = app.connect_link(&key, "u-rev", "s-rev").await;
+    let (owner, token) = open_page(&link).await;
+    // A link of the same key already used: its session ends with the key.
+    let used = app.connect_link(&key, "u-rev2", "s-rev2").await;
+    let (early, r) = app.open_link(&used).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let used_shop = app.shop_id_of("s-rev2").await;
+    let page = early
+        .get(app.url(&format!("/shops/{used_shop}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the link's session works");
+
+    let admin = app.admin_browser().await;
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM service_keys WHERE name = 'Sắp thu hồi'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = get_text(&admin, &app.url("/admin/api-keys")).await;
+    let r = admin
+        .post(app.url(&format!("/admin/api-keys/{id}/revoke")))
+        .form(&[("csrf_token", crate::helpers::csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The page says so, and the button uses nothing.
+    let r = owner.get(&link).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Liên kết này đã bị thu hồi"), "{html}");
+    assert!(
+        !html.contains("Cửa hàng s-rev"),
+        "nothing of the shop is shown"
+    );
+    let r = owner
+        .post(&link)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Liên kết này đã bị thu hồi"));
+    let shop = app.shop_id_of("s-rev").await;
+    assert_eq!(app.shop_state(&shop).await, "not_connected");
+    let used_at: Option<i64> =
+        sqlx::query_scalar("SELECT used_at FROM connect_links WHERE shop_id = ?")
+            .bind(uuid::Uuid::parse_str(&shop).unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(used_at, None, "the link was not used");
+    assert_eq!(
+        link_sessions(&app).await,
+        0,
+        "no session opened, the old one ended"
+    );
+    let r = early
+        .get(app.url(&format!("/shops/{used_shop}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "back to the login page");
+}
+
+#[tokio::test]
+async fn api_a_connect_link_stops_working_when_its_user_is_disabled() {
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("Liên kết", &["connect:write"]).await;
+    let link = app.connect_link(&key, "u-off", "s-off").await;
+    let (owner, token) = open_page(&link).await;
+    let user: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE external_user_id = 'u-off'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let admin = app.admin_browser().await;
+    let confirm = get_text(&admin, &app.url(&format!("/admin/users/{user}/disable"))).await;
+    let r = admin
+        .post(app.url(&format!("/admin/users/{user}/disable")))
+        .form(&[("csrf_token", crate::helpers::csrf_in(&confirm))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let r = owner.get(&link).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Tài khoản của bạn đã bị khoá"), "{html}");
+    let r = owner
+        .post(&link)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(link_sessions(&app).await, 0, "no session opened");
+    assert_eq!(
+        app.shop_state(&app.shop_id_of("s-off").await).await,
+        "not_connected"
+    );
+}
+
+#[tokio::test]
+async fn api_external_ids_with_bidi_or_control_characters_are_refused() {
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("Liên kết", &["connect:write"]).await;
+    for (field, bad) in [
+        ("external_shop_id", "shop\u{202E}gpj.exe"),
+        ("external_shop_id", "\u{2066}shop-1"),
+        ("external_shop_id", "shop\u{200F}1"),
+        ("external_user_id", "u\u{202E}1"),
+        ("external_user_id", "u\u{0007}1"),
+        ("external_user_id", "u-\u{2069}"),
+    ] {
+        let mut body = json!({"external_user_id": "u-ok", "external_shop_id": "s-ok",
+                              "shop_name": "Cửa hàng"});
+        body[field] = json!(bad);
+        let r = app.api_post(&key, "/api/v1/connect-links", &body).await;
+        let message = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert!(message.contains(field), "{bad:?}: {message}");
+    }
+    let (users, shops): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM users WHERE external_user_id IS NOT NULL),
+                (SELECT COUNT(*) FROM shops)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((users, shops), (0, 0), "nothing was created");
+}
+
+#[tokio::test]
+async fn api_field_lengths_are_counted_as_sent() {
+    // The document's maxLength counts the characters sent; white space trimmed later must
+    // not let a longer value through.
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("Liên kết", &["connect:write"]).await;
+    let padded = |n: usize, s: &str| format!("{}{s}", " ".repeat(n));
+    for (field, value) in [
+        ("external_user_id", padded(100, "u")),
+        ("external_shop_id", padded(100, "s")),
+        ("shop_name", padded(200, "Cửa hàng")),
+        ("email", padded(254, "a@example.vn")),
+        ("phone", padded(20, "0912345678")),
+    ] {
+        let mut body = json!({"external_user_id": "u-len", "external_shop_id": "s-len",
+                              "shop_name": "Cửa hàng"});
+        body[field] = json!(value);
+        let r = app.api_post(&key, "/api/v1/connect-links", &body).await;
+        let message = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert!(message.contains(field), "{message}");
+    }
+    let r = app
+        .api_post(
+            &key,
+            "/api/v1/connect-links",
+            &json!({"external_user_id": "u-len", "external_shop_id": "s-len", "shop_name": "X",
+                    "return_url": padded(2_000, &format!("{RETURN_ORIGIN}/done"))}),
+        )
+        .await;
+    expect_error(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "return_url_not_allowed",
+    )
+    .await;
+}

@@ -287,3 +287,56 @@ async fn api_verify_runs_current_shop_now() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn api_verify_is_rate_limited_per_service_key() {
+    let app = spawn_api_app(&[("API_VERIFY_PER_MINUTE", "3")]).await;
+    let key = app
+        .create_key("Kiểm tra", &["shops:read", "connect:write", "keys:read"])
+        .await;
+    let other = app.create_key("Khác", &["shops:read"]).await;
+    let shop = app.connect_via_link(&key, "u-rl", "s-rl").await;
+    let path = format!("/api/v1/shops/{shop}/verify");
+    // Ten at once: exactly three reach ITS, the rest are refused before any ITS call.
+    let answers =
+        futures_util::future::join_all((0..10).map(|_| app.api_post(&key, &path, &Value::Null)))
+            .await;
+    let mut ok = 0;
+    for r in answers {
+        match r.status() {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait: u64 = r.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=60).contains(&wait), "Retry-After {wait}");
+                let message = expect_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+                assert!(message.contains("verifications"), "{message}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(ok, 3, "the limit holds under concurrency");
+    // Another key has its own allowance.
+    assert_eq!(
+        app.api_post(&other, &path, &Value::Null).await.status(),
+        StatusCode::OK
+    );
+    // Requests that never reach a shop (unknown, malformed) do not use it up.
+    let fresh = app.create_key("Mới", &["shops:read"]).await;
+    for _ in 0..5 {
+        expect_error(
+            app.api_post(&fresh, "/api/v1/shops/ext:nope/verify", &Value::Null)
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.api_post(&fresh, &path, &Value::Null).await.status(),
+        StatusCode::OK
+    );
+}

@@ -72,7 +72,10 @@ async fn generated_requests_get_exactly_the_answers_the_openapi_document_states(
     }
     let app = crate::api_support::spawn_api_app(&[]).await;
     let key = app
-        .create_key("Schemathesis", &["shops:read", "keys:read", "connect:write"])
+        .create_key(
+            "Schemathesis",
+            &["shops:read", "keys:read", "connect:write"],
+        )
         .await;
     // A shop to find, so that some answers are 200s with a body to check.
     app.connect_link(&key, "u-schema", "s-schema").await;
@@ -96,7 +99,14 @@ async fn generated_requests_get_exactly_the_answers_the_openapi_document_states(
              allow_header_conformance,ignored_auth",
         ])
         .args(["--phases", "examples,coverage,fuzzing"])
-        .args(["--max-examples", "25", "--seed", "20261130", "--workers", "2"])
+        .args([
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261130",
+            "--workers",
+            "2",
+        ])
         .args(["--request-timeout", "10", "--no-color"])
         .arg("--report-dir")
         .arg(&reports)

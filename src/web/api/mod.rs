@@ -48,15 +48,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(|_, _| {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
             }))
-            .service(
-                resource("/openapi.json", Method::GET).route(web::get().to(openapi::document)),
-            )
-            .service(
-                resource("/v1/connect-links", Method::POST).route(guarded(
-                    web::post().to(connect_links::create),
-                    Scope::ConnectWrite,
-                )),
-            )
+            .service(resource("/openapi.json", Method::GET).route(web::get().to(openapi::document)))
+            .service(resource("/v1/connect-links", Method::POST).route(guarded(
+                web::post().to(connect_links::create),
+                Scope::ConnectWrite,
+            )))
             .service(
                 resource("/v1/shops", Method::GET)
                     .route(guarded(web::get().to(shops::list), Scope::ShopsRead)),

@@ -144,13 +144,16 @@ async fn resolve(state: &AppState, id: &str) -> Result<ApiShopRow, ApiError> {
     // Only the hyphenated form, as the document's pattern says (`Uuid::try_parse` would
     // also take the simple, braced and URN forms).
     let hyphenated = id.len() == 36 && id.as_bytes()[8] == b'-';
-    let id = Uuid::try_parse(id).ok().filter(|_| hyphenated).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_shop_id",
-            "a shop is named by its id (a UUID) or by ext:<external_shop_id>",
-        )
-    })?;
+    let id = Uuid::try_parse(id)
+        .ok()
+        .filter(|_| hyphenated)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_shop_id",
+                "a shop is named by its id (a UUID) or by ext:<external_shop_id>",
+            )
+        })?;
     api_shops::find(db, id)
         .await?
         .ok_or_else(ApiError::not_found)
