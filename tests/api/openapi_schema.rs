@@ -70,15 +70,35 @@ async fn generated_requests_get_exactly_the_answers_the_openapi_document_states(
     if !python_tool("schemathesis", "schemathesis") {
         return;
     }
-    let app = crate::api_support::spawn_api_app(&[]).await;
+    // Limits high enough that key reads and verifications answer with their bodies (the
+    // 429s have tests of their own).
+    let app = crate::api_support::spawn_api_app(&[
+        ("API_KEY_READS_PER_MINUTE", "10000"),
+        ("API_VERIFY_PER_MINUTE", "10000"),
+    ])
+    .await;
     let key = app
         .create_key(
             "Schemathesis",
             &["shops:read", "keys:read", "connect:write"],
         )
         .await;
-    // A shop to find, so that some answers are 200s with a body to check.
-    app.connect_link(&key, "u-schema", "s-schema").await;
+    // Shops to find, one connected and one not: half of the generated shop ids name a
+    // real shop, so answers include 200s and 409s with bodies to check, not only 404s.
+    let connected = app.connect_via_link(&key, "u-schema", "s-schema").await;
+    app.connect_link(&key, "u-schema", "s-schema-2").await;
+    let not_connected = app.shop_id_of("s-schema-2").await;
+    let config = app.dir.path().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[dictionaries.shops]\n\
+             values = [\"{connected}\", \"{not_connected}\", \"ext:s-schema\"]\n\n\
+             [parameters]\n\
+             \"path.id\" = {{ dictionary = \"shops\", probability = 0.5 }}\n"
+        ),
+    )
+    .unwrap();
     let doc = app.get("/api/openapi.json").await;
     assert_eq!(doc.status(), 200);
     let path = app.dir.path().join("openapi.json");
@@ -87,7 +107,9 @@ async fn generated_requests_get_exactly_the_answers_the_openapi_document_states(
     let started = std::time::Instant::now();
     let mut command = std::process::Command::new("python3");
     command
-        .args(["-m", "schemathesis.cli", "run"])
+        .args(["-m", "schemathesis.cli", "--config-file"])
+        .arg(&config)
+        .arg("run")
         .arg(&path)
         .args(["--url", &app.address])
         .args(["--header", &format!("Authorization: Bearer {key}")])
@@ -110,7 +132,10 @@ async fn generated_requests_get_exactly_the_answers_the_openapi_document_states(
         .args(["--request-timeout", "10", "--no-color"])
         .arg("--report-dir")
         .arg(&reports)
-        .env("SCHEMATHESIS_HOOKS", "");
+        .env("SCHEMATHESIS_HOOKS", "")
+        // Its cache (`.schemathesis/`, which replays earlier failures) goes to the
+        // temporary folder, not the source tree: every run starts from the same state.
+        .current_dir(app.dir.path());
     // On a blocking thread: the app answers on this test's runtime meanwhile.
     let out = tokio::task::spawn_blocking(move || command.output())
         .await
