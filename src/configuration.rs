@@ -512,6 +512,21 @@ mod tests {
     }
 
     #[test]
+    fn the_verify_rate_limit_has_a_default_and_bounds() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert_eq!(s.api.verify_per_minute, 30);
+        let s = Settings::from_vars(&vars(&[("API_VERIFY_PER_MINUTE", "5")])).unwrap();
+        assert_eq!(s.api.verify_per_minute, 5);
+        let text = Settings::from_vars(&vars(&[("API_VERIFY_PER_MINUTE", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("API_VERIFY_PER_MINUTE must be between 1 and 100000"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_real_provider_without_api_key_or_secret_is_a_start_up_error() {
         let err = Settings::from_vars(&vars(&[(
             "ITS_BASE_URL",
