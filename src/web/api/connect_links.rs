@@ -34,7 +34,11 @@ pub struct ConnectLinkRequest {
     pub email: Option<String>,
     /// The shop's phone number (Vietnamese: `0xxxxxxxxx`, `+84…`; spaces, dots and dashes
     /// allowed), sent to ITS to pre-fill its form. Empty or absent: none.
-    #[schema(example = "0912 345 678", max_length = 20)]
+    #[schema(
+        example = "0912 345 678",
+        max_length = 20,
+        pattern = r"^\s*(\+?[0-9 .-]*)?\s*$"
+    )]
     pub phone: Option<String>,
     /// Where the browser goes when the flow ends, with `?status=connected|failed&shop=<external_shop_id>`.
     /// An absolute http(s) URL whose origin is in `RETURN_URL_ORIGINS`, at most 2000 characters.
