@@ -160,11 +160,6 @@ async fn resolve_checked(
     host: &str,
     allow_private: bool,
 ) -> Result<Vec<SocketAddr>, TargetRefused> {
-    let name = host.trim_end_matches('.').to_ascii_lowercase();
-    // RFC 6761: these are the machine itself, whatever the resolver says.
-    if !allow_private && (name == "localhost" || name.ends_with(".localhost")) {
-        return Err(TargetRefused::NotPublic(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    }
     let addrs: Vec<SocketAddr> =
         match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, 0))).await {
             Ok(Ok(addrs)) => addrs.collect(),
@@ -193,7 +188,13 @@ pub async fn check_target(url: &Url, allow_private: bool) -> Result<(), TargetRe
             Err(TargetRefused::NotPublic(IpAddr::V6(ip)))
         }
         Some(url::Host::Domain(name)) if !allow_private => {
-            resolve_checked(name, false).await.map(|_| ())
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            // RFC 6761: the machine itself, whatever this resolver says (at delivery the
+            // resolved addresses are checked anyway).
+            if name == "localhost" || name.ends_with(".localhost") {
+                return Err(TargetRefused::NotPublic(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+            }
+            resolve_checked(&name, false).await.map(|_| ())
         }
         _ => Ok(()),
     }
@@ -631,6 +632,82 @@ mod tests {
         );
         assert_ne!(sign("whsec_test", 1, "x"), sign("whsec_test", 2, "x"));
         assert_ne!(sign("whsec_a", 1, "x"), sign("whsec_b", 1, "x"));
+    }
+
+    fn refused(raw: &str) -> bool {
+        let url = Url::parse(raw).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        matches!(
+            rt.block_on(check_target(&url, false)),
+            Err(TargetRefused::NotPublic(_))
+        )
+    }
+
+    #[test]
+    fn every_spelling_of_a_private_address_is_refused() {
+        for raw in [
+            "http://127.0.0.1:9000/hook",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://0x7f000001/",
+            "http://0177.0.0.1/",
+            "http://017700000001/",
+            "http://0.0.0.0/",
+            "http://0/",
+            "http://[::1]/",
+            "http://[::]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[0:0:0:0:0:ffff:10.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:c0a8:0101::1]/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[fc00::1]/",
+            "http://[ff02::1]/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.1/",
+            "http://100.64.0.1/",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/",
+            "http://192.0.2.10/",
+            "http://[2001:db8::1]/",
+            "http://localhost:8080/",
+            "http://LOCALHOST./",
+            "http://api.localhost/",
+            "https://127.0.0.1./",
+        ] {
+            assert!(refused(raw), "{raw} must be refused");
+        }
+    }
+
+    #[test]
+    fn public_addresses_pass_and_the_setting_allows_private_ones() {
+        for raw in [
+            "https://93.184.216.34/hook",
+            "http://8.8.8.8/",
+            "http://172.32.0.1/",
+            "http://100.128.0.1/",
+            "http://[2606:4700:4700::1111]/",
+            "http://[::ffff:8.8.8.8]/",
+        ] {
+            assert!(!refused(raw), "{raw} is public");
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for raw in ["http://127.0.0.1:9/", "http://[::1]/", "http://10.0.0.1/"] {
+            let url = Url::parse(raw).unwrap();
+            assert_eq!(rt.block_on(check_target(&url, true)), Ok(()), "{raw}");
+        }
     }
 
     #[test]
