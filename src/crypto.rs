@@ -401,7 +401,10 @@ mod tests {
         assert!(secret.expose_secret().starts_with("whsec_"));
         assert_eq!(format!("{secret:?}"), "WebhookSecret(****)");
         let sealed = sealer.seal_webhook_secret(&secret, endpoint);
-        assert_eq!(sealer.open_webhook_secret(&sealed, endpoint).unwrap(), secret);
+        assert_eq!(
+            sealer.open_webhook_secret(&sealed, endpoint).unwrap(),
+            secret
+        );
         assert_eq!(
             sealer.open_webhook_secret(&sealed, Uuid::new_v4()),
             Err(CryptoError::Tampered)

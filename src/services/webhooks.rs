@@ -137,9 +137,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let s = ip.segments();
-    let v4_at = |hi: u16, lo: u16| {
-        Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
-    };
+    let v4_at =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return is_public_v4(v4_at(s[6], s[7])); // NAT64
     }
@@ -579,7 +578,6 @@ fn describe(err: &reqwest::Error) -> &'static str {
         "request failed"
     }
 }
-
 
 pub async fn pause(svc: &Services, endpoint_id: Uuid) -> Result<bool, ServiceError> {
     Ok(webhooks::pause(&svc.db, endpoint_id, "paused_by_admin", store::now_ms()).await?)

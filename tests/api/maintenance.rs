@@ -287,7 +287,12 @@ async fn every_sealed_column_in_the_schema_is_in_the_registry_rotate_key_walks()
 }
 
 /// Runs the real binary in `dir` (nothing else in its environment) with `DATABASE_URL`.
-fn run_cli(dir: &std::path::Path, database: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+fn run_cli(
+    dir: &std::path::Path,
+    database: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_shoplink"))

@@ -498,8 +498,7 @@ async fn webhooks_to_the_servers_own_network_are_refused_in_every_spelling() {
         let (status, page) = try_register(&app, &admin, url).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
         assert!(
-            page.contains("trỏ vào mạng nội bộ")
-                && page.contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            page.contains("trỏ vào mạng nội bộ") && page.contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "{url}: the form says why"
         );
     }
@@ -577,10 +576,11 @@ async fn webhooks_are_not_sent_to_an_address_that_became_private_after_registrat
 async fn delivered_count(app: &ApiApp, want: i64) -> i64 {
     let mut count = 0;
     for _ in 0..150 {
-        count = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'delivered'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+        count =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'delivered'")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
         if count >= want {
             break;
         }
@@ -613,13 +613,15 @@ async fn webhooks_stay_signed_after_rotate_key_once_the_previous_secret_is_dropp
         legacy_id,
         made_up_owner,
     );
-    sqlx::query("UPDATE webhook_endpoints SET secret_ciphertext = ?, secret_nonce = ? WHERE id = ?")
-        .bind(&sealed.ciphertext)
-        .bind(&sealed.nonce)
-        .bind(legacy_id)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE webhook_endpoints SET secret_ciphertext = ?, secret_nonce = ? WHERE id = ?",
+    )
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.nonce)
+    .bind(legacy_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
 
     let key = app
         .create_key("Xoay khoá", &["connect:write", "keys:read"])
@@ -637,13 +639,10 @@ async fn webhooks_stay_signed_after_rotate_key_once_the_previous_secret_is_dropp
     // rotate-key, then the new secret alone (no SECRET_KEY_PREVIOUS).
     app.stop().await;
     let new_secret = SecretKey::generate();
-    let report = shoplink::services::maintenance::rotate_keys(
-        &app.db,
-        &old,
-        &KeySealer::new(&new_secret),
-    )
-    .await
-    .unwrap();
+    let report =
+        shoplink::services::maintenance::rotate_keys(&app.db, &old, &KeySealer::new(&new_secret))
+            .await
+            .unwrap();
     assert_eq!(
         report.resealed_by_table,
         vec![("shops", 1), ("webhook_endpoints", 2)]
@@ -657,7 +656,11 @@ async fn webhooks_stay_signed_after_rotate_key_once_the_previous_secret_is_dropp
     assert_eq!(r.status(), StatusCode::OK);
     // …and the next event (an admin disconnects the shop) reaches both endpoints, signed.
     let admin = app.admin_browser().await;
-    let page = get_text(&admin, &app.url(&format!("/admin/shops/{before}/disconnect"))).await;
+    let page = get_text(
+        &admin,
+        &app.url(&format!("/admin/shops/{before}/disconnect")),
+    )
+    .await;
     let r = admin
         .post(app.url(&format!("/admin/shops/{before}/disconnect")))
         .form(&[("csrf_token", csrf_in(&page))])
