@@ -52,8 +52,8 @@ pub enum Command {
         /// The new file to write (must not exist).
         path: PathBuf,
     },
-    /// Re-seal every stored shop key under a new secret, in one transaction. The new secret
-    /// (64 hex characters) is read from standard input.
+    /// Re-seal every stored secret (shop keys, webhook signing secrets) under a new secret,
+    /// in one transaction. The new secret (64 hex characters) is read from standard input.
     RotateKey,
     /// Fill the database with many realistic shops (for trying the admin pages and the
     /// benchmark). Only adds rows; prints the seeded users' passwords.
@@ -93,7 +93,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Commands that work on existing data refuse a database file that is not there: opening
+/// it would create a fresh empty one (and a backup of nothing would "succeed").
+fn existing_database(settings: &Settings, command: &str) -> anyhow::Result<()> {
+    let path = &settings.database_path;
+    anyhow::ensure!(
+        path.is_file(),
+        "{command}: there is no database at {} (looked there because of DATABASE_URL and the working directory {}); nothing was done",
+        path.display(),
+        std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "?".into())
+    );
+    Ok(())
+}
+
 async fn backup(settings: Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    existing_database(&settings, "backup")?;
     let db = store::connect(&settings.database_path).await?;
     crate::services::maintenance::backup(&db, path).await?;
     println!("backup written to {}", path.display());
@@ -103,6 +119,17 @@ async fn backup(settings: Settings, path: &std::path::Path) -> anyhow::Result<()
 
 async fn rotate_key(settings: Settings) -> anyhow::Result<()> {
     use crate::crypto::{KeySealer, SecretKey};
+    existing_database(&settings, "rotate-key")?;
+    if settings.secret_key.is_none() {
+        // Without SECRET_KEY the current secret is the sandbox's file: never generate one
+        // here (nothing stored could open with it).
+        let path = settings.data_dir.join("secret.key");
+        anyhow::ensure!(
+            path.is_file(),
+            "rotate-key: SECRET_KEY is not set and there is no {}; nothing was done",
+            path.display()
+        );
+    }
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
     let new_secret = SecretKey::parse(text.trim()).map_err(|_| {
@@ -117,9 +144,16 @@ async fn rotate_key(settings: Settings) -> anyhow::Result<()> {
     let old = KeySealer::new(&old_secret).with_previous(settings.secret_key_previous.as_ref());
     let report =
         crate::services::maintenance::rotate_keys(&db, &old, &KeySealer::new(&new_secret)).await?;
+    let per_table: Vec<String> = report
+        .resealed_by_table
+        .iter()
+        .map(|(table, n)| format!("{table}: {n}"))
+        .collect();
     println!(
-        "re-sealed {} shop key(s) ({} already under the new secret)",
-        report.resealed, report.already_current
+        "re-sealed {} stored secret(s) ({}; {} already under the new secret)",
+        report.resealed,
+        per_table.join(", "),
+        report.already_current
     );
     if settings.secret_key.is_none() {
         // Sandbox mode keeps its secret in the data directory: replace it there.

@@ -396,6 +396,9 @@ pub struct ApiSettings {
     /// After this many failed attempts at one delivery the endpoint is paused
     /// (`WEBHOOK_MAX_ATTEMPTS`).
     pub webhook_max_attempts: u32,
+    /// Lets webhooks go to loopback, private and other non-public addresses
+    /// (`WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`), for receivers on the same network.
+    pub webhook_allow_private_networks: bool,
 }
 
 impl Default for ApiSettings {
@@ -407,6 +410,7 @@ impl Default for ApiSettings {
             webhook_timeout: Duration::from_secs(10),
             webhook_retry_base: Duration::from_secs(60),
             webhook_max_attempts: 12,
+            webhook_allow_private_networks: false,
         }
     }
 }
@@ -465,6 +469,16 @@ fn parse_api(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -
         webhook_timeout: Duration::from_secs(in_range("WEBHOOK_TIMEOUT_SECS", 10, 1, 60)),
         webhook_retry_base: Duration::from_secs(in_range("WEBHOOK_RETRY_BASE_SECS", 60, 1, 3_600)),
         webhook_max_attempts: in_range("WEBHOOK_MAX_ATTEMPTS", 12, 1, 50) as u32,
+        webhook_allow_private_networks: match get("WEBHOOK_ALLOW_PRIVATE_NETWORKS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false, got {other:?}"
+                ));
+                false
+            }
+        },
     }
 }
 

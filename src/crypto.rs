@@ -1,9 +1,12 @@
-//! Sealing shop keys at rest and hashing the random tokens we hand out.
+//! Sealing secrets at rest (shop keys, webhook signing secrets) and hashing the random
+//! tokens we hand out.
 //!
-//! Shop keys are sealed with AES-256-GCM under a key derived from `SECRET_KEY`, with a
-//! fresh random 96-bit nonce per write and associated data naming the row (shop and
-//! owner), so a ciphertext copied into another row fails to open instead of decrypting.
-//! Each row records the id of the key that sealed it, so a rotation can tell old from new.
+//! Secrets are sealed with AES-256-GCM under a key derived from `SECRET_KEY`, with a fresh
+//! random 96-bit nonce per write and associated data naming what the value is and which
+//! row holds it (`Binding`), so a ciphertext copied into another row, or into a column of
+//! another kind, fails to open instead of decrypting. Each row records the id of the key
+//! that sealed it, so a rotation can tell old from new. Every sealed column is listed in
+//! `store::sealed::SEALED_COLUMNS`, which `rotate-key` walks.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -66,6 +69,88 @@ impl SecretKey {
     }
 }
 
+/// What a sealed value is and the row that holds it: the associated data of its seal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// `shops.key_*`: a shop's ITS key, bound to the shop and its owner.
+    ShopKey { shop_id: Uuid, owner_id: Uuid },
+    /// `webhook_endpoints.secret_*`: an endpoint's signing secret, bound to the endpoint.
+    WebhookSecret { endpoint_id: Uuid },
+}
+
+/// Webhook secrets were first sealed as if they were shop keys of this made-up owner (no
+/// user has it). Such rows still open (`Opened::legacy`), and `rotate-key` re-seals them
+/// under `Binding::WebhookSecret`.
+const LEGACY_WEBHOOK_OWNER: Uuid = Uuid::from_u128(0x7768_7365_635f_7765_6268_6f6f_6b73_0001);
+
+impl Binding {
+    fn associated_data(&self) -> Vec<u8> {
+        match self {
+            Binding::ShopKey { shop_id, owner_id } => {
+                format!("shoplink shop key v1|shop={shop_id}|owner={owner_id}").into_bytes()
+            }
+            Binding::WebhookSecret { endpoint_id } => {
+                format!("shoplink webhook secret v1|endpoint={endpoint_id}").into_bytes()
+            }
+        }
+    }
+
+    /// The associated data an older release sealed this kind of value with, if any.
+    fn legacy_associated_data(&self) -> Option<Vec<u8>> {
+        match self {
+            Binding::ShopKey { .. } => None,
+            Binding::WebhookSecret { endpoint_id } => Some(
+                Binding::ShopKey {
+                    shop_id: *endpoint_id,
+                    owner_id: LEGACY_WEBHOOK_OWNER,
+                }
+                .associated_data(),
+            ),
+        }
+    }
+}
+
+/// A webhook endpoint's signing secret (`whsec_…`). Debug never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(****)")
+    }
+}
+
+impl WebhookSecret {
+    /// Signing secrets start with this.
+    pub const PREFIX: &'static str = "whsec_";
+
+    /// A new random secret.
+    pub fn generate() -> WebhookSecret {
+        WebhookSecret(format!("{}{}", Self::PREFIX, random_token()))
+    }
+
+    fn parse(text: &str) -> Option<WebhookSecret> {
+        let rest = text.strip_prefix(Self::PREFIX)?;
+        (!rest.is_empty()
+            && rest.len() <= 200
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| WebhookSecret(text.to_owned()))
+    }
+
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The plain bytes of an opened value, and whether it was sealed under an older binding
+/// (to be re-sealed by `rotate-key`).
+pub struct Opened {
+    pub plain: Vec<u8>,
+    pub legacy: bool,
+}
+
 /// A shop key as stored: ciphertext (with the GCM tag), nonce and the sealing key's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedKey {
@@ -78,13 +163,13 @@ pub struct SealedKey {
 pub enum CryptoError {
     #[error("SECRET_KEY must be 64 hexadecimal characters")]
     BadSecret,
-    #[error("the stored shop key was sealed with another secret (key id {0})")]
+    #[error("the stored secret was sealed with another secret (key id {0})")]
     UnknownKeyId(String),
-    #[error("the stored shop key does not open: wrong secret, altered bytes or a moved row")]
+    #[error("the stored secret does not open: wrong secret, altered bytes or a moved row")]
     Tampered,
 }
 
-/// Seals and opens shop keys. Seals with the current secret; opens rows sealed with the
+/// Seals and opens stored secrets. Seals with the current secret; opens rows sealed with the
 /// current one or, during a key rotation, with the previous one (told apart by key id).
 #[derive(Clone)]
 pub struct KeySealer {
@@ -118,20 +203,17 @@ impl KeySealer {
         &self.key_id
     }
 
-    fn associated_data(shop_id: Uuid, owner_id: Uuid) -> Vec<u8> {
-        format!("shoplink shop key v1|shop={shop_id}|owner={owner_id}").into_bytes()
-    }
-
-    pub fn seal(&self, key: &ShopKey, shop_id: Uuid, owner_id: Uuid) -> SealedKey {
+    /// Seals `plain` under the current secret, bound to `binding`.
+    pub fn seal_bytes(&self, plain: &[u8], binding: &Binding) -> SealedKey {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = Self::associated_data(shop_id, owner_id);
+        let aad = binding.associated_data();
         let ciphertext = self
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: key.expose_secret().as_bytes(),
+                    msg: plain,
                     aad: &aad,
                 },
             )
@@ -143,12 +225,9 @@ impl KeySealer {
         }
     }
 
-    pub fn open(
-        &self,
-        sealed: &SealedKey,
-        shop_id: Uuid,
-        owner_id: Uuid,
-    ) -> Result<ShopKey, CryptoError> {
+    /// Opens a value sealed under the current or the previous secret, bound to `binding`
+    /// (or to the older binding of the same kind, see `Opened::legacy`).
+    pub fn open_bytes(&self, sealed: &SealedKey, binding: &Binding) -> Result<Opened, CryptoError> {
         let cipher = if sealed.key_id == self.key_id {
             &self.cipher
         } else {
@@ -160,18 +239,66 @@ impl KeySealer {
         if sealed.nonce.len() != 12 {
             return Err(CryptoError::Tampered);
         }
-        let aad = Self::associated_data(shop_id, owner_id);
-        let plain = cipher
-            .decrypt(
-                Nonce::from_slice(&sealed.nonce),
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::Tampered)?;
-        let text = String::from_utf8(plain).map_err(|_| CryptoError::Tampered)?;
+        let decrypt = |aad: &[u8]| {
+            cipher
+                .decrypt(
+                    Nonce::from_slice(&sealed.nonce),
+                    Payload {
+                        msg: &sealed.ciphertext,
+                        aad,
+                    },
+                )
+                .ok()
+        };
+        if let Some(plain) = decrypt(&binding.associated_data()) {
+            return Ok(Opened {
+                plain,
+                legacy: false,
+            });
+        }
+        binding
+            .legacy_associated_data()
+            .and_then(|aad| decrypt(&aad))
+            .map(|plain| Opened {
+                plain,
+                legacy: true,
+            })
+            .ok_or(CryptoError::Tampered)
+    }
+
+    pub fn seal(&self, key: &ShopKey, shop_id: Uuid, owner_id: Uuid) -> SealedKey {
+        self.seal_bytes(
+            key.expose_secret().as_bytes(),
+            &Binding::ShopKey { shop_id, owner_id },
+        )
+    }
+
+    pub fn open(
+        &self,
+        sealed: &SealedKey,
+        shop_id: Uuid,
+        owner_id: Uuid,
+    ) -> Result<ShopKey, CryptoError> {
+        let opened = self.open_bytes(sealed, &Binding::ShopKey { shop_id, owner_id })?;
+        let text = String::from_utf8(opened.plain).map_err(|_| CryptoError::Tampered)?;
         ShopKey::parse(&text).map_err(|_| CryptoError::Tampered)
+    }
+
+    pub fn seal_webhook_secret(&self, secret: &WebhookSecret, endpoint_id: Uuid) -> SealedKey {
+        self.seal_bytes(
+            secret.expose_secret().as_bytes(),
+            &Binding::WebhookSecret { endpoint_id },
+        )
+    }
+
+    pub fn open_webhook_secret(
+        &self,
+        sealed: &SealedKey,
+        endpoint_id: Uuid,
+    ) -> Result<WebhookSecret, CryptoError> {
+        let opened = self.open_bytes(sealed, &Binding::WebhookSecret { endpoint_id })?;
+        let text = String::from_utf8(opened.plain).map_err(|_| CryptoError::Tampered)?;
+        WebhookSecret::parse(&text).ok_or(CryptoError::Tampered)
     }
 }
 
@@ -264,6 +391,57 @@ mod tests {
         assert_eq!(rotated.open(&sealed, shop, owner).unwrap(), key());
         assert_eq!(rotated.seal(&key(), shop, owner).key_id, new.key_id());
         assert!(KeySealer::new(&new).open(&sealed, shop, owner).is_err());
+    }
+
+    #[test]
+    fn a_webhook_secret_is_sealed_as_itself_and_never_opens_as_a_shop_key() {
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let endpoint = Uuid::new_v4();
+        let secret = WebhookSecret::generate();
+        assert!(secret.expose_secret().starts_with("whsec_"));
+        assert_eq!(format!("{secret:?}"), "WebhookSecret(****)");
+        let sealed = sealer.seal_webhook_secret(&secret, endpoint);
+        assert_eq!(
+            sealer.open_webhook_secret(&sealed, endpoint).unwrap(),
+            secret
+        );
+        assert_eq!(
+            sealer.open_webhook_secret(&sealed, Uuid::new_v4()),
+            Err(CryptoError::Tampered)
+        );
+        assert_eq!(
+            sealer.open(&sealed, endpoint, LEGACY_WEBHOOK_OWNER),
+            Err(CryptoError::Tampered),
+            "not a shop key of the old made-up owner"
+        );
+        // A shop key never opens as a webhook secret either.
+        let (shop, owner) = (Uuid::new_v4(), Uuid::new_v4());
+        let sealed_key = sealer.seal(&key(), shop, owner);
+        assert_eq!(
+            sealer.open_webhook_secret(&sealed_key, shop),
+            Err(CryptoError::Tampered)
+        );
+    }
+
+    #[test]
+    fn a_webhook_secret_sealed_the_old_way_still_opens_and_is_marked_legacy() {
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let endpoint = Uuid::new_v4();
+        let secret = WebhookSecret::generate();
+        // As releases before the WebhookSecret binding sealed it.
+        let as_key = ShopKey::parse(secret.expose_secret()).unwrap();
+        let old = sealer.seal(&as_key, endpoint, LEGACY_WEBHOOK_OWNER);
+        assert_eq!(sealer.open_webhook_secret(&old, endpoint).unwrap(), secret);
+        let binding = Binding::WebhookSecret {
+            endpoint_id: endpoint,
+        };
+        assert!(sealer.open_bytes(&old, &binding).unwrap().legacy);
+        let new = sealer.seal_webhook_secret(&secret, endpoint);
+        assert!(!sealer.open_bytes(&new, &binding).unwrap().legacy);
+        assert!(
+            sealer.open_webhook_secret(&old, Uuid::new_v4()).is_err(),
+            "still bound to its endpoint"
+        );
     }
 
     #[test]

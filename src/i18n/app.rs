@@ -418,6 +418,9 @@ super::catalogue!(Messages {
     error_webhook_url => "Hãy nhập một địa chỉ http(s) đầy đủ, không chứa tên đăng nhập hay mật khẩu.", "Enter a full http(s) address, without a user name or password.";
     error_webhook_description => "Mô tả tối đa 200 ký tự.", "The description has at most 200 characters.";
     error_webhook_event_types => "Hãy chọn ít nhất một sự kiện.", "Choose at least one event.";
+    error_webhook_private_address => "Địa chỉ này trỏ vào mạng nội bộ (máy chủ này, mạng riêng hoặc một địa chỉ đặc biệt). shoplink chỉ gửi webhook tới địa chỉ công khai trên Internet. Nếu máy nhận đặt trong mạng nội bộ, người quản trị hệ thống cần bật WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.", "This address points into a private network (this server, a private range or a special address). shoplink only sends webhooks to public Internet addresses. For a receiver inside your own network, the system administrator must set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.";
+    error_webhook_unresolvable => "Không tìm thấy tên miền này (không phân giải được địa chỉ). Hãy kiểm tra lại URL.", "This domain name does not resolve to any address. Please check the URL.";
+    delivery_address_refused => "Không gửi: địa chỉ {} không phải địa chỉ công khai (mạng nội bộ).", "Not sent: {} is not a public address (private network).";
     event_type_connected => "cửa hàng đã kết nối (hoặc kết nối lại)", "a shop connected (or reconnected)";
     event_type_needs_reauth => "ITS không còn nhận khoá: cửa hàng cần đăng nhập lại", "ITS no longer accepts the key: the shop must log in again";
     event_type_failed => "một lần kết nối không thành công", "a connection attempt failed";

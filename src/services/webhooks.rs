@@ -8,7 +8,18 @@
 //! `WEBHOOK_MAX_ATTEMPTS` failed attempts at one delivery the endpoint is paused and
 //! flagged; its deliveries wait for an admin to resume it. Everything the worker knows is
 //! in the database, so a restart loses nothing.
+//!
+//! Webhooks only go to public addresses: an admin must not be able to aim the worker at the
+//! server's own network (loopback, private ranges, link-local such as the cloud metadata
+//! address 169.254.169.254…) and read the answer on the dashboard. The host is checked when
+//! the endpoint is registered (after the `url` crate has normalised every spelling of an
+//! address, and on the addresses a name resolves to), and again at every delivery: the
+//! worker's client resolves names through `GuardedResolver`, which refuses non-public
+//! answers, so the connection goes to exactly the addresses that were checked even if DNS
+//! changed since. `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true` lifts the rule for on-premises
+//! receivers.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -18,8 +29,7 @@ use url::Url;
 use uuid::Uuid;
 
 use super::{ServiceError, Services};
-use crate::crypto::{random_token, SealedKey};
-use crate::domain::ShopKey;
+use crate::crypto::{SealedKey, WebhookSecret};
 use crate::store::outbox::{self, ClaimedDelivery, EVENT_TYPES};
 use crate::store::webhooks::{self, NewEndpoint};
 use crate::store::{self};
@@ -27,10 +37,12 @@ use crate::store::{self};
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Shoplink-Signature";
 /// Signing secrets start with this.
-pub const SECRET_PREFIX: &str = "whsec_";
-/// Sealed secrets are bound to their endpoint's id and to this fixed "owner", which no
-/// user has, so a sealed webhook secret can never open as a shop key or the reverse.
-const SECRET_OWNER: Uuid = Uuid::from_u128(0x7768_7365_635f_7765_6268_6f6f_6b73_0001);
+pub const SECRET_PREFIX: &str = WebhookSecret::PREFIX;
+/// How long a name may take to resolve, at registration and before a delivery.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+/// What an attempt to a refused address records instead of an answer (no request was
+/// sent); the dashboard shows it in words.
+pub const REFUSED_EXCERPT_PREFIX: &str = "address_refused ";
 /// The longest wait between two attempts.
 const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// How often the worker looks for due deliveries when it has nothing to do.
@@ -72,6 +84,154 @@ pub fn endpoint_url_ok(raw: &str) -> bool {
         })
 }
 
+/// Why a webhook host is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetRefused {
+    #[error("{0} is not a public address")]
+    NotPublic(IpAddr),
+    #[error("the name does not resolve")]
+    Unresolvable,
+}
+
+/// Why an attempt got no answer.
+enum NoAnswer {
+    /// Not sent: the address is not public.
+    Refused(IpAddr),
+    /// Sent (or tried), and failed: timeout, connection failed…
+    Failed(&'static str),
+}
+
+/// Whether `ip` is a public (globally routable) address. Refused: loopback, private
+/// (RFC 1918), shared (CGNAT 100.64/10), link-local (169.254/16, fe80::/10), unique-local
+/// (fc00::/7), multicast, unspecified, "this network" (0/8), broadcast and reserved,
+/// documentation and benchmarking ranges; IPv6 forms that carry an IPv4 address
+/// (mapped, NAT64, 6to4) are judged by that address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    let refused = a == 0
+        || a == 10
+        || a == 127
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 169 && b == 254)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 168)
+        || (a == 192 && b == 0 && (c == 0 || c == 2))
+        || (a == 192 && b == 88 && c == 99)
+        || (a == 198 && (b == 18 || b == 19))
+        || (a == 198 && b == 51 && c == 100)
+        || (a == 203 && b == 0 && c == 113)
+        // 224/4 multicast, 240/4 reserved, 255.255.255.255 broadcast.
+        || a >= 224;
+    !refused
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let s = ip.segments();
+    let v4_at =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(v4_at(s[6], s[7])); // NAT64
+    }
+    if s[0] == 0x2002 {
+        return is_public_v4(v4_at(s[1], s[2])); // 6to4
+    }
+    // Only global unicast (2000::/3) is public; that excludes ::, ::1, ::/96, fc00::/7,
+    // fe80::/10, ff00::/8 and the rest. Within it: IETF protocol assignments (2001::/23,
+    // Teredo among them) and documentation (2001:db8::/32, 3fff::/20).
+    (s[0] & 0xe000) == 0x2000
+        && !(s[0] == 0x2001 && s[1] < 0x0200)
+        && !(s[0] == 0x2001 && s[1] == 0x0db8)
+        && !(s[0] == 0x3fff && s[1] < 0x1000)
+}
+
+/// Resolves `host` and checks every address it resolves to (all must be public).
+async fn resolve_checked(
+    host: &str,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, TargetRefused> {
+    let addrs: Vec<SocketAddr> =
+        match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, 0))).await {
+            Ok(Ok(addrs)) => addrs.collect(),
+            _ => return Err(TargetRefused::Unresolvable),
+        };
+    if addrs.is_empty() {
+        return Err(TargetRefused::Unresolvable);
+    }
+    if !allow_private {
+        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+            return Err(TargetRefused::NotPublic(bad.ip()));
+        }
+    }
+    Ok(addrs)
+}
+
+/// Checks where a (valid) endpoint URL points. The `url` crate has already normalised the
+/// host: `2130706433`, `0x7f.1` and `0177.0.0.1` are `127.0.0.1` here, `[::ffff:127.0.0.1]`
+/// an IPv6 address whose IPv4 form is judged.
+pub async fn check_target(url: &Url, allow_private: bool) -> Result<(), TargetRefused> {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) if !allow_private && !is_public_v4(ip) => {
+            Err(TargetRefused::NotPublic(IpAddr::V4(ip)))
+        }
+        Some(url::Host::Ipv6(ip)) if !allow_private && !is_public_v6(ip) => {
+            Err(TargetRefused::NotPublic(IpAddr::V6(ip)))
+        }
+        Some(url::Host::Domain(name)) if !allow_private => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            // RFC 6761: the machine itself, whatever this resolver says (at delivery the
+            // resolved addresses are checked anyway).
+            if name == "localhost" || name.ends_with(".localhost") {
+                return Err(TargetRefused::NotPublic(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+            }
+            resolve_checked(&name, false).await.map(|_| ())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The delivery client's resolver: resolves as the system does, then refuses any answer
+/// with a non-public address (unless allowed). reqwest connects to the addresses returned
+/// here, so what was checked is what is connected to. (Literal addresses never reach a
+/// resolver; the worker checks them itself before sending.)
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            match resolve_checked(&host, allow_private).await {
+                Ok(addrs) => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+                Err(refused) => Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
+    }
+}
+
+/// The refusal behind a failed request, if our resolver refused the name.
+fn refusal_in(err: &reqwest::Error) -> Option<TargetRefused> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<TargetRefused>() {
+            return Some(refused.clone());
+        }
+        source = e.source();
+    }
+    None
+}
+
 /// Registers an endpoint; returns its id and its signing secret (shown once).
 pub async fn create_endpoint(
     svc: &Services,
@@ -82,6 +242,15 @@ pub async fn create_endpoint(
     let url = input.url.trim();
     if !endpoint_url_ok(url) {
         errors.push(("url", "error_webhook_url"));
+    } else if let Ok(parsed) = Url::parse(url) {
+        match check_target(&parsed, svc.api.webhook_allow_private_networks).await {
+            Ok(()) => {}
+            Err(TargetRefused::NotPublic(ip)) => {
+                tracing::info!(address = %ip, "webhook registration refused: not a public address");
+                errors.push(("url", "error_webhook_private_address"));
+            }
+            Err(TargetRefused::Unresolvable) => errors.push(("url", "error_webhook_unresolvable")),
+        }
     }
     let description = input.description.trim();
     if description.chars().count() > 200 || description.chars().any(char::is_control) {
@@ -104,9 +273,13 @@ pub async fn create_endpoint(
         return Err(EndpointError::Invalid(errors));
     }
     let id = Uuid::new_v4();
-    let secret = format!("{SECRET_PREFIX}{}", random_token());
-    let sealed = seal_secret(svc, id, &secret);
-    let prefix: String = secret.chars().take(SECRET_PREFIX.len() + 4).collect();
+    let secret = WebhookSecret::generate();
+    let sealed = svc.sealer.seal_webhook_secret(&secret, id);
+    let prefix: String = secret
+        .expose_secret()
+        .chars()
+        .take(SECRET_PREFIX.len() + 4)
+        .collect();
     webhooks::insert(
         &svc.db,
         id,
@@ -122,22 +295,17 @@ pub async fn create_endpoint(
     )
     .await?;
     tracing::info!(endpoint = %id, "webhook endpoint registered");
-    Ok((id, secret))
+    Ok((id, secret.expose_secret().to_owned()))
 }
 
-fn seal_secret(svc: &Services, endpoint_id: Uuid, secret: &str) -> SealedKey {
-    let as_key = ShopKey::parse(secret).expect("a generated secret is a valid token");
-    svc.sealer.seal(&as_key, endpoint_id, SECRET_OWNER)
-}
-
-fn open_secret(svc: &Services, d: &ClaimedDelivery) -> Option<String> {
+fn open_secret(svc: &Services, d: &ClaimedDelivery) -> Option<WebhookSecret> {
     let sealed = SealedKey {
         ciphertext: d.secret_ciphertext.clone(),
         nonce: d.secret_nonce.clone(),
         key_id: d.secret_key_id.clone(),
     };
-    match svc.sealer.open(&sealed, d.endpoint_id, SECRET_OWNER) {
-        Ok(key) => Some(key.expose_secret().to_owned()),
+    match svc.sealer.open_webhook_secret(&sealed, d.endpoint_id) {
+        Ok(secret) => Some(secret),
         Err(err) => {
             tracing::error!(endpoint = %d.endpoint_id, error = %err, "a webhook secret does not open");
             None
@@ -227,6 +395,11 @@ pub fn spawn_worker(svc: Services) -> WorkerGuard {
     WorkerGuard(tokio::spawn(async move {
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve and connect on its own, past the address check.
+            .no_proxy()
+            .dns_resolver(std::sync::Arc::new(GuardedResolver {
+                allow_private: svc.api.webhook_allow_private_networks,
+            }))
             .timeout(svc.api.webhook_timeout)
             .connect_timeout(svc.api.webhook_timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("shoplink-webhooks/", env!("CARGO_PKG_VERSION")))
@@ -288,25 +461,51 @@ async fn attempt(
     let body = payload(&d);
     let timestamp = now / 1000;
     let started = Instant::now();
-    let answer = client
-        .post(&d.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(
-            SIGNATURE_HEADER,
-            signature_header(&secret, timestamp, &body),
-        )
-        .header("Shoplink-Event-Id", &d.event_id)
-        .header("Shoplink-Event-Type", &d.event_type)
-        .body(body)
-        .send()
-        .await;
-    let (status, excerpt) = match answer {
+    // A literal address never reaches the resolver: check it here (names are checked by
+    // `GuardedResolver` as the client resolves them).
+    let literal_refusal = match Url::parse(&d.url) {
+        Ok(url) => match url.host() {
+            Some(url::Host::Domain(_)) => None,
+            _ => check_target(&url, svc.api.webhook_allow_private_networks)
+                .await
+                .err(),
+        },
+        Err(_) => None,
+    };
+    let answer = match literal_refusal {
+        Some(TargetRefused::NotPublic(ip)) => Err(NoAnswer::Refused(ip)),
+        Some(TargetRefused::Unresolvable) => Err(NoAnswer::Failed("name not resolved")),
+        None => client
+            .post(&d.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(
+                SIGNATURE_HEADER,
+                signature_header(secret.expose_secret(), timestamp, &body),
+            )
+            .header("Shoplink-Event-Id", &d.event_id)
+            .header("Shoplink-Event-Type", &d.event_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| match refusal_in(&err) {
+                Some(TargetRefused::NotPublic(ip)) => NoAnswer::Refused(ip),
+                Some(TargetRefused::Unresolvable) => NoAnswer::Failed("name not resolved"),
+                None => NoAnswer::Failed(describe(&err)),
+            }),
+    };
+    let (status, excerpt, refused) = match answer {
         Ok(response) => {
             let status = response.status();
-            (Some(status), Some(read_excerpt(response).await))
+            (Some(status), read_excerpt(response).await, false)
         }
-        Err(err) => (None, Some(describe(&err))),
+        Err(NoAnswer::Failed(reason)) => (None, reason.to_owned(), false),
+        Err(NoAnswer::Refused(ip)) => {
+            // Nothing was sent: the attempt fails with the reason instead of an answer.
+            tracing::warn!(endpoint = %d.endpoint_id, address = %ip, "webhook delivery refused: not a public address");
+            (None, format!("{REFUSED_EXCERPT_PREFIX}{ip}"), true)
+        }
     };
+    let excerpt = Some(excerpt);
     let latency_ms = started.elapsed().as_millis() as i64;
     let ok = status.is_some_and(|s| s.is_success());
     let done_at = store::now_ms();
@@ -332,9 +531,11 @@ async fn attempt(
         if attempts >= i64::from(svc.api.webhook_max_attempts) {
             let reason = format!(
                 "{attempts} failed attempts in a row (last: {})",
-                status
-                    .map(|s| s.as_u16().to_string())
-                    .unwrap_or_else(|| "no answer".into())
+                match status {
+                    Some(s) => s.as_u16().to_string(),
+                    None if refused => "address refused".into(),
+                    None => "no answer".into(),
+                }
             );
             if webhooks::pause(&mut *tx, d.endpoint_id, &reason, done_at).await? {
                 tracing::warn!(endpoint = %d.endpoint_id, %reason, "webhook endpoint paused");
@@ -368,13 +569,13 @@ async fn read_excerpt(mut response: reqwest::Response) -> String {
         .collect()
 }
 
-fn describe(err: &reqwest::Error) -> String {
+fn describe(err: &reqwest::Error) -> &'static str {
     if err.is_timeout() {
-        "timeout".into()
+        "timeout"
     } else if err.is_connect() {
-        "connection failed".into()
+        "connection failed"
     } else {
-        "request failed".into()
+        "request failed"
     }
 }
 
@@ -429,6 +630,82 @@ mod tests {
         );
         assert_ne!(sign("whsec_test", 1, "x"), sign("whsec_test", 2, "x"));
         assert_ne!(sign("whsec_a", 1, "x"), sign("whsec_b", 1, "x"));
+    }
+
+    fn refused(raw: &str) -> bool {
+        let url = Url::parse(raw).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        matches!(
+            rt.block_on(check_target(&url, false)),
+            Err(TargetRefused::NotPublic(_))
+        )
+    }
+
+    #[test]
+    fn every_spelling_of_a_private_address_is_refused() {
+        for raw in [
+            "http://127.0.0.1:9000/hook",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://0x7f000001/",
+            "http://0177.0.0.1/",
+            "http://017700000001/",
+            "http://0.0.0.0/",
+            "http://0/",
+            "http://[::1]/",
+            "http://[::]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[0:0:0:0:0:ffff:10.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:c0a8:0101::1]/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[fc00::1]/",
+            "http://[ff02::1]/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.1/",
+            "http://100.64.0.1/",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/",
+            "http://192.0.2.10/",
+            "http://[2001:db8::1]/",
+            "http://localhost:8080/",
+            "http://LOCALHOST./",
+            "http://api.localhost/",
+            "https://127.0.0.1./",
+        ] {
+            assert!(refused(raw), "{raw} must be refused");
+        }
+    }
+
+    #[test]
+    fn public_addresses_pass_and_the_setting_allows_private_ones() {
+        for raw in [
+            "https://93.184.216.34/hook",
+            "http://8.8.8.8/",
+            "http://172.32.0.1/",
+            "http://100.128.0.1/",
+            "http://[2606:4700:4700::1111]/",
+            "http://[::ffff:8.8.8.8]/",
+        ] {
+            assert!(!refused(raw), "{raw} is public");
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for raw in ["http://127.0.0.1:9/", "http://[::1]/", "http://10.0.0.1/"] {
+            let url = Url::parse(raw).unwrap();
+            assert_eq!(rt.block_on(check_target(&url, true)), Ok(()), "{raw}");
+        }
     }
 
     #[test]

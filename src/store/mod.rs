@@ -9,6 +9,7 @@ pub mod events;
 pub mod jobs;
 pub mod login_throttle;
 pub mod outbox;
+pub mod sealed;
 pub mod service_keys;
 pub mod sessions;
 pub mod shop_list;

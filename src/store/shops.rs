@@ -274,19 +274,3 @@ pub async fn all_stored_keys(
     .fetch_all(db)
     .await
 }
-
-/// Replaces a stored key's sealed form (key rotation); the key itself is unchanged.
-pub async fn reseal(
-    db: impl SqliteExecutor<'_>,
-    id: Uuid,
-    sealed: &SealedKey,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE shops SET key_ciphertext = ?, key_nonce = ?, key_id = ? WHERE id = ?")
-        .bind(&sealed.ciphertext)
-        .bind(&sealed.nonce)
-        .bind(&sealed.key_id)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}

@@ -69,6 +69,8 @@ pub async fn spawn_api_app(extra: &[(&str, &str)]) -> ApiApp {
         ("WEBHOOK_RETRY_BASE_SECS", "1".to_owned()),
         ("WEBHOOK_TIMEOUT_SECS", "3".to_owned()),
         ("VERIFY_INTERVAL_SECS", "0".to_owned()),
+        // The test receivers listen on 127.0.0.1; the refusal tests turn this off.
+        ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -127,6 +129,12 @@ impl ApiApp {
             handle.abort();
             let _ = handle.await;
         }
+    }
+
+    /// Changes a setting for the next `start_again` (as an operator would between restarts).
+    #[allow(dead_code)] // the webhook tests use it
+    pub fn set_var(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.to_owned(), value.to_owned());
     }
 
     /// Builds a new app on the same database file and settings, as a restart would.

@@ -99,7 +99,7 @@ async fn rotation_reseals_every_key_and_refuses_when_one_is_tampered() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("nothing was changed") && err.contains("1 stored key"),
+        err.contains("nothing was changed") && err.contains("1 stored secret"),
         "{err}"
     );
     let still_old: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE key_id = ?")
@@ -220,4 +220,132 @@ async fn a_database_filled_at_the_first_schema_migrates_with_every_row_kept() {
         .unwrap();
     assert!(fk.is_empty());
     tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+/// Every column that looks like it holds a sealed value, in the migrated schema: a
+/// `*_ciphertext` or `*_sealed` column (or a `*_nonce`, which only a seal needs).
+async fn sealed_looking_columns(db: &sqlx::SqlitePool) -> Vec<(String, String)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for table in tables {
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                .bind(&table)
+                .fetch_all(db)
+                .await
+                .unwrap();
+        for column in columns {
+            if ["_ciphertext", "_sealed", "_nonce"]
+                .iter()
+                .any(|suffix| column.ends_with(suffix))
+            {
+                found.push((table.clone(), column));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_sealed_column_in_the_schema_is_in_the_registry_rotate_key_walks() {
+    use shoplink::store::sealed::SEALED_COLUMNS;
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("app.db")).await.unwrap();
+    let registered: Vec<(String, String)> = SEALED_COLUMNS
+        .iter()
+        .flat_map(|c| {
+            [
+                (c.table.to_owned(), c.ciphertext.to_owned()),
+                (c.table.to_owned(), c.nonce.to_owned()),
+            ]
+        })
+        .collect();
+    for found in sealed_looking_columns(&db).await {
+        assert!(
+            registered.contains(&found),
+            "{}.{} looks sealed but is not in store::sealed::SEALED_COLUMNS: rotate-key would leave it behind",
+            found.0,
+            found.1
+        );
+    }
+    // And every registered column exists (a typo would make rotate-key fail at run time).
+    for c in SEALED_COLUMNS {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE {} IS NULL AND {} IS NULL AND {} IS NULL",
+            c.table, c.ciphertext, c.nonce, c.key_id
+        );
+        sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    }
+}
+
+/// Runs the real binary in `dir` (nothing else in its environment) with `DATABASE_URL`.
+fn run_cli(
+    dir: &std::path::Path,
+    database: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shoplink"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("DATABASE_URL", database)
+        .env("DATA_DIR", dir.join("data"))
+        .env("SECRET_KEY", "ab".repeat(32))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn backup_and_rotate_key_refuse_a_database_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("wrong").join("shoplink.db");
+    let new_secret = "cd".repeat(32);
+    for args in [&["backup", "copy.db"][..], &["rotate-key"][..]] {
+        let out = run_cli(dir.path(), &missing, args, &new_secret);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} must fail: {stderr}");
+        assert!(
+            stderr.contains("there is no database at")
+                && stderr.contains(&missing.display().to_string()),
+            "{args:?} names the path it looked at: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{args:?} created nothing: {left:?}");
+    }
+
+    // Where the database is, the backup is written.
+    let present = dir.path().join("shoplink.db");
+    store::connect(&present).await.unwrap().close().await;
+    let out = run_cli(dir.path(), &present, &["backup", "copy.db"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("copy.db").is_file());
 }

@@ -444,3 +444,243 @@ async fn webhooks_a_failing_endpoint_is_paused_flagged_resumed_and_resent() {
     assert_eq!(got.last().unwrap().event_id, got[0].event_id);
     assert!(got.iter().all(|r| r.signature_ok));
 }
+
+/// Submits the registration form; returns the status and the page.
+async fn try_register(app: &ApiApp, admin: &reqwest::Client, url: &str) -> (StatusCode, String) {
+    let page = get_text(admin, &app.url("/admin/webhooks")).await;
+    let token = csrf_in(&page);
+    let r = admin
+        .post(app.url("/admin/webhooks"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("url", url),
+            ("description", ""),
+            ("event_type", "connection.connected"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn endpoint_count(app: &ApiApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhook_endpoints")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn webhooks_to_the_servers_own_network_are_refused_in_every_spelling() {
+    let app = spawn_api_app(&[("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false")]).await;
+    let admin = app.admin_browser().await;
+    for url in [
+        "http://127.0.0.1:9000/hook",
+        "http://localhost:9000/hook",
+        "http://0.0.0.0/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://0177.0.0.1/",
+        "http://127.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/",
+        "http://172.20.1.1/",
+        "http://192.168.1.10/",
+        "http://100.64.1.1/",
+        "http://[fd12:3456::1]/",
+        "http://[fe80::1]/",
+        "http://224.0.0.251/",
+        "http://255.255.255.255/",
+    ] {
+        let (status, page) = try_register(&app, &admin, url).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert!(
+            page.contains("trỏ vào mạng nội bộ") && page.contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            "{url}: the form says why"
+        );
+    }
+    assert_eq!(endpoint_count(&app).await, 0, "nothing was registered");
+
+    // A public address (no DNS needed) is accepted.
+    let (status, page) = try_register(&app, &admin, "https://93.184.216.34/hooks").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(endpoint_count(&app).await, 1);
+}
+
+async fn refused_attempts(app: &ApiApp) -> Vec<(Option<i64>, String)> {
+    sqlx::query_as("SELECT status_code, excerpt FROM webhook_attempts ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn webhooks_are_not_sent_to_an_address_that_became_private_after_registration() {
+    // Registered while private networks were allowed: a name that resolves to loopback
+    // and a literal loopback address (as a name whose DNS changed would be)…
+    let mut app = spawn_api_app(&[]).await;
+    let receiver = Receiver::default();
+    let url = start_receiver(&receiver);
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let by_name_id = register(&app, &receiver, &by_name, &ALL).await;
+    register(&app, &receiver, &url, &ALL).await;
+    // …then the setting is turned off and the app restarted.
+    app.stop().await;
+    app.set_var("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false");
+    app.start_again().await;
+
+    let key = app.create_key("SSRF", &["connect:write"]).await;
+    app.connect_via_link(&key, "u-r", "s-r").await;
+    let mut attempts = Vec::new();
+    for _ in 0..150 {
+        attempts = refused_attempts(&app).await;
+        if attempts.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(attempts.len() >= 2, "both attempts recorded: {attempts:?}");
+    for (status, excerpt) in &attempts {
+        assert_eq!(*status, None, "no answer: nothing was sent");
+        assert!(
+            excerpt == "address_refused 127.0.0.1" || excerpt == "address_refused ::1",
+            "{excerpt}"
+        );
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "the receiver got nothing: {:#?}",
+        receiver.received()
+    );
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(pending, 2, "a failed attempt: retried later, not delivered");
+
+    // The dashboard says why, in words.
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url(&format!("/admin/webhooks/{by_name_id}"))).await;
+    assert!(
+        page.contains("Không gửi: địa chỉ 127.0.0.1 không phải địa chỉ công khai")
+            || page.contains("Không gửi: địa chỉ ::1 không phải địa chỉ công khai"),
+        "{page}"
+    );
+}
+
+/// Waits (up to 15 s) until `want` deliveries are recorded as delivered; returns how many are.
+async fn delivered_count(app: &ApiApp, want: i64) -> i64 {
+    let mut count = 0;
+    for _ in 0..150 {
+        count =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'delivered'")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        if count >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    count
+}
+
+#[tokio::test]
+async fn webhooks_stay_signed_after_rotate_key_once_the_previous_secret_is_dropped() {
+    use shoplink::crypto::{KeySealer, SecretKey};
+    let mut app = spawn_api_app(&[]).await;
+    let (current, legacy) = (Receiver::default(), Receiver::default());
+    let current_url = start_receiver(&current);
+    let legacy_url = start_receiver(&legacy);
+    register(&app, &current, &current_url, &ALL).await;
+    let legacy_id: uuid::Uuid = register(&app, &legacy, &legacy_url, &ALL)
+        .await
+        .parse()
+        .unwrap();
+    let old_secret = SecretKey::parse(&app.secret_hex).unwrap();
+    let old = KeySealer::new(&old_secret);
+
+    // The second endpoint's secret sealed as releases before this one did: as a shop key
+    // of a made-up owner.
+    let legacy_secret = legacy.0.lock().unwrap().secret.clone().unwrap();
+    let made_up_owner = uuid::Uuid::from_u128(0x7768_7365_635f_7765_6268_6f6f_6b73_0001);
+    let sealed = old.seal(
+        &shoplink::domain::ShopKey::parse(&legacy_secret).unwrap(),
+        legacy_id,
+        made_up_owner,
+    );
+    sqlx::query(
+        "UPDATE webhook_endpoints SET secret_ciphertext = ?, secret_nonce = ? WHERE id = ?",
+    )
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.nonce)
+    .bind(legacy_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let key = app
+        .create_key("Xoay khoá", &["connect:write", "keys:read"])
+        .await;
+    let before = app.connect_via_link(&key, "u-k1", "s-k1").await;
+    for r in [&current, &legacy] {
+        wait_until(r, "the first event", |got| !got.is_empty()).await;
+        assert!(r.received()[0].signature_ok, "the old seal opens");
+    }
+
+    // Both recorded as delivered before the stop (an attempt cut off mid-way would wait
+    // for its lease to end, and the next event of the shop behind it).
+    assert_eq!(delivered_count(&app, 2).await, 2);
+
+    // rotate-key, then the new secret alone (no SECRET_KEY_PREVIOUS).
+    app.stop().await;
+    let new_secret = SecretKey::generate();
+    let report =
+        shoplink::services::maintenance::rotate_keys(&app.db, &old, &KeySealer::new(&new_secret))
+            .await
+            .unwrap();
+    assert_eq!(
+        report.resealed_by_table,
+        vec![("shops", 1), ("webhook_endpoints", 2)]
+    );
+    app.set_var("SECRET_KEY", &new_secret.to_hex());
+    app.start_again().await;
+    // The shop key sealed before the rotation still reads…
+    let r = app
+        .api_get(&key, &format!("/api/v1/shops/{before}/key"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // …and the next event (an admin disconnects the shop) reaches both endpoints, signed.
+    let admin = app.admin_browser().await;
+    let page = get_text(
+        &admin,
+        &app.url(&format!("/admin/shops/{before}/disconnect")),
+    )
+    .await;
+    let r = admin
+        .post(app.url(&format!("/admin/shops/{before}/disconnect")))
+        .form(&[("csrf_token", csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(delivered_count(&app, 4).await, 4);
+    for r in [&current, &legacy] {
+        wait_until(r, "the event after the rotation", |got| got.len() >= 2).await;
+        let got = r.received();
+        assert!(
+            got.iter().all(|x| x.signature_ok && x.answered == 200),
+            "signed with the original whsec: {got:#?}"
+        );
+    }
+    let paused: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_endpoints WHERE paused_at IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(paused, 0);
+}

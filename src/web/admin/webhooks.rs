@@ -259,8 +259,17 @@ pub struct AttemptView {
     pub excerpt: String,
 }
 
+/// An attempt's excerpt as shown: the answer's first characters, or, for an attempt the
+/// worker refused to send (no answer, so never the receiver's own words), the reason.
+fn excerpt_text(m: &'static Messages, status: Option<i64>, excerpt: String) -> String {
+    match excerpt.strip_prefix(hooks::REFUSED_EXCERPT_PREFIX) {
+        Some(address) if status.is_none() => Messages::fill(m.delivery_address_refused, &[address]),
+        _ => excerpt,
+    }
+}
+
 impl DeliveryView {
-    fn new(r: DeliveryRow) -> DeliveryView {
+    fn new(r: DeliveryRow, m: &'static Messages) -> DeliveryView {
         let delivered = r.state == "delivered";
         DeliveryView {
             id: r.id,
@@ -274,7 +283,10 @@ impl DeliveryView {
             next_attempt: (!delivered && r.attempts > 0).then(|| format_time(r.next_attempt_at)),
             status: r.last_status,
             latency_ms: r.last_latency_ms,
-            excerpt: r.last_excerpt.filter(|e| !e.is_empty()),
+            excerpt: r
+                .last_excerpt
+                .filter(|e| !e.is_empty())
+                .map(|e| excerpt_text(m, r.last_status, e)),
             answered: r.last_at.is_some(),
             history: Vec::new(),
         }
@@ -310,7 +322,7 @@ async fn detail(
     let mut deliveries: Vec<DeliveryView> = webhooks::deliveries(db, id, 100)
         .await?
         .into_iter()
-        .map(DeliveryView::new)
+        .map(|r| DeliveryView::new(r, ctx.m))
         .collect();
     for a in webhooks::attempts(db, id, 1_000).await? {
         if let Some(d) = deliveries.iter_mut().find(|d| d.id == a.delivery_id) {
@@ -318,7 +330,7 @@ async fn detail(
                 at: format_time(a.at),
                 status: a.status_code,
                 latency_ms: a.latency_ms,
-                excerpt: a.excerpt.unwrap_or_default(),
+                excerpt: excerpt_text(ctx.m, a.status_code, a.excerpt.unwrap_or_default()),
             });
         }
     }
