@@ -41,8 +41,9 @@ super::catalogue!(Messages {
     new_shop_title => "Thêm cửa hàng", "Add a shop";
     field_shop_name => "Tên cửa hàng", "Shop name";
     field_phone => "Số điện thoại", "Phone";
-    field_external_id => "Mã cửa hàng trong hệ thống của bạn", "Your own shop id";
-    external_id_hint => "Nếu có, ITS sẽ ghi lại mã này cùng liên kết để đối chiếu về sau.", "If given, ITS records it with the link so both sides can match records later.";
+    field_external_id => "Mã cửa hàng của đối tác (API)", "Partner's shop id (API)";
+    field_owner_ref => "Mã tham chiếu", "Reference";
+    owner_ref_hint => "Mã riêng để bạn tự tra cứu cửa hàng. Mã này chỉ lưu ở đây, không gửi sang ITS.", "Your own code to look the shop up. It stays here and is not sent to ITS.";
     save_shop => "Lưu cửa hàng", "Save shop";
     shop_title => "Cửa hàng", "Shop";
     updated_label => "Cập nhật", "Updated";
@@ -50,8 +51,8 @@ super::catalogue!(Messages {
     back_to_shops => "Danh sách cửa hàng", "All shops";
     back_to_shop => "Về trang cửa hàng", "Back to the shop";
     flash_shop_created => "Đã thêm cửa hàng. Bấm \"Kết nối Zalo\" để liên kết với ITS.", "Shop added. Press \"Connect Zalo\" to link it with ITS.";
-    error_external_id_invalid => "Mã cửa hàng tối đa 100 ký tự, không chứa ký tự điều khiển.", "The shop id has at most 100 characters and no control characters.";
-    error_external_id_taken => "Bạn đã có một cửa hàng khác với mã này.", "You already have another shop with this id.";
+    error_external_id_invalid => "Mã tham chiếu tối đa 100 ký tự, không chứa ký tự điều khiển.", "The reference has at most 100 characters and no control characters.";
+    error_external_id_taken => "Bạn đã có một cửa hàng khác với mã tham chiếu này.", "You already have another shop with this reference.";
 
     // The connection
     connection_heading => "Kết nối ITS", "ITS connection";

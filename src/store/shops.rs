@@ -11,7 +11,10 @@ pub struct ShopRow {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The partner's own id for the shop, set only by the partner's systems (the API).
     pub external_shop_id: Option<String>,
+    /// The owner's own label ("Mã tham chiếu"): never sent to ITS, not in the API's `ext:`.
+    pub owner_ref: Option<String>,
     pub its_shop_id: Option<i64>,
     pub its_shop_name: Option<String>,
     pub state: String,
@@ -44,7 +47,7 @@ impl ShopRow {
     }
 }
 
-const COLUMNS: &str = "id, owner_id, name, phone, email, external_shop_id, its_shop_id, its_shop_name, state, \
+const COLUMNS: &str = "id, owner_id, name, phone, email, external_shop_id, owner_ref, its_shop_id, its_shop_name, state, \
      failure_code, failure_detail, key_ciphertext, key_nonce, key_id, last_verified_at, updated_at, created_at";
 
 pub struct NewShop<'a> {
@@ -54,6 +57,7 @@ pub struct NewShop<'a> {
     pub phone: Option<&'a str>,
     pub email: Option<&'a str>,
     pub external_shop_id: Option<&'a str>,
+    pub owner_ref: Option<&'a str>,
 }
 
 pub async fn insert(
@@ -63,8 +67,8 @@ pub async fn insert(
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, state, updated_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'not_connected', ?, ?)",
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, owner_ref, state, updated_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'not_connected', ?, ?)",
     )
     .bind(id)
     .bind(shop.owner_id)
@@ -73,6 +77,7 @@ pub async fn insert(
     .bind(shop.phone)
     .bind(shop.email)
     .bind(shop.external_shop_id)
+    .bind(shop.owner_ref)
     .bind(now)
     .bind(now)
     .execute(db)
