@@ -29,6 +29,8 @@ impl Sandbox {
                 database_path: dir.path().join("sandbox.db"),
                 faults: Faults::default(),
                 partner_name: PARTNER.into(),
+                white_label: false,
+                registered_redirect_urls: Vec::new(),
             },
             listener,
         )

@@ -169,6 +169,13 @@ impl EventView {
         EventView::seen_by(row, m, None)
     }
 
+    /// For an owner: the raw detail (codes, statuses, ids of other shops) is for admins
+    /// and the log only.
+    pub fn without_detail(mut self) -> EventView {
+        self.detail = None;
+        self
+    }
+
     /// As `viewer` reads it: their own actions are "Bạn" (you).
     pub fn seen_by(row: &EventRow, m: &'static Messages, viewer: Option<Uuid>) -> EventView {
         let parse = |s: &str| {
