@@ -676,7 +676,7 @@ async fn prefills_the_provider_refuses_are_invalid_arguments_with_its_messages()
     for (field, value) in [
         ("email", "an.shop_1@gmail.com"),
         ("phone", "+84 912-345-678"),
-        ("phone", "028 3823 456 789"),
+        ("phone", "0283 823 4567 8"),
         ("external_shop_id", "6f1c2a9e-0d7b-4c55-9a3e-2b8f0c1d4e5a"),
         ("external_shop_id", "KH:01#$._-"),
     ] {
