@@ -185,7 +185,11 @@ impl Settings {
                 )
                 .min(100) as f64
                     / 100.0,
-                white_label: parse_bool(get("SANDBOX_WHITE_LABEL"), "SANDBOX_WHITE_LABEL", &mut problems),
+                white_label: parse_bool(
+                    get("SANDBOX_WHITE_LABEL"),
+                    "SANDBOX_WHITE_LABEL",
+                    &mut problems,
+                ),
                 registered_redirect_urls: get("SANDBOX_REGISTERED_REDIRECT_URLS")
                     .map(|list| {
                         list.split(',')

@@ -662,9 +662,21 @@ async fn prefills_the_provider_refuses_are_invalid_arguments_with_its_messages()
         ("email", "an-.shop@gmail.com", "Giá trị email không hợp lệ"),
         ("phone", "091234567", "Giá trị phone không hợp lệ"),
         ("phone", "+84 912 345 678 901", "Giá trị phone không hợp lệ"),
-        ("external_shop_id", "x", "Giá trị external_shop_id không hợp lệ"),
-        ("external_shop_id", "mã có dấu", "Giá trị external_shop_id không hợp lệ"),
-        ("external_shop_id", "a/b", "Giá trị external_shop_id không hợp lệ"),
+        (
+            "external_shop_id",
+            "x",
+            "Giá trị external_shop_id không hợp lệ",
+        ),
+        (
+            "external_shop_id",
+            "mã có dấu",
+            "Giá trị external_shop_id không hợp lệ",
+        ),
+        (
+            "external_shop_id",
+            "a/b",
+            "Giá trị external_shop_id không hợp lệ",
+        ),
     ] {
         let (status, answer) = sb
             .authorize(json!({ field: value, "redirect_url": REDIRECT }))
@@ -704,7 +716,10 @@ async fn registered_redirect_urls_are_compared_exactly_including_the_query() {
     ] {
         let (status, answer) = sb.authorize(json!({ "redirect_url": refused })).await;
         assert_error(status, &answer, StatusCode::BAD_REQUEST, "invalid_argument");
-        assert_eq!(answer["msg"], "Địa chỉ url cần được đăng ký trước", "{refused}");
+        assert_eq!(
+            answer["msg"], "Địa chỉ url cần được đăng ký trước",
+            "{refused}"
+        );
     }
     // The provider's own exceptions: localhost and 127.0.0.NNN without a port.
     for passes in ["http://localhost/cb?token=x", "http://127.0.0.100/cb"] {
@@ -734,7 +749,9 @@ async fn the_lookup_by_external_shop_id_follows_the_relation_that_recorded_it() 
     // While linked: the key of the shop that approved this request.
     let (_, linked) = sb.authorize(json!({ "external_shop_id": ext })).await;
     assert_eq!(linked["type"], "shop_key", "{linked}");
-    let (_, shop) = sb.current_shop(linked["auth_token"].as_str().unwrap()).await;
+    let (_, shop) = sb
+        .current_shop(linked["auth_token"].as_str().unwrap())
+        .await;
     assert_eq!(shop["id"], Value::String(shop_id.clone()));
 
     // Another id, never approved: still a fresh request.

@@ -337,10 +337,12 @@ pub(crate) fn provider_accepts_email(raw: &str) -> bool {
     };
     let local = local.to_lowercase();
     (1..=128).contains(&local.len())
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || matches!(b, b'.' | b'_' | b'-'))
-        && !["..", "--", ".-", "-."].iter().any(|bad| local.contains(bad))
+        && local.bytes().all(|b| {
+            b.is_ascii_digit() || b.is_ascii_lowercase() || matches!(b, b'.' | b'_' | b'-')
+        })
+        && !["..", "--", ".-", "-."]
+            .iter()
+            .any(|bad| local.contains(bad))
 }
 
 /// The provider's rule for a pre-filled phone: `+84`/`84` becomes `0`, separators are
@@ -364,9 +366,9 @@ pub(crate) fn provider_phone(raw: &str) -> Option<String> {
 /// `^[-._$#:A-Za-z0-9_]{2,100}$`, the provider's rule for `external_shop_id`.
 pub(crate) fn external_shop_id_valid(raw: &str) -> bool {
     (2..=100).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'$' | b'#' | b':'))
+        && raw.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'$' | b'#' | b':')
+        })
 }
 
 async fn authorize_shop(state: &SandboxState, body: &Map<String, Value>) -> ApiResult {
@@ -398,7 +400,9 @@ async fn authorize_shop(state: &SandboxState, body: &Map<String, Value>) -> ApiR
         }
     }
     let email = match email {
-        Some(e) if provider_accepts_email(&e) => Email::parse(&e).ok().map(|e| e.as_str().to_owned()),
+        Some(e) if provider_accepts_email(&e) => {
+            Email::parse(&e).ok().map(|e| e.as_str().to_owned())
+        }
         Some(_) => return Err(ApiError::invalid(M.api_email_invalid)),
         None => None,
     };
@@ -530,7 +534,10 @@ mod tests {
     #[test]
     fn registered_redirect_urls_are_compared_exactly_with_the_providers_exceptions() {
         let registered = vec!["https://app.example.vn/connect/callback".to_owned()];
-        assert!(redirect_url_registered("https://anything.example/x?y=1", &[]));
+        assert!(redirect_url_registered(
+            "https://anything.example/x?y=1",
+            &[]
+        ));
         assert!(redirect_url_registered(
             "https://app.example.vn/connect/callback",
             &registered
@@ -571,13 +578,21 @@ mod tests {
         ] {
             assert!(!provider_accepts_email(bad), "{bad}");
         }
-        assert_eq!(provider_phone("+84 912-345-678").as_deref(), Some("0912345678"));
+        assert_eq!(
+            provider_phone("+84 912-345-678").as_deref(),
+            Some("0912345678")
+        );
         assert_eq!(provider_phone("84912345678").as_deref(), Some("0912345678"));
-        assert_eq!(provider_phone("(028) 3823.4567").as_deref(), Some("02838234567"));
+        assert_eq!(
+            provider_phone("(028) 3823.4567").as_deref(),
+            Some("02838234567")
+        );
         for bad in ["091234567", "0912345678901", "09123x5678", "+1 555 0100"] {
             assert_eq!(provider_phone(bad), None, "{bad}");
         }
-        assert!(external_shop_id_valid("2f0c8c4e-9a4b-4d0e-8a53-1b2c3d4e5f60"));
+        assert!(external_shop_id_valid(
+            "2f0c8c4e-9a4b-4d0e-8a53-1b2c3d4e5f60"
+        ));
         assert!(external_shop_id_valid("KH:01#$._-"));
         for bad in ["x", "có dấu", "a/b", "a b", "a\"b", &"x".repeat(101)] {
             assert!(!external_shop_id_valid(bad), "{bad}");

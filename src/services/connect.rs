@@ -20,9 +20,9 @@ use url::Url;
 use uuid::Uuid;
 
 use super::{ServiceError, Services};
+use crate::configuration::RedirectMode;
 use crate::crypto::{random_token, token_hash};
 use crate::domain::{ConnectionState, ShopId, ShopKey};
-use crate::configuration::RedirectMode;
 use crate::its::{prefill, Authorization, AuthorizeShopRequest, ErrorCode, ItsError};
 use crate::store::{self, attempts, events, shops, shops::ShopRow};
 
@@ -368,7 +368,18 @@ pub async fn callback(
                 failure,
             })
         }
-        Some(_) => confirm_known_shop(svc, user_id, session_hash, &attempt, &shop, its_shop_id, now).await,
+        Some(_) => {
+            confirm_known_shop(
+                svc,
+                user_id,
+                session_hash,
+                &attempt,
+                &shop,
+                its_shop_id,
+                now,
+            )
+            .await
+        }
         None => confirm_through_our_id(svc, user_id, &attempt, &shop, its_shop_id).await,
     }
 }
@@ -556,7 +567,10 @@ async fn verify_and_store(
         tracing::warn!(shop = %shop_id, expected = expected.get(), current = current.id.get(), "the key's shop is not the expected ITS shop; nothing stored");
         let failure = Failure::with_detail(
             mismatch_code,
-            format!("expected ITS shop {expected}, CurrentShop said {}", current.id),
+            format!(
+                "expected ITS shop {expected}, CurrentShop said {}",
+                current.id
+            ),
         );
         fail_shop(svc, shop_id, &failure).await?;
         return Ok(Some(failure));
@@ -743,10 +757,7 @@ fn prefill_request(
     AuthorizeShopRequest {
         external_shop_id: Some(our_external_shop_id(shop)),
         // Only a white-label partner may send it; ITS refuses it from anyone else.
-        external_user_id: svc
-            .its_partner
-            .white_label
-            .then(|| user_id.to_string()),
+        external_user_id: svc.its_partner.white_label.then(|| user_id.to_string()),
         email,
         phone,
         name: owner_name.map(str::to_owned),
@@ -784,7 +795,9 @@ pub fn fixed_callback_url(public_url: &Url) -> String {
 pub enum RedirectCheck {
     Accepted,
     /// ITS wants a registered URL: register this one and use the fixed mode.
-    NotRegistered { register: String },
+    NotRegistered {
+        register: String,
+    },
     Failed(Failure),
 }
 

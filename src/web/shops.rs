@@ -158,7 +158,10 @@ pub async fn show(
                 let mut text = m.flash_attempt_failed_kept.to_owned();
                 if let Some(code) = reason {
                     text.push(' ');
-                    text.push_str(&Messages::fill(m.flash_attempt_failed_reason, &[m.get(&code)]));
+                    text.push_str(&Messages::fill(
+                        m.flash_attempt_failed_reason,
+                        &[m.get(&code)],
+                    ));
                 }
                 Some(Flash {
                     kind: "error",

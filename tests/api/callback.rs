@@ -252,7 +252,11 @@ async fn an_edited_callback_with_another_owners_its_shop_id_is_refused_and_store
     let r = app.client.get(&forged).send().await.unwrap();
     assert_eq!(location(&r), format!("/shops/{shop_a}?outcome=failed"));
     assert_eq!(app.shop_state(&shop_a).await, "failed");
-    assert_eq!(app.its_shop_id(&shop_a).await, None, "B's ITS shop is not stored");
+    assert_eq!(
+        app.its_shop_id(&shop_a).await,
+        None,
+        "B's ITS shop is not stored"
+    );
     let key: Option<Vec<u8>> = sqlx::query_scalar("SELECT key_ciphertext FROM shops WHERE id = ?")
         .bind(uuid::Uuid::parse_str(&shop_a).unwrap())
         .fetch_one(&app.db)
@@ -270,7 +274,9 @@ async fn an_edited_callback_with_another_owners_its_shop_id_is_refused_and_store
         reason.starts_with("error_callback_not_confirmed"),
         "the history says so: {reason}"
     );
-    let page = app.get_html(&format!("/shops/{shop_a}?outcome=failed")).await;
+    let page = app
+        .get_html(&format!("/shops/{shop_a}?outcome=failed"))
+        .await;
     assert!(page.contains("ITS không xác nhận"), "a clear message");
     assert!(!page.contains(&its_b), "nothing of B's shop");
     assert!(!page.contains(&shop_b), "nothing of B's shop");

@@ -221,7 +221,15 @@ async fn a_shop_name_with_markup_is_shown_escaped() {
 
 /// On the sandbox's login page: approve with some fields typed over (e.g. another email).
 pub async fn approve_with(app: &TestApp, auth_url: &str, typed: &[(&str, &str)]) -> String {
-    let html = app.client.get(auth_url).send().await.unwrap().text().await.unwrap();
+    let html = app
+        .client
+        .get(auth_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let (action, mut fields) = form_in(&html, "/login");
     for (name, value) in typed {
         fields.retain(|(n, _)| n != name);
@@ -265,15 +273,27 @@ async fn an_its_shop_already_held_by_another_owners_shop_is_refused_without_nami
     let r = app.client.get(&back).send().await.unwrap();
     assert_eq!(location(&r), format!("/shops/{second}?outcome=failed"));
     assert_eq!(app.shop_state(&second).await, "failed");
-    assert_eq!(app.shop_state(&first).await, "connected", "the first shop keeps its link");
-    let page = app.get_html(&format!("/shops/{second}?outcome=failed")).await;
+    assert_eq!(
+        app.shop_state(&first).await,
+        "connected",
+        "the first shop keeps its link"
+    );
+    let page = app
+        .get_html(&format!("/shops/{second}?outcome=failed"))
+        .await;
     assert!(
         page.contains("đã được liên kết với một cửa hàng khác"),
         "a clear message"
     );
-    assert!(!page.contains(&its_id.to_string()), "not the other ITS shop's id");
+    assert!(
+        !page.contains(&its_id.to_string()),
+        "not the other ITS shop's id"
+    );
     assert!(!page.contains(&first), "not the other shop's id");
-    assert!(!page.contains("ITS trả lời:"), "nothing presented as the provider's words");
+    assert!(
+        !page.contains("ITS trả lời:"),
+        "nothing presented as the provider's words"
+    );
     assert!(!page.contains("held by"), "no English detail");
     // The admin's page has the detail.
     let admin = app.logged_in_browser(&app.admin_email).await;
@@ -285,7 +305,10 @@ async fn an_its_shop_already_held_by_another_owners_shop_is_refused_without_nami
         .text()
         .await
         .unwrap();
-    assert!(html.contains(&format!("is held by shop {first}")), "admin sees the detail");
+    assert!(
+        html.contains(&format!("is held by shop {first}")),
+        "admin sees the detail"
+    );
 }
 
 #[tokio::test]
@@ -316,8 +339,19 @@ async fn a_prefill_the_provider_would_refuse_is_left_out_and_the_shop_still_conn
         auth_url.starts_with(&app.sandbox_origin),
         "sent to ITS, not failed: {auth_url}"
     );
-    let login = app.client.get(&auth_url).send().await.unwrap().text().await.unwrap();
-    assert!(!login.contains("an+shop@gmail.com"), "the refused email is not pre-filled");
+    let login = app
+        .client
+        .get(&auth_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !login.contains("an+shop@gmail.com"),
+        "the refused email is not pre-filled"
+    );
     let back = app.approve_on_its(&auth_url).await;
     let r = app.client.get(&back).send().await.unwrap();
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
@@ -370,8 +404,14 @@ async fn with_registered_urls_the_token_mode_is_a_configuration_problem_that_nam
     let r = app.press_connect(&shop).await;
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
     let page = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
-    assert!(page.contains("liên hệ bộ phận hỗ trợ"), "a plain message for the owner");
-    assert!(!page.contains("đăng ký trước"), "not the provider's configuration text");
+    assert!(
+        page.contains("liên hệ bộ phận hỗ trợ"),
+        "a plain message for the owner"
+    );
+    assert!(
+        !page.contains("đăng ký trước"),
+        "not the provider's configuration text"
+    );
     assert!(!page.contains("/connect/callback"), "no URL for the owner");
 
     let admin = app.logged_in_browser(&app.admin_email).await;
@@ -383,11 +423,24 @@ async fn with_registered_urls_the_token_mode_is_a_configuration_problem_that_nam
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Lỗi cấu hình"), "a configuration problem for the admin");
-    assert!(html.contains(&fixed_url(&app)), "naming the URL to register");
+    assert!(
+        html.contains("Lỗi cấu hình"),
+        "a configuration problem for the admin"
+    );
+    assert!(
+        html.contains(&fixed_url(&app)),
+        "naming the URL to register"
+    );
 
     // "Test credentials" finds it too.
-    let settings = admin.get(app.url("/admin/settings")).send().await.unwrap().text().await.unwrap();
+    let settings = admin
+        .get(app.url("/admin/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let r = admin
         .post(app.url("/admin/settings/test"))
         .form(&[("csrf_token", csrf_in(&settings))])
@@ -436,7 +489,14 @@ async fn the_fixed_redirect_mode_connects_through_the_session_and_our_external_i
 
     // "Test credentials" accepts the fixed URL.
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let settings = admin.get(app.url("/admin/settings")).send().await.unwrap().text().await.unwrap();
+    let settings = admin
+        .get(app.url("/admin/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let html = admin
         .post(app.url("/admin/settings/test"))
         .form(&[("csrf_token", csrf_in(&settings))])

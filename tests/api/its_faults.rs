@@ -363,11 +363,18 @@ async fn an_its_outage_during_a_reconnect_leaves_a_connected_shop_and_its_key_as
     });
     let r = app.press_connect(&shop).await;
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
-    assert_eq!(stored(app.db.clone(), shop.clone()).await, before, "state and key unchanged");
+    assert_eq!(
+        stored(app.db.clone(), shop.clone()).await,
+        before,
+        "state and key unchanged"
+    );
     assert_eq!(app.shop_state(&shop).await, "connected");
     assert_eq!(app.api_get(&key, &path).await.status(), StatusCode::OK);
     let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
-    assert!(html.contains("kết nối hiện có vẫn giữ nguyên"), "the page says so");
+    assert!(
+        html.contains("kết nối hiện có vẫn giữ nguyên"),
+        "the page says so"
+    );
     assert!(html.contains("ITS đang gặp sự cố"), "and why");
 
     // The same for a shop that needs a new login: it stays needs_reauth.

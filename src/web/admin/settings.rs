@@ -117,13 +117,18 @@ async fn test_credentials(
             RedirectCheck::Accepted => TestResult::Accepted {
                 text: Messages::fill(
                     m.settings_redirect_ok,
-                    &[&crate::its::redact_url(&connect::fixed_callback_url(&svc.public_url))],
+                    &[&crate::its::redact_url(&connect::fixed_callback_url(
+                        &svc.public_url,
+                    ))],
                 ),
             },
             RedirectCheck::NotRegistered { register } => TestResult::Refused {
                 reason: "",
                 provider_msg: None,
-                detail: Some(Messages::fill(m.admin_redirect_not_registered, &[&register])),
+                detail: Some(Messages::fill(
+                    m.admin_redirect_not_registered,
+                    &[&register],
+                )),
             },
             RedirectCheck::Failed(failure) => TestResult::refused(m, failure),
         })

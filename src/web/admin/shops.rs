@@ -248,7 +248,9 @@ async fn detail(
     .then(|| {
         Messages::fill(
             m.admin_redirect_not_registered,
-            &[&crate::services::connect::fixed_callback_url(&svc.public_url)],
+            &[&crate::services::connect::fixed_callback_url(
+                &svc.public_url,
+            )],
         )
     });
     let flash = query.outcome.as_deref().and_then(|o| {
