@@ -270,7 +270,7 @@ super::catalogue!(Messages {
     settings_api_key => "Khoá API đối tác", "Partner API key";
     settings_api_key_hint => "Chỉ hiển thị vài ký tự cuối; khoá đầy đủ không bao giờ được gửi tới trình duyệt.", "Only the last characters are shown; the full key never reaches a browser.";
     settings_test => "Kiểm tra thông tin đăng nhập", "Test credentials";
-    settings_test_hint => "Gọi ITS (Misc/CurrentAccount) bằng khoá API hiện tại để xem ITS có chấp nhận không, rồi gọi Shop/AuthorizeShop với redirect_url mà ứng dụng dùng để xem ITS có chấp nhận địa chỉ đó không.", "Calls ITS (Misc/CurrentAccount) with the current API key to see whether ITS accepts it, then Shop/AuthorizeShop with the redirect_url the app uses to see whether ITS accepts that address.";
+    settings_test_hint => "Gọi ITS (Misc/CurrentAccount) bằng khoá API hiện tại để xem ITS có chấp nhận không, rồi gọi AuthorizeShop với redirect_url mà ứng dụng dùng để xem ITS có chấp nhận địa chỉ đó không.", "Calls ITS (Misc/CurrentAccount) with the current API key to see whether ITS accepts it, then Shop/AuthorizeShop with the redirect_url the app uses to see whether ITS accepts that address.";
     settings_test_ok => "ITS chấp nhận khoá API. Tài khoản đối tác: {}", "ITS accepts the API key. Partner account: {}";
     settings_test_failed => "Kiểm tra không thành công:", "The test failed:";
     settings_verify_heading => "Kiểm tra lại khoá cửa hàng", "Re-checking shop keys";
