@@ -11,8 +11,9 @@ ALTER TABLE shops ADD COLUMN owner_ref TEXT;
 UPDATE shops SET owner_ref = external_shop_id, external_shop_id = NULL
 WHERE external_shop_id IS NOT NULL
   AND (NOT EXISTS (SELECT 1 FROM users u WHERE u.id = shops.owner_id AND u.external_user_id IS NOT NULL)
-       OR EXISTS (SELECT 1 FROM shops o
+       OR EXISTS (SELECT 1 FROM shops o JOIN users ou ON ou.id = o.owner_id
                   WHERE o.external_shop_id = shops.external_shop_id
+                    AND ou.external_user_id IS NOT NULL
                     AND (o.created_at < shops.created_at
                          OR (o.created_at = shops.created_at AND o.seq < shops.seq))));
 
