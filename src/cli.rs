@@ -253,6 +253,8 @@ async fn run_sandbox(
             database_path: database,
             faults: sandbox::Faults::default(),
             partner_name: "shoplink (sandbox)".into(),
+            white_label: false,
+            registered_redirect_urls: Vec::new(),
         },
         listener,
     )

@@ -21,6 +21,10 @@ pub enum ItsMode {
         bind: SocketAddr,
         latency: Duration,
         failure_rate: f64,
+        /// The sandbox's own partner set-up (`SANDBOX_WHITE_LABEL`,
+        /// `SANDBOX_REGISTERED_REDIRECT_URLS`), to try both provider set-ups locally.
+        white_label: bool,
+        registered_redirect_urls: Vec<String>,
     },
     /// A real provider endpoint.
     Remote { base_url: String, api_key: String },
@@ -50,6 +54,31 @@ pub struct Settings {
     pub database_max_bytes: Option<u64>,
     /// The JSON API, connect links and webhooks (see `ApiSettings`).
     pub api: ApiSettings,
+    /// How the partner's ITS account is set up (`ITS_WHITE_LABEL`, `ITS_REDIRECT_MODE`).
+    pub its_partner: ItsPartnerSettings,
+}
+
+/// How the partner's account at the provider is set up; both change what `AuthorizeShop`
+/// may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ItsPartnerSettings {
+    /// A white-label partner (`ITS_WHITE_LABEL=true`) may send `external_user_id`; the
+    /// provider refuses that field from every other partner ("external_user_id is removed").
+    pub white_label: bool,
+    pub redirect_mode: RedirectMode,
+}
+
+/// Which `redirect_url` the connect flow sends (`ITS_REDIRECT_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedirectMode {
+    /// `PUBLIC_URL/connect/callback?token=<per-attempt token>`: for a partner with no
+    /// redirect URL registered at the provider (what the guide suggests).
+    #[default]
+    Token,
+    /// Always exactly `PUBLIC_URL/connect/callback`: for a partner whose provider account
+    /// has registered URLs (the provider compares them by plain string equality, query
+    /// included). The callback is tied to the attempt through the browser's session.
+    Fixed,
 }
 
 /// Re-verification of stored shop keys: the bulk job and the scheduler.
@@ -156,6 +185,20 @@ impl Settings {
                 )
                 .min(100) as f64
                     / 100.0,
+                white_label: parse_bool(
+                    get("SANDBOX_WHITE_LABEL"),
+                    "SANDBOX_WHITE_LABEL",
+                    &mut problems,
+                ),
+                registered_redirect_urls: get("SANDBOX_REGISTERED_REDIRECT_URLS")
+                    .map(|list| {
+                        list.split(',')
+                            .map(str::trim)
+                            .filter(|u| !u.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             (Some(base_url), api_key) => {
                 match Url::parse(&base_url) {
@@ -280,6 +323,22 @@ impl Settings {
 
         let api = parse_api(&get, &mut problems);
 
+        let its_partner = ItsPartnerSettings {
+            white_label: parse_bool(get("ITS_WHITE_LABEL"), "ITS_WHITE_LABEL", &mut problems),
+            redirect_mode: match get("ITS_REDIRECT_MODE").as_deref() {
+                None | Some("token") => RedirectMode::Token,
+                Some("fixed") => RedirectMode::Fixed,
+                Some(other) => {
+                    problems.push(format!(
+                        "ITS_REDIRECT_MODE must be `token` (a per-attempt token in redirect_url) or \
+                         `fixed` (always PUBLIC_URL/connect/callback, for a provider account with \
+                         registered redirect URLs), got {other:?}"
+                    ));
+                    RedirectMode::Token
+                }
+            },
+        };
+
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -298,6 +357,7 @@ impl Settings {
             secret_key_previous,
             database_max_bytes,
             api,
+            its_partner,
         })
     }
 }
@@ -356,6 +416,17 @@ fn parse_verify(
         concurrency,
         interval,
         tick: Duration::from_secs(tick),
+    }
+}
+
+fn parse_bool(raw: Option<String>, name: &str, problems: &mut Vec<String>) -> bool {
+    match raw.map(|r| r.to_ascii_lowercase()).as_deref() {
+        None | Some("false") | Some("0") | Some("no") => false,
+        Some("true") | Some("1") | Some("yes") => true,
+        Some(other) => {
+            problems.push(format!("{name} must be `true` or `false`, got {other:?}"));
+            false
+        }
     }
 }
 
@@ -597,6 +668,27 @@ mod tests {
             text.contains("VERIFY_TICK_SECS must be a whole number"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_partner_set_up_defaults_to_an_ordinary_partner_with_token_redirects() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert_eq!(s.its_partner, ItsPartnerSettings::default());
+        assert!(!s.its_partner.white_label);
+        assert_eq!(s.its_partner.redirect_mode, RedirectMode::Token);
+        let s = Settings::from_vars(&vars(&[
+            ("ITS_WHITE_LABEL", "true"),
+            ("ITS_REDIRECT_MODE", "fixed"),
+        ]))
+        .unwrap();
+        assert!(s.its_partner.white_label);
+        assert_eq!(s.its_partner.redirect_mode, RedirectMode::Fixed);
+        let err = Settings::from_vars(&vars(&[
+            ("ITS_WHITE_LABEL", "maybe"),
+            ("ITS_REDIRECT_MODE", "query"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
     }
 
     #[test]

@@ -358,7 +358,7 @@ struct SeedEvent {
 
 async fn insert_shops(tx: &mut Transaction<'_, Sqlite>, batch: &[SeedShop]) -> anyhow::Result<()> {
     let sql = multi_row_insert(
-        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, its_shop_id, \
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
          its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
          last_verified_at, updated_at, created_at) VALUES ",
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -490,7 +490,8 @@ fn make_shop(
             pick(rng, EMAIL_DOMAINS)
         )
     });
-    // Owners are new in every run, so a run-tagged index is unique per owner.
+    // An owner-typed reference (`owner_ref`); owners are new in every run, so a run-tagged
+    // index is unique per owner.
     let external_shop_id =
         (rng.gen_range(0..10) < 4).then(|| format!("KH-{run_tag}-{:07}", index + 1));
 

@@ -67,6 +67,8 @@ impl Application {
                 bind,
                 latency,
                 failure_rate,
+                white_label,
+                registered_redirect_urls,
             } => {
                 let api_key = secret.sandbox_api_key();
                 let listener = TcpListener::bind(bind)
@@ -80,6 +82,8 @@ impl Application {
                             failure_rate: *failure_rate,
                         },
                         partner_name: "shoplink (sandbox)".into(),
+                        white_label: *white_label,
+                        registered_redirect_urls: registered_redirect_urls.clone(),
                     },
                     listener,
                 )
@@ -105,6 +109,7 @@ impl Application {
             auth_hosts: settings.its_auth_hosts.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
             api: settings.api.clone(),
+            its_partner: settings.its_partner,
         };
         let state = web::Data::new(AppState {
             services: services.clone(),

@@ -28,6 +28,8 @@ async fn setup() -> Setup {
             database_path: dir.path().join("sandbox.db"),
             faults: Faults::default(),
             partner_name: "Test partner".into(),
+            white_label: false,
+            registered_redirect_urls: Vec::new(),
         },
         TcpListener::bind("127.0.0.1:0").unwrap(),
     )

@@ -29,6 +29,8 @@ impl Sandbox {
                 database_path: dir.path().join("sandbox.db"),
                 faults: Faults::default(),
                 partner_name: PARTNER.into(),
+                white_label: false,
+                registered_redirect_urls: Vec::new(),
             },
             listener,
         )
@@ -626,4 +628,146 @@ async fn the_stylesheet_is_served() {
         .to_str()
         .unwrap()
         .starts_with("text/css"));
+}
+
+// ---------------------------------------------------------------------------------------
+// What the provider's own server refuses (its-contract.md, issue 9 §0) and the lookup by
+// the partner's id (§1).
+
+#[tokio::test]
+async fn external_user_id_is_removed_for_an_ordinary_partner_but_not_for_a_white_label_one() {
+    let sb = Sandbox::start().await;
+    let body = json!({ "external_user_id": "u-1", "redirect_url": REDIRECT });
+    let (status, answer) = sb.authorize(body.clone()).await;
+    assert_error(status, &answer, StatusCode::BAD_REQUEST, "invalid_argument");
+    assert_eq!(answer["msg"], "external_user_id is removed");
+
+    sb.control.set_partner(sandbox::PartnerSetup {
+        white_label: true,
+        ..Default::default()
+    });
+    let (status, answer) = sb.authorize(body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["type"], "shop_request");
+}
+
+#[tokio::test]
+async fn prefills_the_provider_refuses_are_invalid_arguments_with_its_messages() {
+    let sb = Sandbox::start().await;
+    for (field, value, msg) in [
+        ("email", "an+shop@gmail.com", "Giá trị email không hợp lệ"),
+        ("email", "an..shop@gmail.com", "Giá trị email không hợp lệ"),
+        ("email", "an--shop@gmail.com", "Giá trị email không hợp lệ"),
+        ("email", "an.-shop@gmail.com", "Giá trị email không hợp lệ"),
+        ("email", "an-.shop@gmail.com", "Giá trị email không hợp lệ"),
+        ("phone", "091234567", "Giá trị phone không hợp lệ"),
+        ("phone", "+84 912 345 678 901", "Giá trị phone không hợp lệ"),
+        (
+            "external_shop_id",
+            "x",
+            "Giá trị external_shop_id không hợp lệ",
+        ),
+        (
+            "external_shop_id",
+            "mã có dấu",
+            "Giá trị external_shop_id không hợp lệ",
+        ),
+        (
+            "external_shop_id",
+            "a/b",
+            "Giá trị external_shop_id không hợp lệ",
+        ),
+    ] {
+        let (status, answer) = sb
+            .authorize(json!({ field: value, "redirect_url": REDIRECT }))
+            .await;
+        assert_error(status, &answer, StatusCode::BAD_REQUEST, "invalid_argument");
+        assert_eq!(answer["msg"], msg, "{field}={value}");
+    }
+    // What the rules allow: separators and +84 in a phone, 12 digits, a UUID as the id.
+    for (field, value) in [
+        ("email", "an.shop_1@gmail.com"),
+        ("phone", "+84 912-345-678"),
+        ("phone", "0283 823 4567 8"),
+        ("external_shop_id", "6f1c2a9e-0d7b-4c55-9a3e-2b8f0c1d4e5a"),
+        ("external_shop_id", "KH:01#$._-"),
+    ] {
+        let (status, answer) = sb
+            .authorize(json!({ field: value, "redirect_url": REDIRECT }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{field}={value}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn registered_redirect_urls_are_compared_exactly_including_the_query() {
+    let sb = Sandbox::start().await;
+    let fixed = "https://shoplink.example.vn/connect/callback";
+    sb.control.set_partner(sandbox::PartnerSetup {
+        registered_redirect_urls: vec![fixed.into()],
+        ..Default::default()
+    });
+    let (status, answer) = sb.authorize(json!({ "redirect_url": fixed })).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    for refused in [
+        format!("{fixed}?token=abc"),
+        "http://127.0.0.1:8080/connect/callback".to_owned(),
+        REDIRECT.to_owned(),
+    ] {
+        let (status, answer) = sb.authorize(json!({ "redirect_url": refused })).await;
+        assert_error(status, &answer, StatusCode::BAD_REQUEST, "invalid_argument");
+        assert_eq!(
+            answer["msg"], "Địa chỉ url cần được đăng ký trước",
+            "{refused}"
+        );
+    }
+    // The provider's own exceptions: localhost and 127.0.0.NNN without a port.
+    for passes in ["http://localhost/cb?token=x", "http://127.0.0.100/cb"] {
+        let (status, answer) = sb.authorize(json!({ "redirect_url": passes })).await;
+        assert_eq!(status, StatusCode::OK, "{passes}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn the_lookup_by_external_shop_id_follows_the_relation_that_recorded_it() {
+    let sb = Sandbox::start().await;
+    let ext = "6f1c2a9e-0d7b-4c55-9a3e-2b8f0c1d4e5a";
+    // No relation carries it: a fresh request, not 403.
+    let (status, first) = sb
+        .authorize(json!({ "external_shop_id": ext, "redirect_url": REDIRECT }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["type"], "shop_request");
+    let response = sb
+        .approve(
+            first["auth_token"].as_str().unwrap(),
+            &[("shop_name", "Tiệm Tám"), ("email", "tam@example.vn")],
+        )
+        .await;
+    let shop_id = shop_id_of(&location(&response));
+
+    // While linked: the key of the shop that approved this request.
+    let (_, linked) = sb.authorize(json!({ "external_shop_id": ext })).await;
+    assert_eq!(linked["type"], "shop_key", "{linked}");
+    let (_, shop) = sb
+        .current_shop(linked["auth_token"].as_str().unwrap())
+        .await;
+    assert_eq!(shop["id"], Value::String(shop_id.clone()));
+
+    // Another id, never approved: still a fresh request.
+    let (_, other) = sb
+        .authorize(json!({ "external_shop_id": "another-partner-id" }))
+        .await;
+    assert_eq!(other["type"], "shop_request");
+
+    // After an unlink: shop_request; a closed account: account_closed.
+    let r = sb.post_form(&format!("/shops/{shop_id}/unlink"), &[]).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (status, unlinked) = sb.authorize(json!({ "external_shop_id": ext })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(unlinked["type"], "shop_request", "{unlinked}");
+    let r = sb.post_form(&format!("/shops/{shop_id}/close"), &[]).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (status, closed) = sb.authorize(json!({ "external_shop_id": ext })).await;
+    assert_error(status, &closed, StatusCode::BAD_REQUEST, "account_closed");
 }

@@ -41,8 +41,9 @@ super::catalogue!(Messages {
     new_shop_title => "Thêm cửa hàng", "Add a shop";
     field_shop_name => "Tên cửa hàng", "Shop name";
     field_phone => "Số điện thoại", "Phone";
-    field_external_id => "Mã cửa hàng trong hệ thống của bạn", "Your own shop id";
-    external_id_hint => "Nếu có, ITS sẽ ghi lại mã này cùng liên kết để đối chiếu về sau.", "If given, ITS records it with the link so both sides can match records later.";
+    field_external_id => "Mã cửa hàng của đối tác (API)", "Partner's shop id (API)";
+    field_owner_ref => "Mã tham chiếu", "Reference";
+    owner_ref_hint => "Mã riêng để bạn tự tra cứu cửa hàng. Mã này chỉ lưu ở đây, không gửi sang ITS.", "Your own code to look the shop up. It stays here and is not sent to ITS.";
     save_shop => "Lưu cửa hàng", "Save shop";
     shop_title => "Cửa hàng", "Shop";
     updated_label => "Cập nhật", "Updated";
@@ -50,8 +51,8 @@ super::catalogue!(Messages {
     back_to_shops => "Danh sách cửa hàng", "All shops";
     back_to_shop => "Về trang cửa hàng", "Back to the shop";
     flash_shop_created => "Đã thêm cửa hàng. Bấm \"Kết nối Zalo\" để liên kết với ITS.", "Shop added. Press \"Connect Zalo\" to link it with ITS.";
-    error_external_id_invalid => "Mã cửa hàng tối đa 100 ký tự, không chứa ký tự điều khiển.", "The shop id has at most 100 characters and no control characters.";
-    error_external_id_taken => "Bạn đã có một cửa hàng khác với mã này.", "You already have another shop with this id.";
+    error_external_id_invalid => "Mã tham chiếu tối đa 100 ký tự, không chứa ký tự điều khiển.", "The reference has at most 100 characters and no control characters.";
+    error_external_id_taken => "Bạn đã có một cửa hàng khác với mã tham chiếu này.", "You already have another shop with this reference.";
 
     // The connection
     connection_heading => "Kết nối ITS", "ITS connection";
@@ -131,6 +132,15 @@ super::catalogue!(Messages {
     error_its_unknown => "ITS báo một lỗi chưa biết.", "ITS reported an unknown error.";
     error_its_relogin_loop => "ITS vẫn yêu cầu đăng nhập lại sau nhiều lần thử. Hãy thử lại sau hoặc liên hệ ITS.", "ITS kept asking for another login. Try again later or contact ITS.";
     error_its_shop_taken => "Cửa hàng ITS này đã được liên kết với một cửa hàng khác trong hệ thống. Quản trị viên có thể xem cửa hàng đó.", "This ITS shop is already linked to another shop here. An administrator can see which one.";
+    error_its_redirect_not_registered => "Thiết lập kết nối của đối tác với ITS đang có lỗi, nên chưa thể kết nối. Vui lòng liên hệ bộ phận hỗ trợ.", "The partner's set-up with ITS has a problem, so the shop cannot be connected yet. Please contact support.";
+    admin_redirect_not_registered => "Lỗi cấu hình: ITS chỉ chấp nhận redirect_url đã đăng ký trước. Hãy đăng ký đúng địa chỉ {} với ITS và đặt ITS_REDIRECT_MODE=fixed.", "Configuration problem: ITS accepts only registered redirect URLs. Register exactly {} with ITS and set ITS_REDIRECT_MODE=fixed.";
+    error_callback_not_confirmed => "ITS không xác nhận rằng cửa hàng vừa đăng nhập đã cấp quyền cho chính cửa hàng này, nên yêu cầu bị từ chối và không có gì thay đổi. Hãy bấm kết nối lại và đăng nhập bằng tài khoản ITS của cửa hàng này.", "ITS did not confirm that the shop that logged in granted access for this very shop, so the request was refused and nothing changed. Press connect again and log in with this shop's own ITS account.";
+    error_callback_no_pending => "Không có yêu cầu kết nối nào đang chờ trong phiên đăng nhập này. Hãy bắt đầu lại từ trang cửa hàng.", "There is no connection request waiting in this login session. Start again from the shop's page.";
+    flash_attempt_failed_kept => "Lần kết nối mới không thành công; kết nối hiện có vẫn giữ nguyên và vẫn hoạt động.", "The new connection attempt failed; the existing connection is unchanged and still works.";
+    flash_attempt_failed_reason => "Lý do: {}", "Reason: {}";
+    failure_detail_label => "Chi tiết kỹ thuật", "Technical detail";
+    settings_redirect_ok => "ITS chấp nhận redirect_url mà ứng dụng gửi ({}).", "ITS accepts the redirect_url the app sends ({}).";
+    settings_redirect_failed => "Không kiểm tra được redirect_url:", "The redirect_url could not be checked:";
     error_its_auth_url_refused => "ITS gửi về một địa chỉ đăng nhập không được phép. Vui lòng báo quản trị viên.", "ITS sent a login address that is not allowed. Please tell an administrator.";
 
     // Errors of any page
@@ -260,7 +270,7 @@ super::catalogue!(Messages {
     settings_api_key => "Khoá API đối tác", "Partner API key";
     settings_api_key_hint => "Chỉ hiển thị vài ký tự cuối; khoá đầy đủ không bao giờ được gửi tới trình duyệt.", "Only the last characters are shown; the full key never reaches a browser.";
     settings_test => "Kiểm tra thông tin đăng nhập", "Test credentials";
-    settings_test_hint => "Gọi ITS (Misc/CurrentAccount) bằng khoá API hiện tại để xem ITS có chấp nhận không.", "Calls ITS (Misc/CurrentAccount) with the current API key to see whether ITS accepts it.";
+    settings_test_hint => "Gọi ITS (Misc/CurrentAccount) bằng khoá API hiện tại để xem ITS có chấp nhận không, rồi gọi AuthorizeShop với redirect_url mà ứng dụng dùng để xem ITS có chấp nhận địa chỉ đó không.", "Calls ITS (Misc/CurrentAccount) with the current API key to see whether ITS accepts it, then Shop/AuthorizeShop with the redirect_url the app uses to see whether ITS accepts that address.";
     settings_test_ok => "ITS chấp nhận khoá API. Tài khoản đối tác: {}", "ITS accepts the API key. Partner account: {}";
     settings_test_failed => "Kiểm tra không thành công:", "The test failed:";
     settings_verify_heading => "Kiểm tra lại khoá cửa hàng", "Re-checking shop keys";

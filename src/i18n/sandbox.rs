@@ -86,8 +86,11 @@ super::catalogue!(SandboxMessages {
     api_shop_key_invalid => "Khoá của cửa hàng không hợp lệ hoặc đã bị thu hồi", "The shop key is not valid or has been revoked";
     api_shop_id_with_external => "Không được gửi shop_id cùng với external_shop_id", "shop_id must not be sent together with external_shop_id";
     api_shop_id_with_contact => "Không được gửi shop_id cùng với email hoặc số điện thoại", "shop_id must not be sent together with an email or a phone number";
-    api_email_invalid => "Địa chỉ email không hợp lệ", "The email address is not valid";
-    api_phone_invalid => "Số điện thoại không hợp lệ", "The phone number is not valid";
+    api_email_invalid => "Giá trị email không hợp lệ", "The email value is not valid";
+    api_phone_invalid => "Giá trị phone không hợp lệ", "The phone value is not valid";
+    api_external_shop_id_invalid => "Giá trị external_shop_id không hợp lệ", "The external_shop_id value is not valid";
+    api_external_user_id_removed => "external_user_id is removed", "external_user_id is removed";
+    api_redirect_not_registered => "Địa chỉ url cần được đăng ký trước", "The url must be registered first";
     api_redirect_invalid => "redirect_url không hợp lệ hoặc chưa được đăng ký với ITS", "redirect_url is not valid or is not registered with ITS";
     api_permission_denied => "Shop chưa bao giờ đăng nhập vào ITS thông qua hệ thống của đối tác. Hãy thử lại với request mà không bao gồm shop_id.", "The shop never logged in to ITS through the partner. Try again without shop_id.";
     api_account_closed => "Tài khoản đã bị đóng", "The account is closed";

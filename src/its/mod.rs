@@ -10,9 +10,11 @@
 
 mod client;
 mod error;
+pub mod prefill;
 mod redact;
 mod types;
 
 pub use client::{ItsClient, ItsClientSettings};
 pub use error::{ErrorCode, ItsError, ProviderError};
+pub use redact::redact_url;
 pub use types::{ApiKey, Authorization, AuthorizeShopRequest, CurrentAccount, CurrentShop};

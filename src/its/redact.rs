@@ -4,7 +4,7 @@
 const MASK: &str = "…";
 
 /// A URL without its query, fragment and user info: `https://host/path?…`.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     let mut out = url.to_owned();
     if let Some(i) = out.find(['?', '#']) {
         let sep = &out[i..i + 1];

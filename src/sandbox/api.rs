@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::store::{LinkState, NewRequest};
 use super::{now, secret, SandboxState};
-use crate::domain::{Email, Phone, ShopId};
+use crate::domain::{Email, ShopId};
 use crate::i18n::SandboxMessages;
 
 /// The API speaks Vietnamese, like the real provider.
@@ -280,8 +280,8 @@ fn shop_id_field(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
     }
 }
 
-/// Only absolute http(s) URLs on localhost or 127.0.0.x: the sandbox has no other
-/// registered redirect URLs.
+/// Only absolute http(s) URLs on localhost or 127.0.0.x: with no registered URL, the
+/// sandbox stays a local tool (the provider itself would accept any absolute URL).
 pub(crate) fn redirect_url_allowed(raw: &str) -> bool {
     let Ok(url) = url::Url::parse(raw) else {
         return false;
@@ -296,6 +296,81 @@ pub(crate) fn redirect_url_allowed(raw: &str) -> bool {
     }
 }
 
+/// The provider's check of `redirect_url` against the partner's registered URLs: plain
+/// string equality, query included; only the exact host `localhost` (no port) and
+/// `127.0.0.NNN` (a three-digit last octet, no port) always pass.
+pub(crate) fn redirect_url_registered(raw: &str, registered: &[String]) -> bool {
+    if registered.is_empty() || registered.iter().any(|r| r == raw) {
+        return true;
+    }
+    let Ok(url) = url::Url::parse(raw) else {
+        return false;
+    };
+    // `url` drops a scheme's default port: look at the text for an explicit one.
+    let authority = raw
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .unwrap_or("");
+    if authority.contains(':') || url.port().is_some() {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(_)) => {
+            let Some(last) = authority.strip_prefix("127.0.0.") else {
+                return false;
+            };
+            last.len() == 3 && last.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// The provider's rule for a pre-filled email: the local part, lower-cased, is
+/// `[0-9a-z._-]{1,128}` without `..`, `--`, `.-` or `-.`.
+pub(crate) fn provider_accepts_email(raw: &str) -> bool {
+    let Ok(email) = Email::parse(raw) else {
+        return false;
+    };
+    let Some((local, _)) = email.as_str().split_once('@') else {
+        return false;
+    };
+    let local = local.to_lowercase();
+    (1..=128).contains(&local.len())
+        && local.bytes().all(|b| {
+            b.is_ascii_digit() || b.is_ascii_lowercase() || matches!(b, b'.' | b'_' | b'-')
+        })
+        && !["..", "--", ".-", "-."]
+            .iter()
+            .any(|bad| local.contains(bad))
+}
+
+/// The provider's rule for a pre-filled phone: `+84`/`84` becomes `0`, separators are
+/// dropped, and 10 to 12 digits must remain. Returns the normalised number.
+pub(crate) fn provider_phone(raw: &str) -> Option<String> {
+    let kept: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    let national = if let Some(rest) = kept.strip_prefix("+84") {
+        format!("0{rest}")
+    } else if let Some(rest) = kept.strip_prefix("84") {
+        format!("0{rest}")
+    } else {
+        kept
+    };
+    ((10..=12).contains(&national.len()) && national.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(national)
+}
+
+/// `^[-._$#:A-Za-z0-9_]{2,100}$`, the provider's rule for `external_shop_id`.
+pub(crate) fn external_shop_id_valid(raw: &str) -> bool {
+    (2..=100).contains(&raw.len())
+        && raw.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'$' | b'#' | b':')
+        })
+}
+
 async fn authorize_shop(state: &SandboxState, body: &Map<String, Value>) -> ApiResult {
     let shop_id = shop_id_field(body)?;
     let external_shop_id = string_field(body, "external_shop_id", MAX_FIELD_CHARS)?;
@@ -306,23 +381,40 @@ async fn authorize_shop(state: &SandboxState, body: &Map<String, Value>) -> ApiR
     let shop_name = string_field(body, "shop_name", MAX_FIELD_CHARS)?;
     let redirect_url = string_field(body, "redirect_url", MAX_URL_CHARS)?;
     string_field(body, "extra_token", MAX_URL_CHARS)?;
+    let partner = state.control.partner();
 
+    // The provider's own order of checks: the removed field first (its message is
+    // deliberately vague), then the combinations, then each value.
+    if external_user_id.is_some() && !partner.white_label {
+        return Err(ApiError::invalid(M.api_external_user_id_removed));
+    }
     if shop_id.is_some() && external_shop_id.is_some() {
         return Err(ApiError::invalid(M.api_shop_id_with_external));
     }
     if shop_id.is_some() && (email.is_some() || phone.is_some()) {
         return Err(ApiError::invalid(M.api_shop_id_with_contact));
     }
-    let email = email
-        .map(|e| Email::parse(&e).map(|e| e.as_str().to_owned()))
-        .transpose()
-        .map_err(|_| ApiError::invalid(M.api_email_invalid))?;
-    let phone = phone
-        .map(|p| Phone::parse(&p).map(|p| p.as_str().to_owned()))
-        .transpose()
-        .map_err(|_| ApiError::invalid(M.api_phone_invalid))?;
+    if let Some(external) = &external_shop_id {
+        if !external_shop_id_valid(external) {
+            return Err(ApiError::invalid(M.api_external_shop_id_invalid));
+        }
+    }
+    let email = match email {
+        Some(e) if provider_accepts_email(&e) => {
+            Email::parse(&e).ok().map(|e| e.as_str().to_owned())
+        }
+        Some(_) => return Err(ApiError::invalid(M.api_email_invalid)),
+        None => None,
+    };
+    let phone = match phone {
+        Some(p) => Some(provider_phone(&p).ok_or_else(|| ApiError::invalid(M.api_phone_invalid))?),
+        None => None,
+    };
     if let Some(url) = &redirect_url {
-        if !redirect_url_allowed(url) {
+        if !redirect_url_registered(url, &partner.registered_redirect_urls) {
+            return Err(ApiError::invalid(M.api_redirect_not_registered));
+        }
+        if partner.registered_redirect_urls.is_empty() && !redirect_url_allowed(url) {
             return Err(ApiError::invalid(M.api_redirect_invalid));
         }
     }
@@ -341,10 +433,12 @@ async fn authorize_shop(state: &SandboxState, body: &Map<String, Value>) -> ApiR
             LinkState::Unlinked => {}
         }
     } else if let Some(external) = &external_shop_id {
-        match state.store.active_link_by_external_id(external).await? {
+        // Lookup by the partner's id, exactly like `shop_id`; when no relation carries it,
+        // a fresh request (not 403).
+        match state.store.link_by_external_id(external).await? {
             Some((_, LinkState::Active { shop_key })) => return Ok(shop_key_answer(&shop_key)),
             Some((_, LinkState::Closed)) => return Err(account_closed()),
-            _ => {}
+            Some((_, LinkState::Unlinked | LinkState::NeverLinked)) | None => {}
         }
     }
 
@@ -434,6 +528,74 @@ mod tests {
             "http://[::1]/cb",
         ] {
             assert!(!redirect_url_allowed(bad), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn registered_redirect_urls_are_compared_exactly_with_the_providers_exceptions() {
+        let registered = vec!["https://app.example.vn/connect/callback".to_owned()];
+        assert!(redirect_url_registered(
+            "https://anything.example/x?y=1",
+            &[]
+        ));
+        assert!(redirect_url_registered(
+            "https://app.example.vn/connect/callback",
+            &registered
+        ));
+        for refused in [
+            "https://app.example.vn/connect/callback?token=abc",
+            "https://app.example.vn/connect/callback/",
+            "https://APP.example.vn/connect/callback",
+            "http://localhost:8080/connect/callback",
+            "http://127.0.0.1:8080/connect/callback",
+            "http://127.0.0.1/connect/callback",
+            "http://127.0.0.10/cb",
+        ] {
+            assert!(!redirect_url_registered(refused, &registered), "{refused}");
+        }
+        for passes in [
+            "http://localhost/cb?token=x",
+            "http://127.0.0.100/cb",
+            "https://127.0.0.255/any?q=1",
+        ] {
+            assert!(redirect_url_registered(passes, &registered), "{passes}");
+        }
+    }
+
+    #[test]
+    fn prefill_values_follow_the_providers_rules() {
+        for ok in ["an.shop@gmail.com", "AN_shop-1@x.vn", "a@b.vn"] {
+            assert!(provider_accepts_email(ok), "{ok}");
+        }
+        for bad in [
+            "an+shop@gmail.com",
+            "an..shop@x.vn",
+            "an--shop@x.vn",
+            "an.-shop@x.vn",
+            "an-.shop@x.vn",
+            "ân@x.vn",
+            "not-an-email",
+        ] {
+            assert!(!provider_accepts_email(bad), "{bad}");
+        }
+        assert_eq!(
+            provider_phone("+84 912-345-678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(provider_phone("84912345678").as_deref(), Some("0912345678"));
+        assert_eq!(
+            provider_phone("(028) 3823.4567").as_deref(),
+            Some("02838234567")
+        );
+        for bad in ["091234567", "0912345678901", "09123x5678", "+1 555 0100"] {
+            assert_eq!(provider_phone(bad), None, "{bad}");
+        }
+        assert!(external_shop_id_valid(
+            "2f0c8c4e-9a4b-4d0e-8a53-1b2c3d4e5f60"
+        ));
+        assert!(external_shop_id_valid("KH:01#$._-"));
+        for bad in ["x", "có dấu", "a/b", "a b", "a\"b", &"x".repeat(101)] {
+            assert!(!external_shop_id_valid(bad), "{bad}");
         }
     }
 

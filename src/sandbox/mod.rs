@@ -35,6 +35,12 @@ pub struct SandboxSettings {
     pub faults: Faults,
     /// Shown on the login page and by `Misc/CurrentAccount`.
     pub partner_name: String,
+    /// Whether the partner is white-label. Off (the provider's default): `external_user_id`
+    /// is refused with "external_user_id is removed", as the provider's server does.
+    pub white_label: bool,
+    /// The partner's registered redirect URLs. Empty: any allowed `redirect_url` passes;
+    /// otherwise `redirect_url` must equal one of them exactly, query included.
+    pub registered_redirect_urls: Vec<String>,
 }
 
 /// Trouble the sandbox adds to every API call (not to its pages).
@@ -65,17 +71,39 @@ impl Faults {
     }
 }
 
+/// The partner's account set-up at the (fake) provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartnerSetup {
+    pub white_label: bool,
+    pub registered_redirect_urls: Vec<String>,
+}
+
 /// Changes a running sandbox's behaviour (shared with its request handlers).
 #[derive(Clone)]
 pub struct SandboxControl {
     faults: Arc<RwLock<Faults>>,
+    partner: Arc<RwLock<PartnerSetup>>,
 }
 
 impl SandboxControl {
     fn new(faults: Faults) -> SandboxControl {
         SandboxControl {
             faults: Arc::new(RwLock::new(faults.sanitised())),
+            partner: Arc::new(RwLock::new(PartnerSetup::default())),
         }
+    }
+
+    /// Changes the partner's set-up (white-label flag, registered redirect URLs) for every
+    /// following API call.
+    pub fn set_partner(&self, setup: PartnerSetup) {
+        *self.partner.write().unwrap_or_else(PoisonError::into_inner) = setup;
+    }
+
+    pub fn partner(&self) -> PartnerSetup {
+        self.partner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Sets the faults of every following API call. The rate is clamped into 0..=1.
@@ -92,6 +120,7 @@ impl std::fmt::Debug for SandboxControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxControl")
             .field("faults", &self.faults())
+            .field("partner", &self.partner())
             .finish()
     }
 }
@@ -141,6 +170,10 @@ pub async fn start(
         .context("reading the sandbox listener's address")?;
     let origin = origin_of(address);
     let control = SandboxControl::new(settings.faults);
+    control.set_partner(PartnerSetup {
+        white_label: settings.white_label,
+        registered_redirect_urls: settings.registered_redirect_urls,
+    });
     let state = web::Data::new(SandboxState {
         store,
         control: control.clone(),

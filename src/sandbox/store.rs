@@ -177,15 +177,16 @@ impl Store {
         })
     }
 
-    /// The shop of the most recent active link that recorded this `external_shop_id`.
-    pub async fn active_link_by_external_id(
+    /// The relation that recorded this `external_shop_id` (the most recently linked one,
+    /// active or not) and its state, as the provider looks a shop up by the partner's id.
+    pub async fn link_by_external_id(
         &self,
         external_shop_id: &str,
     ) -> Result<Option<(i64, LinkState)>, sqlx::Error> {
         let shop_id: Option<i64> = sqlx::query_scalar(
             "SELECT shop_id FROM sandbox_links
-             WHERE active = 1 AND external_shop_id = ?1
-             ORDER BY linked_at DESC, shop_id DESC LIMIT 1",
+             WHERE external_shop_id = ?1
+             ORDER BY active DESC, linked_at DESC, shop_id DESC LIMIT 1",
         )
         .bind(external_shop_id)
         .fetch_optional(&self.pool)

@@ -1,21 +1,29 @@
 //! The connect flow: pressing "Kết nối Zalo", and the provider's callback.
 //!
 //! 1. `start`: record an attempt with our own random token (only its hash is stored),
-//!    mark the shop `pending`, commit; then call `AuthorizeShop` with
-//!    `redirect_url = PUBLIC_URL/connect/callback?token=…`. `shop_request` sends the
-//!    browser to `auth_url`; `shop_key` finishes at once.
-//! 2. `callback`: consume the attempt in one statement (so a token works exactly once),
-//!    call `AuthorizeShop` with the `shop_id` the provider added, and only a `shop_key`
-//!    answer confirms that id; the key is checked with `CurrentShop` before it is stored.
-//! 3. `store_verified_key`: one short transaction stores the sealed key and the state.
+//!    mark the shop `pending` (a connected shop keeps its state and key until a new key
+//!    is confirmed), commit; then call `AuthorizeShop` with
+//!    `redirect_url = PUBLIC_URL/connect/callback?token=…` (or, in the fixed redirect
+//!    mode, exactly `PUBLIC_URL/connect/callback`) and `external_shop_id` = the shop's
+//!    UUID: ours, unique across the partner, recorded by ITS on the relation when the
+//!    shop approves. `shop_request` sends the browser to `auth_url`; `shop_key` (the
+//!    lookup by our own id) finishes at once.
+//! 2. `callback`: consume the attempt in one statement (so a token, or in the fixed mode
+//!    the session's pending attempt, works exactly once). The callback's `shop_id` is
+//!    untrusted: an attempt that asked about a known ITS shop requires that very shop;
+//!    otherwise `AuthorizeShop{external_shop_id: <our UUID>}` must answer `shop_key`, so
+//!    only the shop that approved *our* request counts. `CurrentShop` with the key must
+//!    name the callback's shop before anything is stored.
+//! 3. `verify_and_store`: one short transaction stores the sealed key and the state.
 
 use url::Url;
 use uuid::Uuid;
 
 use super::{ServiceError, Services};
+use crate::configuration::RedirectMode;
 use crate::crypto::{random_token, token_hash};
 use crate::domain::{ConnectionState, ShopId, ShopKey};
-use crate::its::{Authorization, AuthorizeShopRequest, ErrorCode, ItsError};
+use crate::its::{prefill, Authorization, AuthorizeShopRequest, ErrorCode, ItsError};
 use crate::store::{self, attempts, events, shops, shops::ShopRow};
 
 /// How long a callback token is valid.
@@ -27,21 +35,40 @@ pub const DOUBLE_CLICK_GRACE_MS: i64 = 10_000;
 /// How many times in a row ITS may ask the shop to log in again before we stop.
 pub const MAX_RELOGINS: i64 = 2;
 
-/// Why a connection failed: a catalogue key for the owner, and the provider's own words.
+/// Why a connection failed: a catalogue key for the owner, the provider's own words (if
+/// it sent any), and the raw detail for the admin's history and the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub code: &'static str,
+    /// Codes, HTTP statuses, ids: for the shop's history (admins) and the log, never for
+    /// the owner.
     pub detail: Option<String>,
+    /// Only the provider's own `msg` from an error body: the one text ever shown after
+    /// "ITS trả lời".
+    pub provider_msg: Option<String>,
 }
 
 impl Failure {
     pub fn new(code: &'static str) -> Failure {
-        Failure { code, detail: None }
+        Failure {
+            code,
+            detail: None,
+            provider_msg: None,
+        }
+    }
+
+    pub fn with_detail(code: &'static str, detail: String) -> Failure {
+        Failure {
+            code,
+            detail: Some(detail),
+            provider_msg: None,
+        }
     }
 
     /// Maps a client error to what the owner is told.
     pub fn from_its(err: &ItsError) -> Failure {
         let code = match err {
+            ItsError::Provider(p) if redirect_url_refused(p) => "error_its_redirect_not_registered",
             ItsError::Provider(p) => match p.code {
                 ErrorCode::Unauthenticated => "error_its_api_key",
                 ErrorCode::PermissionDenied => "error_its_permission_denied",
@@ -64,7 +91,18 @@ impl Failure {
             ItsError::Provider(p) => Some(format!("{} ({}): {}", p.raw_code, p.status, p.msg)),
             other => Some(other.to_string()),
         };
-        Failure { code, detail }
+        // A partner set-up problem is not the owner's business: no provider text for them.
+        let provider_msg = match err {
+            ItsError::Provider(p) if code != "error_its_redirect_not_registered" => {
+                Some(p.msg.trim().to_owned()).filter(|m| !m.is_empty())
+            }
+            _ => None,
+        };
+        Failure {
+            code,
+            detail,
+            provider_msg,
+        }
     }
 
     fn reason(&self) -> String {
@@ -73,6 +111,16 @@ impl Failure {
             None => self.code.to_owned(),
         }
     }
+}
+
+/// The provider's refusal of a `redirect_url` that is not among the partner's registered
+/// URLs ("Địa chỉ url cần được đăng ký trước"): a `400 invalid_argument` told apart from
+/// the other invalid arguments only by its message.
+fn redirect_url_refused(p: &crate::its::ProviderError) -> bool {
+    let msg = p.msg.to_lowercase();
+    p.code == ErrorCode::InvalidArgument
+        && msg.contains("url")
+        && (msg.contains("đăng ký") || msg.contains("đăng kí") || msg.contains("register"))
 }
 
 /// What pressing "Kết nối Zalo" led to.
@@ -120,10 +168,15 @@ pub async fn start(
     let shop = shops::find_for_owner(&svc.db, shop_id, user_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    let known_its_id = shop.its_shop_id.and_then(|id| ShopId::from_i64(id).ok());
     let token = random_token();
     let attempt_id = {
         let mut tx = crate::store::begin_write(&svc.db).await?;
         attempts::cancel_pending_for_shop(&mut *tx, shop.id, now, DOUBLE_CLICK_GRACE_MS).await?;
+        if svc.its_partner.redirect_mode == RedirectMode::Fixed {
+            // The callback will carry no token: the session's one pending attempt is the one.
+            attempts::cancel_pending_for_session(&mut *tx, session_hash, now).await?;
+        }
         if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
             return Err(ServiceError::Refused("error_too_many_attempts"));
         }
@@ -135,34 +188,50 @@ pub async fn start(
                 session_hash,
                 token_hash: &token_hash(&token),
                 relogins: 0,
+                its_shop_id: known_its_id.map(ShopId::get),
                 created_at: now,
                 expires_at: now + ATTEMPT_TTL_MS,
             },
         )
         .await?;
-        move_to(
-            &mut tx,
-            &shop,
-            ConnectionState::Pending,
-            None,
-            actor,
-            "event_connect_started",
-            now,
-        )
-        .await?;
+        if shop.state().has_key() {
+            // A working connection stays exactly as it is until a new key is confirmed.
+            let state = shop.state();
+            events::record(
+                &mut *tx,
+                shop.id,
+                now,
+                actor,
+                Some(state),
+                state,
+                Some("event_connect_started"),
+            )
+            .await?;
+        } else {
+            move_to(
+                &mut tx,
+                &shop,
+                ConnectionState::Pending,
+                None,
+                actor,
+                "event_connect_started",
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         id
     };
 
-    let redirect_url = callback_url(&svc.public_url, &token);
+    let redirect_url = redirect_url_for(svc, &token);
     let owner = crate::store::users::find_name(&svc.db, user_id).await?;
-    let mut request = match shop.its_shop_id.and_then(|id| ShopId::from_i64(id).ok()) {
+    let mut request = match known_its_id {
         Some(its_id) => AuthorizeShopRequest {
             shop_id: Some(its_id),
             redirect_url: Some(redirect_url.clone()),
             ..Default::default()
         },
-        None => prefill_request(&shop, user_id, owner.as_deref(), &redirect_url),
+        None => prefill_request(svc, &shop, user_id, owner.as_deref(), &redirect_url),
     };
 
     let mut answer = svc.its.authorize_shop(&request).await;
@@ -173,18 +242,22 @@ pub async fn start(
             let now = store::now_ms();
             let mut tx = crate::store::begin_write(&svc.db).await?;
             shops::forget_its_shop_id(&mut *tx, shop.id, now).await?;
+            attempts::forget_its_shop_id(&mut *tx, attempt_id).await?;
+            let state = shops::find(&mut *tx, shop.id)
+                .await?
+                .map_or(ConnectionState::Pending, |s| s.state());
             events::record(
                 &mut *tx,
                 shop.id,
                 now,
                 "its",
-                Some(ConnectionState::Pending),
-                ConnectionState::Pending,
+                Some(state),
+                state,
                 Some("event_its_shop_id_forgotten"),
             )
             .await?;
             tx.commit().await?;
-            request = prefill_request(&shop, user_id, owner.as_deref(), &redirect_url);
+            request = prefill_request(svc, &shop, user_id, owner.as_deref(), &redirect_url);
             answer = svc.its.authorize_shop(&request).await;
         }
     }
@@ -209,60 +282,179 @@ pub async fn start(
             Ok(StartOutcome::Failed(failure))
         }
         Ok(Authorization::ShopKey { shop_key, .. }) => {
+            // Either the stored `shop_id` or the lookup by our own UUID answered: the key
+            // belongs to the shop we asked about, never to one an owner named.
             attempts::close(&svc.db, attempt_id, "finished", "shop_key").await?;
-            match verify_and_store(svc, shop.id, &shop_key, request.shop_id, "its").await? {
+            match verify_and_store(
+                svc,
+                shop.id,
+                &shop_key,
+                request.shop_id,
+                "error_shop_id_mismatch",
+                "its",
+            )
+            .await?
+            {
                 None => Ok(StartOutcome::Connected),
                 Some(failure) => Ok(StartOutcome::Failed(failure)),
             }
         }
         Ok(Authorization::Other { kind }) => {
-            let failure = Failure {
-                code: "error_its_bad_answer",
-                detail: Some(format!("type={kind}")),
-            };
+            let failure = Failure::with_detail("error_its_bad_answer", format!("type={kind}"));
             fail(svc, shop.id, attempt_id, &failure).await?;
             Ok(StartOutcome::Failed(failure))
         }
         Err(err) => {
             let failure = Failure::from_its(&err);
-            tracing::warn!(shop = %shop.id, error = %err, "AuthorizeShop failed");
+            tracing::warn!(shop = %shop.id, error = %err, code = failure.code, "AuthorizeShop failed");
             fail(svc, shop.id, attempt_id, &failure).await?;
             Ok(StartOutcome::Failed(failure))
         }
     }
 }
 
-/// The provider sent the browser back with our `token` and its `shop_id`.
+/// The provider sent the browser back with its `shop_id` and, in the token mode, our
+/// `token`. Without a token (the fixed redirect mode) the attempt is the session's
+/// pending one.
 pub async fn callback(
     svc: &Services,
     user_id: Uuid,
     session_hash: &str,
-    token: &str,
+    token: Option<&str>,
     its_shop_id: ShopId,
 ) -> Result<CallbackOutcome, ServiceError> {
     let now = store::now_ms();
-    let hash = token_hash(token);
-    let Some(attempt) = attempts::consume(&svc.db, &hash, user_id, session_hash, now).await? else {
-        return explain_refusal(svc, &hash, user_id, now).await;
+    let attempt = match token {
+        Some(token) => {
+            let hash = token_hash(token);
+            match attempts::consume(&svc.db, &hash, user_id, session_hash, now).await? {
+                Some(attempt) => attempt,
+                None => return explain_refusal(svc, &hash, user_id, now).await,
+            }
+        }
+        None if svc.its_partner.redirect_mode == RedirectMode::Fixed => {
+            match attempts::consume_for_session(&svc.db, user_id, session_hash, now).await? {
+                Some(attempt) => attempt,
+                None => {
+                    return Ok(CallbackOutcome::Refused {
+                        reason: "error_callback_no_pending",
+                        shop_id: None,
+                    })
+                }
+            }
+        }
+        None => {
+            return Ok(CallbackOutcome::Refused {
+                reason: "error_callback_malformed",
+                shop_id: None,
+            })
+        }
     };
     let shop = shops::find_for_owner(&svc.db, attempt.shop_id, user_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
 
-    // A shop that is already linked to one ITS shop cannot silently become another.
-    if let Some(known) = shop.its_shop_id.filter(|&known| known != its_shop_id.get()) {
-        tracing::warn!(shop = %shop.id, known, got = its_shop_id.get(), "callback shop_id differs from the linked shop");
-        let failure = Failure {
-            code: "error_shop_id_mismatch",
-            detail: Some(format!("expected {known}, callback said {its_shop_id}")),
-        };
-        fail(svc, shop.id, attempt.id, &failure).await?;
-        return Ok(CallbackOutcome::Failed {
-            shop_id: shop.id,
-            failure,
-        });
+    match attempt.its_shop_id {
+        // The attempt asked about a known ITS shop: the callback must name that shop.
+        Some(known) if known != its_shop_id.get() => {
+            tracing::warn!(shop = %shop.id, known, got = its_shop_id.get(), "callback shop_id differs from the shop the attempt asked about");
+            let failure = Failure::with_detail(
+                "error_shop_id_mismatch",
+                format!("expected ITS shop {known}, the callback said {its_shop_id}"),
+            );
+            fail(svc, shop.id, attempt.id, &failure).await?;
+            Ok(CallbackOutcome::Failed {
+                shop_id: shop.id,
+                failure,
+            })
+        }
+        Some(_) => {
+            confirm_known_shop(
+                svc,
+                user_id,
+                session_hash,
+                &attempt,
+                &shop,
+                its_shop_id,
+                now,
+            )
+            .await
+        }
+        None => confirm_through_our_id(svc, user_id, &attempt, &shop, its_shop_id).await,
     }
+}
 
+/// An attempt that started without an ITS shop id: the callback's `shop_id` proves
+/// nothing (anyone can edit it), so ask ITS for the relation that recorded *our* id.
+/// Only a `shop_key` for exactly the callback's shop is accepted.
+async fn confirm_through_our_id(
+    svc: &Services,
+    user_id: Uuid,
+    attempt: &attempts::ConsumedAttempt,
+    shop: &ShopRow,
+    its_shop_id: ShopId,
+) -> Result<CallbackOutcome, ServiceError> {
+    let request = AuthorizeShopRequest {
+        external_shop_id: Some(our_external_shop_id(shop)),
+        ..Default::default()
+    };
+    let failure = match svc.its.authorize_shop(&request).await {
+        Ok(Authorization::ShopKey { shop_key, .. }) => {
+            let stored = verify_and_store(
+                svc,
+                shop.id,
+                &shop_key,
+                Some(its_shop_id),
+                "error_callback_not_confirmed",
+                &super::user_actor(user_id),
+            )
+            .await?;
+            let outcome = stored.as_ref().map_or("connected", |f| f.code);
+            attempts::close(&svc.db, attempt.id, "finished", outcome).await?;
+            return match stored {
+                None => Ok(CallbackOutcome::Connected { shop_id: shop.id }),
+                Some(failure) => Ok(CallbackOutcome::Failed {
+                    shop_id: shop.id,
+                    failure,
+                }),
+            };
+        }
+        Ok(Authorization::ShopRequest { .. }) => {
+            // No relation carries our id: this shop never approved our request.
+            tracing::warn!(shop = %shop.id, callback_shop_id = its_shop_id.get(), "callback not confirmed: ITS knows no approval for our external_shop_id");
+            Failure::with_detail(
+                "error_callback_not_confirmed",
+                format!(
+                    "callback named ITS shop {its_shop_id}; AuthorizeShop{{external_shop_id}} answered shop_request (no approval recorded for this shop)"
+                ),
+            )
+        }
+        Ok(Authorization::Other { kind }) => {
+            Failure::with_detail("error_its_bad_answer", format!("type={kind}"))
+        }
+        Err(err) => {
+            tracing::warn!(shop = %shop.id, error = %err, "AuthorizeShop with our external_shop_id failed");
+            Failure::from_its(&err)
+        }
+    };
+    fail(svc, shop.id, attempt.id, &failure).await?;
+    Ok(CallbackOutcome::Failed {
+        shop_id: shop.id,
+        failure,
+    })
+}
+
+/// An attempt that asked about the shop's stored ITS id (and the callback named it):
+/// `AuthorizeShop{shop_id}` must answer `shop_key`; `shop_request` asks for another login.
+async fn confirm_known_shop(
+    svc: &Services,
+    user_id: Uuid,
+    session_hash: &str,
+    attempt: &attempts::ConsumedAttempt,
+    shop: &ShopRow,
+    its_shop_id: ShopId,
+    now: i64,
+) -> Result<CallbackOutcome, ServiceError> {
     // Should ITS ask for another login, the browser will come back with this new token.
     let next_token = random_token();
     let next_attempt = {
@@ -276,6 +468,7 @@ pub async fn callback(
                 session_hash,
                 token_hash: &token_hash(&next_token),
                 relogins: attempt.relogins + 1,
+                its_shop_id: Some(its_shop_id.get()),
                 created_at: now,
                 expires_at: now + ATTEMPT_TTL_MS,
             },
@@ -286,7 +479,7 @@ pub async fn callback(
     };
     let request = AuthorizeShopRequest {
         shop_id: Some(its_shop_id),
-        redirect_url: Some(callback_url(&svc.public_url, &next_token)),
+        redirect_url: Some(redirect_url_for(svc, &next_token)),
         ..Default::default()
     };
     match svc.its.authorize_shop(&request).await {
@@ -297,6 +490,7 @@ pub async fn callback(
                 shop.id,
                 &shop_key,
                 Some(its_shop_id),
+                "error_shop_id_mismatch",
                 &super::user_actor(user_id),
             )
             .await?
@@ -326,10 +520,7 @@ pub async fn callback(
             })
         }
         Ok(Authorization::Other { kind }) => {
-            let failure = Failure {
-                code: "error_its_bad_answer",
-                detail: Some(format!("type={kind}")),
-            };
+            let failure = Failure::with_detail("error_its_bad_answer", format!("type={kind}"));
             fail(svc, shop.id, next_attempt, &failure).await?;
             Ok(CallbackOutcome::Failed {
                 shop_id: shop.id,
@@ -358,6 +549,7 @@ async fn verify_and_store(
     shop_id: Uuid,
     key: &ShopKey,
     expected: Option<ShopId>,
+    mismatch_code: &'static str,
     actor: &str,
 ) -> Result<Option<Failure>, ServiceError> {
     let current = match svc.its.current_shop(key).await {
@@ -372,25 +564,23 @@ async fn verify_and_store(
         }
     };
     if let Some(expected) = expected.filter(|e| *e != current.id) {
-        let failure = Failure {
-            code: "error_shop_id_mismatch",
-            detail: Some(format!(
-                "expected {expected}, CurrentShop said {}",
+        tracing::warn!(shop = %shop_id, expected = expected.get(), current = current.id.get(), "the key's shop is not the expected ITS shop; nothing stored");
+        let failure = Failure::with_detail(
+            mismatch_code,
+            format!(
+                "expected ITS shop {expected}, CurrentShop said {}",
                 current.id
-            )),
-        };
+            ),
+        );
         fail_shop(svc, shop_id, &failure).await?;
         return Ok(Some(failure));
     }
     if let Some(other) = shops::find_by_its_shop_id(&svc.db, current.id.get()).await? {
         if other.id != shop_id {
-            let failure = Failure {
-                code: "error_its_shop_taken",
-                detail: Some(format!(
-                    "ITS shop {} is held by shop {}",
-                    current.id, other.id
-                )),
-            };
+            let failure = Failure::with_detail(
+                "error_its_shop_taken",
+                format!("ITS shop {} is held by shop {}", current.id, other.id),
+            );
             fail_shop(svc, shop_id, &failure).await?;
             return Ok(Some(failure));
         }
@@ -478,7 +668,7 @@ async fn fail_shop_and_attempt(
         shop_id,
         from,
         ConnectionState::Failed,
-        Some((failure.code, failure.detail.as_deref())),
+        Some((failure.code, failure.provider_msg.as_deref())),
         now,
     )
     .await?
@@ -550,24 +740,87 @@ async fn explain_refusal(
     Ok(CallbackOutcome::Refused { reason, shop_id })
 }
 
+/// The first `AuthorizeShop` of a shop: our own id, and the pre-fill the provider would
+/// accept (a value it would refuse is left out: a pre-fill is optional, the connect is not).
 fn prefill_request(
+    svc: &Services,
     shop: &ShopRow,
     user_id: Uuid,
     owner_name: Option<&str>,
     redirect_url: &str,
 ) -> AuthorizeShopRequest {
+    let email = shop.email.as_deref().and_then(prefill::email);
+    let phone = shop.phone.as_deref().and_then(prefill::phone);
+    if email.is_none() && shop.email.is_some() || phone.is_none() && shop.phone.is_some() {
+        tracing::info!(shop = %shop.id, "a pre-fill the provider would refuse is left out");
+    }
     AuthorizeShopRequest {
-        external_shop_id: shop
-            .external_shop_id
-            .clone()
-            .or_else(|| Some(shop.id.to_string())),
-        external_user_id: Some(user_id.to_string()),
-        email: shop.email.clone(),
-        phone: shop.phone.clone(),
+        external_shop_id: Some(our_external_shop_id(shop)),
+        // Only a white-label partner may send it; ITS refuses it from anyone else.
+        external_user_id: svc.its_partner.white_label.then(|| user_id.to_string()),
+        email,
+        phone,
         name: owner_name.map(str::to_owned),
         shop_name: Some(shop.name.clone()),
         redirect_url: Some(redirect_url.to_owned()),
         ..Default::default()
+    }
+}
+
+/// The `external_shop_id` we send to ITS: always the shop's UUID, ours and unique across
+/// the partner (never a label an owner typed, nor an id another system could reuse).
+pub fn our_external_shop_id(shop: &ShopRow) -> String {
+    shop.id.to_string()
+}
+
+/// The `redirect_url` of an attempt: with its token, or the fixed URL.
+fn redirect_url_for(svc: &Services, token: &str) -> String {
+    match svc.its_partner.redirect_mode {
+        RedirectMode::Token => callback_url(&svc.public_url, token),
+        RedirectMode::Fixed => fixed_callback_url(&svc.public_url),
+    }
+}
+
+/// `PUBLIC_URL/connect/callback` exactly: what a partner with registered redirect URLs
+/// registers with ITS (and uses with `ITS_REDIRECT_MODE=fixed`).
+pub fn fixed_callback_url(public_url: &Url) -> String {
+    public_url
+        .join("connect/callback")
+        .expect("a relative path joins")
+        .to_string()
+}
+
+/// What "Test credentials" reports about `redirect_url`.
+#[derive(Debug)]
+pub enum RedirectCheck {
+    Accepted,
+    /// ITS wants a registered URL: register this one and use the fixed mode.
+    NotRegistered {
+        register: String,
+    },
+    Failed(Failure),
+}
+
+/// Asks ITS whether it accepts the `redirect_url` the connect flow would send (one
+/// `AuthorizeShop` with nothing but that URL; the request token it issues is dropped).
+pub async fn check_redirect_url(svc: &Services) -> RedirectCheck {
+    let request = AuthorizeShopRequest {
+        redirect_url: Some(redirect_url_for(svc, &random_token())),
+        ..Default::default()
+    };
+    match svc.its.authorize_shop(&request).await {
+        Ok(_) => RedirectCheck::Accepted,
+        Err(err) => {
+            let failure = Failure::from_its(&err);
+            tracing::warn!(error = %err, code = failure.code, "redirect_url check failed");
+            if failure.code == "error_its_redirect_not_registered" {
+                RedirectCheck::NotRegistered {
+                    register: fixed_callback_url(&svc.public_url),
+                }
+            } else {
+                RedirectCheck::Failed(failure)
+            }
+        }
     }
 }
 

@@ -271,6 +271,7 @@ async fn create_once(
                     phone: phone.map(Phone::as_str),
                     email: email.map(Email::as_str),
                     external_shop_id: Some(shop_ext),
+                    owner_ref: None,
                 },
                 now,
             )

@@ -33,6 +33,8 @@ pub struct Services {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The JSON API, connect links and webhooks: allow-list, rate limit, delivery timing.
     pub api: crate::configuration::ApiSettings,
+    /// The partner's set-up at ITS: white-label or not, token or fixed `redirect_url`.
+    pub its_partner: crate::configuration::ItsPartnerSettings,
 }
 
 /// An error a use case cannot turn into an outcome: the database failed.

@@ -14,8 +14,9 @@ pub struct NewShopInput {
     pub phone: String,
     #[serde(default)]
     pub email: String,
+    /// The owner's own label for the shop ("Mã tham chiếu"); never sent to ITS.
     #[serde(default)]
-    pub external_shop_id: String,
+    pub owner_ref: String,
 }
 
 /// Field-level problems (field name, catalogue key), so the form can show each beside its field.
@@ -49,9 +50,9 @@ pub async fn add_shop(
         .map_err(|e| errors.push(("email", e.0)))
         .ok()
         .flatten();
-    let external = input.external_shop_id.trim();
-    if external.chars().count() > 100 || external.chars().any(char::is_control) {
-        errors.push(("external_shop_id", "error_external_id_invalid"));
+    let owner_ref = input.owner_ref.trim();
+    if owner_ref.chars().count() > 100 || owner_ref.chars().any(char::is_control) {
+        errors.push(("owner_ref", "error_external_id_invalid"));
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(AddShopError::Invalid(errors));
@@ -64,14 +65,15 @@ pub async fn add_shop(
         search_name: &folded,
         phone: phone.as_ref().map(Phone::as_str),
         email: email.as_ref().map(Email::as_str),
-        external_shop_id: Some(external).filter(|e| !e.is_empty()),
+        external_shop_id: None,
+        owner_ref: Some(owner_ref).filter(|e| !e.is_empty()),
     };
     let mut tx = crate::store::begin_write(&svc.db).await?;
     let id = match shops::insert(&mut *tx, &new, now).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e, "shops.owner_id") => {
             return Err(AddShopError::Invalid(vec![(
-                "external_shop_id",
+                "owner_ref",
                 "error_external_id_taken",
             )]));
         }

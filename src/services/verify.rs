@@ -78,7 +78,9 @@ pub async fn verify_shop(
                 shop.id,
                 from,
                 ConnectionState::Failed,
-                Some(("error_shop_id_mismatch", Some(&detail))),
+                // The detail is ours, not the provider's: history and log only, never
+                // shown to the owner after "ITS trả lời".
+                Some(("error_shop_id_mismatch", None)),
                 now,
             )
             .await?

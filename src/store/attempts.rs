@@ -6,6 +6,8 @@ pub struct ConsumedAttempt {
     pub id: Uuid,
     pub shop_id: Uuid,
     pub relogins: i64,
+    /// The ITS shop the attempt asked about; `None`: confirmed through our own id.
+    pub its_shop_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -24,6 +26,8 @@ pub struct NewAttempt<'a> {
     pub session_hash: &'a str,
     pub token_hash: &'a str,
     pub relogins: i64,
+    /// The ITS shop id the attempt asks about, if the shop had one.
+    pub its_shop_id: Option<i64>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -31,8 +35,8 @@ pub struct NewAttempt<'a> {
 pub async fn insert(db: impl SqliteExecutor<'_>, a: &NewAttempt<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO connect_attempts (id, shop_id, user_id, session_hash, token_hash, state, relogins, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        "INSERT INTO connect_attempts (id, shop_id, user_id, session_hash, token_hash, state, relogins, its_shop_id, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
     )
     .bind(id)
     .bind(a.shop_id)
@@ -40,6 +44,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, a: &NewAttempt<'_>) -> Result<U
     .bind(a.session_hash)
     .bind(a.token_hash)
     .bind(a.relogins)
+    .bind(a.its_shop_id)
     .bind(a.created_at)
     .bind(a.expires_at)
     .execute(db)
@@ -96,7 +101,7 @@ pub async fn consume(
          WHERE token_hash = ? AND user_id = ? AND state = 'pending' AND expires_at > ?
            AND (session_hash IS NULL OR session_hash = ?
                 OR NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id_hash = connect_attempts.session_hash))
-         RETURNING id, shop_id, relogins",
+         RETURNING id, shop_id, relogins, its_shop_id",
     )
     .bind(now)
     .bind(token_hash)
@@ -105,6 +110,73 @@ pub async fn consume(
     .bind(session_hash)
     .fetch_optional(db)
     .await
+}
+
+/// The fixed redirect mode's callback carries no token: consumes the newest pending,
+/// unexpired attempt of this session (or, when the session that started it has ended, of
+/// a new session of the same user), in one statement.
+pub async fn consume_for_session(
+    db: impl SqliteExecutor<'_>,
+    user_id: Uuid,
+    session_hash: &str,
+    now: i64,
+) -> Result<Option<ConsumedAttempt>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE connect_attempts SET state = 'consumed', consumed_at = ?1
+         WHERE state = 'pending' AND id = (
+             SELECT a.id FROM connect_attempts a
+             WHERE a.user_id = ?2 AND a.state = 'pending' AND a.expires_at > ?1
+               AND (a.session_hash = ?3 OR a.session_hash IS NULL
+                    OR NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id_hash = a.session_hash))
+             ORDER BY a.session_hash IS ?3 DESC, a.created_at DESC LIMIT 1)
+         RETURNING id, shop_id, relogins, its_shop_id",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(session_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// The fixed redirect mode: a new attempt supersedes every other pending one of the session.
+pub async fn cancel_pending_for_session(
+    db: impl SqliteExecutor<'_>,
+    session_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connect_attempts SET state = 'cancelled', consumed_at = ?, outcome = 'superseded'
+         WHERE session_hash = ? AND state = 'pending'",
+    )
+    .bind(now)
+    .bind(session_hash)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// ITS never linked the stored id: the attempt continues as one without it.
+pub async fn forget_its_shop_id(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE connect_attempts SET its_shop_id = NULL WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How the shop's most recent finished attempt ended (a catalogue key when it failed).
+pub async fn last_outcome(
+    db: impl SqliteExecutor<'_>,
+    shop_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT outcome FROM connect_attempts WHERE shop_id = ? AND state = 'finished'
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(shop_id)
+    .fetch_optional(db)
+    .await
+    .map(Option::flatten)
 }
 
 /// For explaining why a token was refused.

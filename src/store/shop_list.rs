@@ -141,6 +141,7 @@ pub struct ShopListRow {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub external_shop_id: Option<String>,
+    pub owner_ref: Option<String>,
     pub its_shop_id: Option<i64>,
     pub its_shop_name: Option<String>,
     pub last_verified_at: Option<i64>,
@@ -175,7 +176,7 @@ pub fn build_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, Sql
     let order = filter.order();
     let mut qb = QueryBuilder::new(
         "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
-         s.phone, s.email, s.external_shop_id, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at ",
+         s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at ",
     );
     match &folded {
         // Three characters or more: the trigram index finds the matches.

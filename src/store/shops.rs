@@ -11,7 +11,10 @@ pub struct ShopRow {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The partner's own id for the shop, set only by the partner's systems (the API).
     pub external_shop_id: Option<String>,
+    /// The owner's own label ("Mã tham chiếu"): never sent to ITS, not in the API's `ext:`.
+    pub owner_ref: Option<String>,
     pub its_shop_id: Option<i64>,
     pub its_shop_name: Option<String>,
     pub state: String,
@@ -44,7 +47,7 @@ impl ShopRow {
     }
 }
 
-const COLUMNS: &str = "id, owner_id, name, phone, email, external_shop_id, its_shop_id, its_shop_name, state, \
+const COLUMNS: &str = "id, owner_id, name, phone, email, external_shop_id, owner_ref, its_shop_id, its_shop_name, state, \
      failure_code, failure_detail, key_ciphertext, key_nonce, key_id, last_verified_at, updated_at, created_at";
 
 pub struct NewShop<'a> {
@@ -54,6 +57,7 @@ pub struct NewShop<'a> {
     pub phone: Option<&'a str>,
     pub email: Option<&'a str>,
     pub external_shop_id: Option<&'a str>,
+    pub owner_ref: Option<&'a str>,
 }
 
 pub async fn insert(
@@ -63,8 +67,8 @@ pub async fn insert(
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, state, updated_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'not_connected', ?, ?)",
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, external_shop_id, owner_ref, state, updated_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'not_connected', ?, ?)",
     )
     .bind(id)
     .bind(shop.owner_id)
@@ -73,6 +77,7 @@ pub async fn insert(
     .bind(shop.phone)
     .bind(shop.email)
     .bind(shop.external_shop_id)
+    .bind(shop.owner_ref)
     .bind(now)
     .bind(now)
     .execute(db)
@@ -273,4 +278,91 @@ pub async fn all_stored_keys(
     )
     .fetch_all(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    /// The owner_ref migration: owner-typed ids become labels, ids the partner's systems
+    /// assigned through the API (a partner user's shop) stay, once partner-wide.
+    #[tokio::test]
+    async fn owner_typed_external_ids_move_to_owner_ref_and_api_assigned_ones_stay() {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let all = sqlx::migrate!("./migrations/app");
+        let mut before = sqlx::migrate!("./migrations/app");
+        before.migrations = all
+            .migrations
+            .iter()
+            .filter(|m| m.version < 20261130000001)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&pool).await.unwrap();
+
+        let owner = uuid::Uuid::new_v4();
+        let partner_user = uuid::Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO users (id, email, name, role, password_hash, created_at, external_user_id)
+             VALUES (?1, 'o@x.vn', 'O', 'owner', 'x', 0, NULL), (?2, 'p@x.vn', 'P', 'owner', 'x', 0, 'u-1')",
+        )
+        .bind(owner)
+        .bind(partner_user)
+        .execute(&pool)
+        .await
+        .unwrap();
+        for (name, owner_id, ext, at) in [
+            ("typed", owner, "shop-1", 1),
+            ("api", partner_user, "shop-1", 2),
+            ("api-2", partner_user, "shop-2", 3),
+        ] {
+            sqlx::query(
+                "INSERT INTO shops (id, owner_id, name, search_name, external_shop_id, updated_at, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(uuid::Uuid::new_v4())
+            .bind(owner_id)
+            .bind(name)
+            .bind(name)
+            .bind(ext)
+            .bind(at)
+            .bind(at)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+
+        all.run(&pool).await.unwrap();
+        let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT name, external_shop_id, owner_ref FROM shops ORDER BY created_at",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("typed".into(), None, Some("shop-1".into())),
+                ("api".into(), Some("shop-1".into()), None),
+                ("api-2".into(), Some("shop-2".into()), None),
+            ]
+        );
+        // The owner's label is still found by the admin search.
+        let found: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM shops_search WHERE haystack MATCH '\"shop-1\"'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(found, 2);
+        // One shop per external id across the partner.
+        let dup = sqlx::query("UPDATE shops SET external_shop_id = 'shop-2' WHERE name = 'api'")
+            .execute(&pool)
+            .await;
+        assert!(dup.is_err());
+    }
 }

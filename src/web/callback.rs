@@ -1,5 +1,5 @@
-//! `GET /connect/callback?token=…&shop_id=…`: where the provider sends the browser back.
-//! Everything in the query is untrusted. The page is never cached and sends no referrer,
+//! `GET /connect/callback?token=…&shop_id=…` (or only `?shop_id=…` in the fixed redirect
+//! mode): where the provider sends the browser back. Everything in the query is untrusted. The page is never cached and sends no referrer,
 //! so the token cannot leak; after use the browser lands on a clean URL.
 
 use actix_web::http::header::{self, HeaderValue};
@@ -24,8 +24,9 @@ struct ResultPage {
     auth_url: Option<String>,
 }
 
-/// Exactly one `token` (base64url, 43 characters) and one `shop_id` (a positive integer).
-fn parse_query(query: &str) -> Result<(String, ShopId), &'static str> {
+/// At most one `token` (base64url, 43 characters; none in the fixed redirect mode) and
+/// exactly one `shop_id` (a positive integer).
+fn parse_query(query: &str) -> Result<(Option<String>, ShopId), &'static str> {
     let mut tokens = Vec::new();
     let mut shop_ids = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -35,21 +36,25 @@ fn parse_query(query: &str) -> Result<(String, ShopId), &'static str> {
             _ => {}
         }
     }
-    let [token] = tokens.as_slice() else {
-        return Err("error_callback_malformed");
+    let token = match tokens.as_slice() {
+        [] => None,
+        [token] => Some(token),
+        _ => return Err("error_callback_malformed"),
     };
     let [shop_id] = shop_ids.as_slice() else {
         return Err("error_callback_malformed");
     };
-    if token.len() != 43
-        || !token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err("error_callback_unknown");
+    if let Some(token) = token {
+        if token.len() != 43
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err("error_callback_unknown");
+        }
     }
     let shop_id = ShopId::parse(shop_id).map_err(|_| "error_callback_malformed")?;
-    Ok((token.clone(), shop_id))
+    Ok((token.cloned(), shop_id))
 }
 
 pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
@@ -88,7 +93,7 @@ async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> 
         &ctx.state.services,
         user.id,
         &user.session_hash,
-        &token,
+        token.as_deref(),
         shop_id,
     )
     .await?;
@@ -167,7 +172,9 @@ mod tests {
         assert!(parse_query(&format!("token={T}&shop_id=1&shop_id=2")).is_err());
         assert!(parse_query(&format!("token={T}&shop_id=-1")).is_err());
         assert!(parse_query(&format!("token={T}&shop_id=1%200")).is_err());
-        assert!(parse_query("shop_id=1").is_err());
+        // The fixed redirect mode: the provider adds only its shop_id.
+        assert_eq!(parse_query("shop_id=7").unwrap().0, None);
+        assert!(parse_query("token=x").is_err());
         assert!(parse_query("token=short&shop_id=1").is_err());
     }
 }

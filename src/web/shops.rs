@@ -145,10 +145,31 @@ pub async fn show(
                 &[shop.its_shop_name.as_deref().unwrap_or("")],
             ),
         }),
-        Some("failed") => shop.failure.map(|f| Flash {
-            kind: "error",
-            text: f.to_owned(),
-        }),
+        Some("failed") => match shop.failure {
+            Some(f) => Some(Flash {
+                kind: "error",
+                text: f.to_owned(),
+            }),
+            // A new attempt failed on a shop whose connection still works: say both.
+            None if shop.state.has_key() => {
+                let reason = crate::store::attempts::last_outcome(&svc.db, row.id)
+                    .await?
+                    .filter(|code| code.starts_with("error_"));
+                let mut text = m.flash_attempt_failed_kept.to_owned();
+                if let Some(code) = reason {
+                    text.push(' ');
+                    text.push_str(&Messages::fill(
+                        m.flash_attempt_failed_reason,
+                        &[m.get(&code)],
+                    ));
+                }
+                Some(Flash {
+                    kind: "error",
+                    text,
+                })
+            }
+            None => None,
+        },
         Some("created") => Some(Flash {
             kind: "success",
             text: m.flash_shop_created.to_owned(),
@@ -164,7 +185,7 @@ pub async fn show(
     let events = events::for_shop(&svc.db, row.id, 50)
         .await?
         .iter()
-        .map(|e| EventView::seen_by(e, m, Some(user.0.id)))
+        .map(|e| EventView::seen_by(e, m, Some(user.0.id)).without_detail())
         .collect();
     let mut response = html(&ShowPage {
         c: ctx.chrome(m.shop_title),

@@ -13,6 +13,7 @@ pub struct ShopView {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub external_shop_id: Option<String>,
+    pub owner_ref: Option<String>,
     pub state: ConnectionState,
     pub state_label: &'static str,
     pub its_shop_id: Option<i64>,
@@ -33,6 +34,7 @@ impl ShopView {
             phone: row.phone.clone(),
             email: row.email.clone(),
             external_shop_id: row.external_shop_id.clone(),
+            owner_ref: row.owner_ref.clone(),
             state,
             state_label: state_label(state, m),
             its_shop_id: row.its_shop_id,
@@ -165,6 +167,13 @@ pub struct EventView {
 impl EventView {
     pub fn new(row: &EventRow, m: &'static Messages) -> EventView {
         EventView::seen_by(row, m, None)
+    }
+
+    /// For an owner: the raw detail (codes, statuses, ids of other shops) is for admins
+    /// and the log only.
+    pub fn without_detail(mut self) -> EventView {
+        self.detail = None;
+        self
     }
 
     /// As `viewer` reads it: their own actions are "Bạn" (you).

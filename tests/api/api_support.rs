@@ -42,6 +42,8 @@ pub async fn spawn_api_app(extra: &[(&str, &str)]) -> ApiApp {
             database_path: dir.path().join("sandbox.db"),
             faults: Faults::default(),
             partner_name: "Test partner".into(),
+            white_label: false,
+            registered_redirect_urls: Vec::new(),
         },
         TcpListener::bind("127.0.0.1:0").unwrap(),
     )

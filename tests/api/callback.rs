@@ -230,3 +230,128 @@ async fn one_user_may_have_only_a_handful_of_unfinished_attempts() {
         "nothing started"
     );
 }
+
+/// Issue 9 §1, first attack: owner B approved on ITS but B's callback never arrived (ITS
+/// keeps the link, no shop here holds it). Owner A finishes a connect of their own with
+/// B's ITS `shop_id` edited into A's valid callback.
+#[tokio::test]
+async fn an_edited_callback_with_another_owners_its_shop_id_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    app.login_as(&app.other_owner_email).await;
+    let shop_b = app.add_shop("Cửa hàng của B").await;
+    let r = app.press_connect(&shop_b).await;
+    let callback_b = app.approve_on_its(&location(&r)).await;
+    let its_b = shop_id_param(&callback_b);
+    app.logout().await;
+
+    app.login_owner().await;
+    let shop_a = app.add_shop("Cửa hàng của A").await;
+    let r = app.press_connect(&shop_a).await;
+    let callback_a = app.approve_on_its(&location(&r)).await;
+    let forged = replace_param(&callback_a, "shop_id", &its_b);
+    let r = app.client.get(&forged).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop_a}?outcome=failed"));
+    assert_eq!(app.shop_state(&shop_a).await, "failed");
+    assert_eq!(
+        app.its_shop_id(&shop_a).await,
+        None,
+        "B's ITS shop is not stored"
+    );
+    let key: Option<Vec<u8>> = sqlx::query_scalar("SELECT key_ciphertext FROM shops WHERE id = ?")
+        .bind(uuid::Uuid::parse_str(&shop_a).unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(key.is_none(), "no key stored for A");
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM shop_events WHERE shop_id = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(uuid::Uuid::parse_str(&shop_a).unwrap())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        reason.starts_with("error_callback_not_confirmed"),
+        "the history says so: {reason}"
+    );
+    let page = app
+        .get_html(&format!("/shops/{shop_a}?outcome=failed"))
+        .await;
+    assert!(page.contains("ITS không xác nhận"), "a clear message");
+    assert!(!page.contains(&its_b), "nothing of B's shop");
+    assert!(!page.contains(&shop_b), "nothing of B's shop");
+    app.logout().await;
+
+    // B's own late callback still works, with B's shop.
+    app.login_as(&app.other_owner_email).await;
+    let r = app.client.get(&callback_b).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop_b}?outcome=connected"));
+    assert_eq!(
+        app.its_shop_id(&shop_b).await.map(|v| v.to_string()),
+        Some(its_b)
+    );
+}
+
+/// Issue 9 §1, second attack: the owner's typed id no longer reaches ITS, so a second
+/// owner with the same label gets their own ITS login instead of the first owner's key.
+#[tokio::test]
+async fn the_same_owner_label_on_two_owners_shops_never_shares_an_its_link() {
+    let app = spawn_app().await;
+    let add_labelled = |name: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post_from(
+                    "/shops/new",
+                    "/shops",
+                    &[
+                        ("name", name),
+                        ("phone", &unique_phone()),
+                        ("email", &unique_email()),
+                        ("owner_ref", "KH-0001"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            location(&r)
+                .trim_start_matches("/shops/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    app.login_as(&app.other_owner_email).await;
+    let shop_b = add_labelled("Cửa hàng B").await;
+    let r = app.press_connect(&shop_b).await;
+    let callback_b = app.approve_on_its(&location(&r)).await;
+    let its_b = shop_id_param(&callback_b);
+    app.logout().await;
+
+    app.login_owner().await;
+    let shop_a = add_labelled("Cửa hàng A").await;
+    let r = app.press_connect(&shop_a).await;
+    assert!(
+        location(&r).starts_with(&app.sandbox_origin),
+        "A must log in on ITS, not inherit B's link"
+    );
+    assert_eq!(app.its_shop_id(&shop_a).await, None);
+    let back = app.approve_on_its(&location(&r)).await;
+    let r = app.client.get(&back).send().await.unwrap();
+    assert_eq!(location(&r), format!("/shops/{shop_a}?outcome=connected"));
+    assert_ne!(
+        app.its_shop_id(&shop_a).await.map(|v| v.to_string()),
+        Some(its_b),
+        "A has an ITS shop of its own"
+    );
+    // The label is the owner's only: not the partner's external id.
+    let (ext, label): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT external_shop_id, owner_ref FROM shops WHERE id = ?")
+            .bind(uuid::Uuid::parse_str(&shop_a).unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((ext, label.as_deref()), (None, Some("KH-0001")));
+    let page = app.get_html(&format!("/shops/{shop_a}")).await;
+    assert!(page.contains("Mã tham chiếu") && page.contains("KH-0001"));
+}

@@ -64,6 +64,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             database_path: dir.path().join("sandbox.db"),
             faults: options.faults,
             partner_name: "Test partner".into(),
+            white_label: false,
+            registered_redirect_urls: Vec::new(),
         },
         TcpListener::bind("127.0.0.1:0").unwrap(),
     )

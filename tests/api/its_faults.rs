@@ -23,8 +23,12 @@ async fn a_wrong_api_key_is_shown_as_a_configuration_problem() {
         "says it is a configuration problem"
     );
     assert!(
-        html.contains("unauthenticated"),
-        "shows the provider's code"
+        html.contains("Vui lòng kiểm tra lại request"),
+        "shows the provider's own msg"
+    );
+    assert!(
+        !html.contains("unauthenticated") && !html.contains("401"),
+        "the codes and statuses are for the admin's page"
     );
     assert!(
         !html.contains("not-the-partner-key"),
@@ -100,6 +104,10 @@ async fn a_slow_its_times_out_and_the_shop_stays_retryable() {
     assert!(
         html.contains("ITS không trả lời kịp"),
         "says ITS did not answer in time"
+    );
+    assert!(
+        !html.contains("ITS trả lời:") && !html.contains("did not answer"),
+        "our own client's words are not presented as the provider's"
     );
 
     app.set_faults(Faults::default());
@@ -325,4 +333,57 @@ async fn a_read_only_database_answers_503_and_recovers_when_writable_again() {
     );
     let (_, r) = app.connect_through_its(&shop).await;
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+}
+
+/// Issue 9 §2: a new attempt that fails leaves a working connection exactly as it was.
+#[tokio::test]
+async fn an_its_outage_during_a_reconnect_leaves_a_connected_shop_and_its_key_as_they_were() {
+    let app = crate::api_support::spawn_api_app(&[]).await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Đang Chạy").await;
+    let (_, r) = app.connect_through_its(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+    let key = app.create_key("đọc khoá", &["keys:read"]).await;
+    let path = format!("/api/v1/shops/{shop}/key");
+    assert_eq!(app.api_get(&key, &path).await.status(), StatusCode::OK);
+    let stored = |db: sqlx::SqlitePool, id: String| async move {
+        sqlx::query_as::<_, (String, Option<Vec<u8>>, Option<i64>)>(
+            "SELECT state, key_ciphertext, its_shop_id FROM shops WHERE id = ?",
+        )
+        .bind(uuid::Uuid::parse_str(&id).unwrap())
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    let before = stored(app.db.clone(), shop.clone()).await;
+
+    app.set_faults(Faults {
+        latency: Duration::ZERO,
+        failure_rate: 1.0,
+    });
+    let r = app.press_connect(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    assert_eq!(
+        stored(app.db.clone(), shop.clone()).await,
+        before,
+        "state and key unchanged"
+    );
+    assert_eq!(app.shop_state(&shop).await, "connected");
+    assert_eq!(app.api_get(&key, &path).await.status(), StatusCode::OK);
+    let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
+    assert!(
+        html.contains("kết nối hiện có vẫn giữ nguyên"),
+        "the page says so"
+    );
+    assert!(html.contains("ITS đang gặp sự cố"), "and why");
+
+    // The same for a shop that needs a new login: it stays needs_reauth.
+    sqlx::query("UPDATE shops SET state = 'needs_reauth' WHERE id = ?")
+        .bind(uuid::Uuid::parse_str(&shop).unwrap())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let r = app.press_connect(&shop).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
+    assert_eq!(app.shop_state(&shop).await, "needs_reauth");
 }

@@ -1,6 +1,7 @@
 //! `/admin/settings`: how the app reaches ITS (mode, base URL, the api key masked), the
 //! re-verification settings, and "Test credentials", which asks ITS whether it accepts
-//! the configured api key. The full key never leaves the server.
+//! the configured api key and the `redirect_url` the connect flow sends. The full key
+//! never leaves the server.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::i18n::Messages;
-use crate::services::connect::Failure;
+use crate::services::connect::{self, Failure, RedirectCheck};
 use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
@@ -26,8 +27,21 @@ pub enum TestResult {
     },
     Refused {
         reason: &'static str,
+        /// Only the provider's own `msg`.
+        provider_msg: Option<String>,
+        /// Codes and statuses, for the admin.
         detail: Option<String>,
     },
+}
+
+impl TestResult {
+    fn refused(m: &'static Messages, failure: Failure) -> TestResult {
+        TestResult::Refused {
+            reason: m.get(failure.code),
+            provider_msg: failure.provider_msg,
+            detail: failure.detail,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -41,10 +55,15 @@ struct SettingsPage {
     concurrency: usize,
     interval: Option<String>,
     tick: String,
-    test: Option<TestResult>,
+    /// The credentials test first, then the redirect_url check.
+    tests: Vec<TestResult>,
 }
 
-fn page(ctx: &Ctx, test: Option<TestResult>) -> Result<HttpResponse, AppError> {
+fn page(
+    ctx: &Ctx,
+    test: Option<TestResult>,
+    redirect_test: Option<TestResult>,
+) -> Result<HttpResponse, AppError> {
     let view = &ctx.state.its_view;
     let verify = ctx.state.verify;
     let mut response = html(&SettingsPage {
@@ -56,7 +75,7 @@ fn page(ctx: &Ctx, test: Option<TestResult>) -> Result<HttpResponse, AppError> {
         concurrency: verify.concurrency,
         interval: verify.interval.map(|d| format_duration(d, ctx.m)),
         tick: format_duration(verify.tick, ctx.m),
-        test,
+        tests: test.into_iter().chain(redirect_test).collect(),
     })?;
     response
         .headers_mut()
@@ -65,33 +84,58 @@ fn page(ctx: &Ctx, test: Option<TestResult>) -> Result<HttpResponse, AppError> {
 }
 
 async fn show(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
-    page(&ctx, None)
+    page(&ctx, None, None)
 }
 
-/// Calls `Misc/CurrentAccount` and shows the partner's name or the exact refusal. Changes
-/// nothing, so the answer is the page itself rather than a redirect.
+/// Calls `Misc/CurrentAccount` and shows the partner's name or the exact refusal; then
+/// (when the key works) checks the `redirect_url` with one `AuthorizeShop`. Changes nothing
+/// here, so the answer is the page itself rather than a redirect.
 async fn test_credentials(
     ctx: Ctx,
     admin: AdminUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let result = match ctx.state.services.its.current_account().await {
+    let svc = &ctx.state.services;
+    let m = ctx.m;
+    let (result, key_ok) = match svc.its.current_account().await {
         Ok(account) => {
             tracing::info!(admin = %admin.0.id, partner = %account.id, "ITS credentials test passed");
-            TestResult::Accepted {
-                text: Messages::fill(ctx.m.settings_test_ok, &[&account.name]),
-            }
+            (
+                TestResult::Accepted {
+                    text: Messages::fill(m.settings_test_ok, &[&account.name]),
+                },
+                true,
+            )
         }
         Err(err) => {
             tracing::warn!(admin = %admin.0.id, error = %err, "ITS credentials test failed");
-            let failure = Failure::from_its(&err);
-            TestResult::Refused {
-                reason: ctx.m.get(failure.code),
-                detail: failure.detail,
-            }
+            (TestResult::refused(m, Failure::from_its(&err)), false)
         }
     };
-    page(&ctx, Some(result))
+    let redirect_test = if key_ok {
+        Some(match connect::check_redirect_url(svc).await {
+            RedirectCheck::Accepted => TestResult::Accepted {
+                text: Messages::fill(
+                    m.settings_redirect_ok,
+                    &[&crate::its::redact_url(&connect::fixed_callback_url(
+                        &svc.public_url,
+                    ))],
+                ),
+            },
+            RedirectCheck::NotRegistered { register } => TestResult::Refused {
+                reason: "",
+                provider_msg: None,
+                detail: Some(Messages::fill(
+                    m.admin_redirect_not_registered,
+                    &[&register],
+                )),
+            },
+            RedirectCheck::Failed(failure) => TestResult::refused(m, failure),
+        })
+    } else {
+        None
+    };
+    page(&ctx, Some(result), redirect_test)
 }
 
 /// A duration in the largest whole unit that fits: "1 ngày", "90 phút", "45 giây".

@@ -217,6 +217,8 @@ struct DetailPage {
     connect_link: String,
     events: Vec<EventView>,
     flash: Option<Flash>,
+    /// A failure that is the partner's set-up, in words an admin can act on.
+    config_problem: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +243,16 @@ async fn detail(
         .await?
         .unwrap_or_default();
     let shop = ShopView::new(&row, m);
+    let config_problem = (shop.failure.is_some()
+        && row.failure_code.as_deref() == Some("error_its_redirect_not_registered"))
+    .then(|| {
+        Messages::fill(
+            m.admin_redirect_not_registered,
+            &[&crate::services::connect::fixed_callback_url(
+                &svc.public_url,
+            )],
+        )
+    });
     let flash = query.outcome.as_deref().and_then(|o| {
         let (kind, text) = match o {
             "verified" => ("success", m.flash_verified),
@@ -280,6 +292,7 @@ async fn detail(
         connect_link,
         events,
         flash,
+        config_problem,
     })?;
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
