@@ -1022,4 +1022,30 @@ mod tests {
             assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
         }
     }
+
+    #[test]
+    fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
+        let migration = include_str!("../migrations/app/20261123000003_shop_search.sql");
+        let start = migration
+            .find("CREATE TRIGGER shops_search_after_insert")
+            .unwrap();
+        let end = start + migration[start..].find("END;").unwrap() + "END".len();
+        let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
+        assert!(fill.starts_with(
+            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
+        ));
+        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
+        assert!(!fill.contains("new."));
+        // Anything else is left alone (the trigger then stays in place).
+        assert_eq!(
+            search_fill_sql("CREATE TRIGGER t AFTER INSERT ON shops BEGIN DELETE FROM x; END"),
+            None
+        );
+        assert_eq!(
+            search_fill_sql(
+                "CREATE TRIGGER t AFTER INSERT ON shops BEGIN INSERT INTO shops_search (rowid, haystack) VALUES (new.seq, 'a'); INSERT INTO y VALUES (1); END"
+            ),
+            None
+        );
+    }
 }
