@@ -333,9 +333,14 @@ async fn searches_too_short_for_the_index_do_not_run_and_say_what_they_need() {
             "the export link does not carry a search that did not run"
         );
         let en = app.get_html(&format!("{url}&lang=en")).await;
-        assert!(en.contains("Type at least 3 characters to search."), "{query:?}");
+        assert!(
+            en.contains("Type at least 3 characters to search."),
+            "{query:?}"
+        );
         // The export refuses it rather than exporting every shop.
-        let r = app.get(&url.replace("/admin/shops?", "/admin/shops.csv?")).await;
+        let r = app
+            .get(&url.replace("/admin/shops?", "/admin/shops.csv?"))
+            .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query:?}");
     }
     // Three characters run, and say nothing of the kind.
@@ -401,8 +406,7 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                             .await
                             .unwrap();
                         let details: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
-                        let searching = filter.search()
-                            != shoplink::store::shop_list::Search::None
+                        let searching = filter.search() != shoplink::store::shop_list::Search::None
                             && filter.search() != shoplink::store::shop_list::Search::TooShort;
                         let context = format!("{filter:?}: {details:?}");
                         assert!(
@@ -421,11 +425,15 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                         );
                         if searching {
                             assert!(
-                                details.iter().any(|d| d.starts_with("SCAN f VIRTUAL TABLE")),
+                                details
+                                    .iter()
+                                    .any(|d| d.starts_with("SCAN f VIRTUAL TABLE")),
                                 "the search index answers {context}"
                             );
                             assert!(
-                                details.iter().any(|d| d.starts_with("SEARCH s USING INTEGER PRIMARY KEY")),
+                                details
+                                    .iter()
+                                    .any(|d| d.starts_with("SEARCH s USING INTEGER PRIMARY KEY")),
                                 "each match is one row lookup for {context}"
                             );
                         } else if state.is_some() || owner.is_some() {
@@ -469,7 +477,10 @@ async fn a_read_pool_statement_is_interrupted_at_its_limit_and_the_next_one_runs
         assert_eq!(n, 0);
     }
     // And it cannot write.
-    assert!(sqlx::query("DELETE FROM shops").execute(&reads).await.is_err());
+    assert!(sqlx::query("DELETE FROM shops")
+        .execute(&reads)
+        .await
+        .is_err());
 }
 
 /// Milliseconds of one GET, which must answer 200.
@@ -501,12 +512,24 @@ async fn a_burst_of_expensive_admin_reads_does_not_starve_owners_or_the_health_c
     let report = shoplink::seed::seed(&app.db, &secret, 100_000, 5_000)
         .await
         .unwrap();
-    println!("seeded 100,000 shops in {:.1} s", report.elapsed.as_secs_f64());
+    println!(
+        "seeded 100,000 shops in {:.1} s",
+        report.elapsed.as_secs_f64()
+    );
 
     let owner = app.logged_in_browser(&app.owner_email).await;
     let admin = app.logged_in_browser(&app.admin_email).await;
     {
-        let csrf = csrf_in(&owner.get(app.url("/shops/new")).send().await.unwrap().text().await.unwrap());
+        let csrf = csrf_in(
+            &owner
+                .get(app.url("/shops/new"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
         let r = owner
             .post(app.url("/shops"))
             .header("Origin", &app.address)
@@ -531,7 +554,10 @@ async fn a_burst_of_expensive_admin_reads_does_not_starve_owners_or_the_health_c
         app.url(&format!("/admin/shops?q=com&owner={}", owners[0])),
         app.url(&format!("/admin/shops?q=com&owner={}", owners[1])),
         app.url(&format!("/admin/shops?q=nh+0&owner={}", owners[0])),
-        app.url(&format!("/admin/shops?q=com&state=pending&owner={}", owners[1])),
+        app.url(&format!(
+            "/admin/shops?q=com&state=pending&owner={}",
+            owners[1]
+        )),
     ];
 
     // Unloaded, in this run: the owner's page, the health check, one expensive read.
@@ -634,12 +660,11 @@ async fn the_overview_counters_equal_a_full_recount_after_random_changes() {
     app.login_owner().await;
 
     async fn check(app: &TestApp, admin: &reqwest::Client, step: &str) {
-        let counters: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT state, n FROM shop_state_counts WHERE n <> 0 ORDER BY state",
-        )
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+        let counters: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, n FROM shop_state_counts WHERE n <> 0 ORDER BY state")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
         let recount: Vec<(String, i64)> =
             sqlx::query_as("SELECT state, COUNT(*) FROM shops GROUP BY state ORDER BY state")
                 .fetch_all(&app.db)
@@ -656,7 +681,10 @@ async fn the_overview_counters_equal_a_full_recount_after_random_changes() {
             .text()
             .await
             .unwrap();
-        assert!(html.contains(&total.to_string()), "after {step}: total {total}");
+        assert!(
+            html.contains(&total.to_string()),
+            "after {step}: total {total}"
+        );
     }
 
     let mut mine: Vec<String> = Vec::new();

@@ -155,10 +155,9 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let filter = query.filter()?;
     let db = &ctx.state.services.db;
-    let mut notice = (filter.search() == shop_list::Search::TooShort)
-        .then_some(ctx.m.admin_search_too_short);
-    let page = match shop_list::fetch_page(&ctx.state.services.read_db, &filter, PAGE_SIZE).await
-    {
+    let mut notice =
+        (filter.search() == shop_list::Search::TooShort).then_some(ctx.m.admin_search_too_short);
+    let page = match shop_list::fetch_page(&ctx.state.services.read_db, &filter, PAGE_SIZE).await {
         Ok(page) => page,
         Err(e) if crate::store::is_interrupted(&e) => {
             tracing::warn!(
