@@ -24,8 +24,11 @@ use crate::{password, store};
 
 /// Rows per multi-row INSERT.
 const ROWS_PER_STATEMENT: usize = 500;
-/// Shops per transaction.
-const SHOPS_PER_TRANSACTION: usize = 10_000;
+/// Shops made in memory at a time (all of them go into one transaction).
+const SHOPS_PER_BATCH: usize = 10_000;
+/// The seeding connection's page cache, in KiB (the pool's connections keep SQLite's 2 MiB):
+/// the UNIQUE index on the shops' random ids stays in memory at a million shops.
+const SEED_CACHE_KIB: u32 = 256 * 1024;
 /// The first ITS shop id handed out (ITS ids are large 64-bit numbers).
 const ITS_SHOP_ID_BASE: i64 = 1_052_570_182_707_778_180;
 /// More than this in one run is surely a typo.
@@ -181,36 +184,62 @@ pub async fn seed(
     let mut per_state = [0u64; 6];
     let mut events_written = 0u64;
     let mut done = 0u64;
-    while done < shops {
-        let n = (shops - done).min(SHOPS_PER_TRANSACTION as u64);
-        let mut rows = Vec::with_capacity(n as usize);
-        let mut events = Vec::with_capacity(n as usize * 4);
-        for i in 0..n {
-            let owner_id = owner_ids[rng.gen_range(0..owner_ids.len())];
-            let shop = make_shop(
-                &mut rng,
-                &sealer,
-                owner_id,
-                done + i,
-                &run_tag,
-                &mut next_its_id,
-                now,
-                &mut events,
-            )?;
-            per_state[state_index(shop.state)] += 1;
-            rows.push(shop);
+    // One connection with a large page cache, one transaction for the whole run, and the
+    // indexes and the search index built after the rows (see `BulkLoad`): inserting into a
+    // dozen random-keyed B-trees and the trigram index row by row is what made a million
+    // shops take 24 times as long as a hundred thousand.
+    let mut conn = db.acquire().await?;
+    let cache_before: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(&format!("PRAGMA cache_size = -{SEED_CACHE_KIB}"))
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        let bulk = BulkLoad::start(&mut tx).await?;
+        while done < shops {
+            let n = (shops - done).min(SHOPS_PER_BATCH as u64);
+            let mut rows = Vec::with_capacity(n as usize);
+            let mut events = Vec::with_capacity(n as usize * 4);
+            for i in 0..n {
+                let owner_id = owner_ids[rng.gen_range(0..owner_ids.len())];
+                let shop = make_shop(
+                    &mut rng,
+                    &sealer,
+                    owner_id,
+                    done + i,
+                    &run_tag,
+                    &mut next_its_id,
+                    now,
+                    &mut events,
+                )?;
+                per_state[state_index(shop.state)] += 1;
+                rows.push(shop);
+            }
+            // The one index kept during the load is the UNIQUE one on the random id:
+            // rows in id order visit its pages in order.
+            rows.sort_unstable_by_key(|r| r.id);
+            for batch in rows.chunks(ROWS_PER_STATEMENT) {
+                insert_shops(&mut tx, batch).await?;
+            }
+            for batch in events.chunks(ROWS_PER_STATEMENT) {
+                insert_events(&mut tx, batch).await?;
+            }
+            events_written += events.len() as u64;
+            done += n;
         }
-        let mut tx = db.begin().await?;
-        for batch in rows.chunks(ROWS_PER_STATEMENT) {
-            insert_shops(&mut tx, batch).await?;
-        }
-        for batch in events.chunks(ROWS_PER_STATEMENT) {
-            insert_events(&mut tx, batch).await?;
-        }
+        bulk.finish(&mut tx).await?;
         tx.commit().await?;
-        events_written += events.len() as u64;
-        done += n;
+        anyhow::Ok(())
     }
+    .await;
+    let restored = sqlx::query(&format!("PRAGMA cache_size = {cache_before}"))
+        .execute(&mut *conn)
+        .await;
+    result?;
+    restored?;
+    drop(conn);
 
     // Leave a small WAL behind for whoever opens the database next.
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -230,6 +259,112 @@ pub async fn seed(
         admin_password,
         elapsed: started.elapsed(),
     })
+}
+
+/// What a bulk load set aside, to put back once the rows are in: the ordinary (non-UNIQUE)
+/// indexes of `shops` and `shop_events`, built afterwards in one sorted pass each instead of
+/// one random insert per row, and the search index's insert trigger, replaced by one
+/// `INSERT … SELECT` over the new rows. Both are read from the schema itself, so a later
+/// migration's indexes or trigger text are put back exactly as they were; a trigger whose
+/// shape is not the expected `INSERT … VALUES (new.seq, …)` is simply left in place.
+/// Everything happens inside the caller's transaction: other connections never see the
+/// tables without their indexes.
+struct BulkLoad {
+    indexes: Vec<String>,
+    search_trigger: Option<(String, String)>,
+    first_seq: i64,
+}
+
+const SEARCH_TRIGGER: &str = "shops_search_after_insert";
+
+impl BulkLoad {
+    async fn start(tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<BulkLoad> {
+        let first_seq: i64 = sqlx::query_scalar("SELECT coalesce(MAX(seq), 0) + 1 FROM shops")
+            .fetch_one(&mut **tx)
+            .await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name IN ('shops', 'shop_events') AND sql IS NOT NULL
+               AND upper(sql) NOT LIKE 'CREATE UNIQUE%'",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut **tx)
+                .await?;
+        }
+        let trigger: Option<String> =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
+                .bind(SEARCH_TRIGGER)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let search_trigger = match trigger {
+            Some(create) => match search_fill_sql(&create) {
+                Some(fill) => {
+                    sqlx::query(&format!("DROP TRIGGER {SEARCH_TRIGGER}"))
+                        .execute(&mut **tx)
+                        .await?;
+                    Some((create, fill))
+                }
+                None => None,
+            },
+            None => None,
+        };
+        Ok(BulkLoad {
+            indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
+            search_trigger,
+            first_seq,
+        })
+    }
+
+    async fn finish(self, tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<()> {
+        if let Some((create, fill)) = &self.search_trigger {
+            sqlx::query(fill)
+                .bind(self.first_seq)
+                .execute(&mut **tx)
+                .await
+                .context("filling the search index")?;
+            sqlx::query(create).execute(&mut **tx).await?;
+        }
+        for sql in &self.indexes {
+            sqlx::query(sql)
+                .execute(&mut **tx)
+                .await
+                .with_context(|| format!("re-creating an index: {sql}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// From the search index's insert trigger (`… BEGIN INSERT INTO shops_search (rowid,
+/// haystack) VALUES (new.seq, <expr>); END`), the same insert for every shop from `?1` on.
+fn search_fill_sql(create_trigger: &str) -> Option<String> {
+    let upper = create_trigger.to_ascii_uppercase();
+    let body = create_trigger[upper.find(" BEGIN")? + 6..upper.rfind("END")?].trim();
+    let body = body.strip_suffix(';')?.trim();
+    if body.contains(';') {
+        return None; // more than one statement
+    }
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let head = "INSERT INTO shops_search (rowid, haystack) VALUES";
+    let head_words: Vec<&str> = head.split_whitespace().collect();
+    if words.len() <= head_words.len()
+        || !words
+            .iter()
+            .zip(&head_words)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    {
+        return None;
+    }
+    let values_at = body.to_ascii_uppercase().find("VALUES")? + "VALUES".len();
+    let values = body[values_at..].trim();
+    let inner = values.strip_prefix('(')?.strip_suffix(')')?;
+    // Every `new.` is the inserted row: here, the outer `shops` row of the SELECT.
+    let select = inner.replace("new.", "shops.").replace("NEW.", "shops.");
+    Some(format!(
+        "INSERT INTO shops_search (rowid, haystack) SELECT {select} FROM shops WHERE shops.seq >= ?1"
+    ))
 }
 
 fn state_index(state: ConnectionState) -> usize {
@@ -887,5 +1022,31 @@ mod tests {
             assert_eq!(shop.key.is_some(), shop.state.has_key());
             assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
         }
+    }
+
+    #[test]
+    fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
+        let migration = include_str!("../migrations/app/20261123000003_shop_search.sql");
+        let start = migration
+            .find("CREATE TRIGGER shops_search_after_insert")
+            .unwrap();
+        let end = start + migration[start..].find("END;").unwrap() + "END".len();
+        let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
+        assert!(fill.starts_with(
+            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
+        ));
+        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
+        assert!(!fill.contains("new."));
+        // Anything else is left alone (the trigger then stays in place).
+        assert_eq!(
+            search_fill_sql("CREATE TRIGGER t AFTER INSERT ON shops BEGIN DELETE FROM x; END"),
+            None
+        );
+        assert_eq!(
+            search_fill_sql(
+                "CREATE TRIGGER t AFTER INSERT ON shops BEGIN INSERT INTO shops_search (rowid, haystack) VALUES (new.seq, 'a'); INSERT INTO y VALUES (1); END"
+            ),
+            None
+        );
     }
 }

@@ -206,6 +206,8 @@ super::catalogue!(Messages {
     event_verified => "Kiểm tra lại: khoá hoạt động", "Re-checked: the key works";
     event_key_rejected => "ITS từ chối khoá (401): cần đăng nhập lại", "ITS refused the key (401): re-auth needed";
     error_search_invalid => "Từ khoá tìm kiếm quá dài hoặc chứa ký tự không hợp lệ.", "The search text is too long or has invalid characters.";
+    admin_search_too_short => "Gõ ít nhất 3 ký tự để tìm.", "Type at least 3 characters to search.";
+    admin_search_too_slow => "Tìm kiếm này mất quá nhiều thời gian nên đã dừng lại. Hãy gõ từ khoá dài hơn, cụ thể hơn.", "This search took too long and was stopped. Try a longer, more specific search text.";
 
     // Admin: users
     admin_users_title => "Người dùng", "Users";

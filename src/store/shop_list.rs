@@ -99,23 +99,50 @@ pub struct ShopFilter {
     pub after: Option<Cursor>,
 }
 
+/// The fewest characters the trigram index can look for: with fewer, FTS5 (and any other
+/// way of asking "contains") reads every shop, 4 s at a million shops.
+pub const MIN_SEARCH_CHARS: usize = 3;
+
+/// What a filter's search text amounts to, once folded the way the index is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    None,
+    /// Folded, at least `MIN_SEARCH_CHARS` characters: the index answers it.
+    Indexed(String),
+    /// Typed, but too short once folded ("ab", "09", a lone diacritic): not run at all.
+    TooShort,
+}
+
 impl ShopFilter {
-    fn folded_query(&self) -> Option<String> {
-        self.query
-            .as_deref()
-            .map(fold_for_search)
-            .filter(|q| !q.is_empty())
+    pub fn search(&self) -> Search {
+        let Some(typed) = self.query.as_deref().filter(|q| !q.trim().is_empty()) else {
+            return Search::None;
+        };
+        let folded = fold_for_search(typed);
+        if folded.chars().count() >= MIN_SEARCH_CHARS {
+            Search::Indexed(folded)
+        } else {
+            Search::TooShort
+        }
     }
 
-    /// The order rows come in: a search by the index (three characters or more) sorted by
-    /// last change would have to fetch and sort every match first, so it lists the newest
-    /// shops first instead; sorting by name stays available.
+    fn folded_query(&self) -> Option<String> {
+        match self.search() {
+            Search::Indexed(q) => Some(q),
+            Search::None | Search::TooShort => None,
+        }
+    }
+
+    /// The order rows come in: a search lists the newest shops first, whatever the sort
+    /// asked for. The index hands over its matches in that order, so a page stops after its
+    /// rows; by last change or by name it would have to fetch and sort every match first
+    /// ("cua" matches most shops).
     pub fn order(&self) -> Order {
+        if self.folded_query().is_some() {
+            return Order::Newest;
+        }
         match self.sort {
             Sort::Name => Order::Name,
-            Sort::Updated if self.folded_query().is_some_and(|q| q.chars().count() >= 3) => {
-                Order::Newest
-            }
             Sort::Updated => Order::Updated,
         }
     }
@@ -170,25 +197,35 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
-/// Builds the list query; public so a test can `EXPLAIN QUERY PLAN` exactly what runs.
+/// Builds the list query. A search too short for the index is left out (the page says
+/// what it needs instead): no query shape here reads the whole table.
 pub fn build_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, Sqlite> {
+    build_query_after("", filter, limit)
+}
+
+/// `EXPLAIN QUERY PLAN` of exactly the query `build_query` makes, with the same values
+/// bound, so a test can check every shape's plan.
+pub fn explain_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, Sqlite> {
+    build_query_after("EXPLAIN QUERY PLAN ", filter, limit)
+}
+
+fn build_query_after(
+    prefix: &'static str,
+    filter: &ShopFilter,
+    limit: i64,
+) -> QueryBuilder<'static, Sqlite> {
     let folded = filter.folded_query();
     let order = filter.order();
-    let mut qb = QueryBuilder::new(
+    let mut qb = QueryBuilder::new(prefix);
+    qb.push(
         "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
          s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at ",
     );
     match &folded {
-        // Three characters or more: the trigram index finds the matches.
-        Some(q) if q.chars().count() >= 3 => {
+        // The trigram index finds the matches; a search too short for it never gets here.
+        Some(q) => {
             qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid JOIN users u ON u.id = s.owner_id WHERE f.haystack MATCH ");
             qb.push_bind(format!("\"{}\"", q.replace('"', "\"\"")));
-        }
-        // Shorter: a plain scan of the folded names (still keyset-paged).
-        Some(q) => {
-            qb.push("FROM shops s JOIN users u ON u.id = s.owner_id WHERE instr(s.search_name, ");
-            qb.push_bind(q.clone());
-            qb.push(") > 0");
         }
         None => {
             qb.push("FROM shops s JOIN users u ON u.id = s.owner_id WHERE 1 = 1");
@@ -252,9 +289,11 @@ pub async fn fetch_page(
     Ok(Page { rows, next })
 }
 
-/// Shops per state, for the overview.
+/// Shops per state, for the overview: the counters the triggers keep in step with every
+/// insert, state change and delete (migration `20261130000004_scale`), six rows to read
+/// whatever the number of shops.
 pub async fn count_by_state(db: &SqlitePool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT state, COUNT(*) FROM shops GROUP BY state")
+    sqlx::query_as("SELECT state, n FROM shop_state_counts")
         .fetch_all(db)
         .await
 }

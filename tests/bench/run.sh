@@ -6,7 +6,12 @@
 # target is missed (after printing the table). See tests/bench/README.md.
 #
 #   tests/bench/run.sh                      # the full run: 100,000 shops, 15 s per page
+#   SHOPS=1000000 tests/bench/run.sh        # a million shops (seeding takes about a minute)
 #   SHOPS=5000 DURATION=3 tests/bench/run.sh   # a quick one
+#
+# Besides the pages one at a time it measures the overview, a 2-character search (which
+# must answer with the "type at least 3 characters" hint, not a scan) and a mixed run:
+# overview, list, search and an owner's page loaded at the same time.
 set -euo pipefail
 
 SHOPS=${SHOPS:-100000}
@@ -16,6 +21,7 @@ THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-2}
 DEEP_PAGES=${DEEP_PAGES:-200}
 SEARCH=${SEARCH:-hoa mai}
+SHORT_SEARCH=${SHORT_SEARCH:-ab}
 TARGET_P99_MS=${TARGET_P99_MS:-25}
 TARGET_RPS=${TARGET_RPS:-2000}
 TARGET_RSS_MB=${TARGET_RSS_MB:-150}
@@ -93,6 +99,9 @@ SEED_SECONDS=$(sed -n 's/^Seeded .* in \([0-9.]*\) s\.$/\1/p' "$WORK/seed.log")
 ADMIN_EMAIL=admin@seed.shoplink.local
 ADMIN_PASSWORD=$(sed -n "s/^Admin  $ADMIN_EMAIL  password: \(.*\)$/\1/p" "$WORK/seed.log")
 [ -n "$ADMIN_PASSWORD" ] || die "the seed did not print the admin's password"
+OWNER_EMAIL=$(sed -n 's/^Owners \([^ ]*\) … .*$/\1/p' "$WORK/seed.log")
+OWNER_PASSWORD=$(sed -n 's/^Owners .*  password: \(.*\)$/\1/p' "$WORK/seed.log")
+[ -n "$OWNER_EMAIL" ] && [ -n "$OWNER_PASSWORD" ] || die "the seed did not print an owner's login"
 
 # --- serve ------------------------------------------------------------------------------
 log "starting the server on $BASE"
@@ -109,20 +118,27 @@ done
 curl -fsS -o /dev/null "$BASE/healthz" || die "the server did not answer /healthz"
 
 # --- log in the way a browser does --------------------------------------------------------
-JAR="$WORK/cookies.txt"
-curl -fsS -c "$JAR" -b "$JAR" -o "$WORK/login.html" "$BASE/login"
-CSRF=$(grep -o 'name="csrf_token" value="[^"]*"' "$WORK/login.html" | head -n1 | sed 's/.*value="\([^"]*\)"/\1/')
-[ -n "$CSRF" ] || die "no csrf_token field on /login"
-status=$(curl -sS -c "$JAR" -b "$JAR" -o /dev/null -w '%{http_code}' \
-    -H "Origin: $BASE" -H "Sec-Fetch-Site: same-origin" \
-    --data-urlencode "email=$ADMIN_EMAIL" \
-    --data-urlencode "password=$ADMIN_PASSWORD" \
-    --data-urlencode "csrf_token=$CSRF" \
-    "$BASE/login")
-case "$status" in 2* | 3*) ;; *) die "login answered $status" ;; esac
-SESSION=$(awk '$6 == "shoplink_session" { print $7 }' "$JAR" | tail -n1)
-[ -n "$SESSION" ] || die "no shoplink_session cookie after logging in"
+# login EMAIL PASSWORD JAR: prints the session cookie's value.
+login() {
+    local email=$1 password=$2 jar=$3 csrf status session
+    curl -fsS -c "$jar" -b "$jar" -o "$WORK/login.html" "$BASE/login"
+    csrf=$(grep -o 'name="csrf_token" value="[^"]*"' "$WORK/login.html" | head -n1 | sed 's/.*value="\([^"]*\)"/\1/')
+    [ -n "$csrf" ] || die "no csrf_token field on /login"
+    status=$(curl -sS -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' \
+        -H "Origin: $BASE" -H "Sec-Fetch-Site: same-origin" \
+        --data-urlencode "email=$email" \
+        --data-urlencode "password=$password" \
+        --data-urlencode "csrf_token=$csrf" \
+        "$BASE/login")
+    case "$status" in 2* | 3*) ;; *) die "login of $email answered $status" ;; esac
+    session=$(awk '$6 == "shoplink_session" { print $7 }' "$jar" | tail -n1)
+    [ -n "$session" ] || die "no shoplink_session cookie after logging in as $email"
+    printf '%s' "$session"
+}
+SESSION=$(login "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "$WORK/cookies.txt")
 COOKIE="Cookie: shoplink_session=$SESSION"
+OWNER_SESSION=$(login "$OWNER_EMAIL" "$OWNER_PASSWORD" "$WORK/owner-cookies.txt")
+OWNER_COOKIE="Cookie: shoplink_session=$OWNER_SESSION"
 
 # fetch PATH FILE: the page into FILE; fails unless the answer is 200.
 fetch() {
@@ -174,6 +190,9 @@ SEARCH_PATH="/admin/shops?q=$(printf '%s' "$SEARCH" | sed 's/ /+/g')"
 fetch "$SEARCH_PATH" "$WORK/search.html"
 grep -q 'href="/admin/shops/[0-9a-fA-F-]\{36\}"' "$WORK/search.html" ||
     log "warning: the search for \"$SEARCH\" found no shop"
+OVERVIEW=/admin
+SHORT_PATH="/admin/shops?q=$SHORT_SEARCH"
+OWNER_PAGE=/shops
 
 # --- load ---------------------------------------------------------------------------------
 # Other work on the machine (a build, a test run) takes the CPU the server and wrk need.
@@ -214,6 +233,13 @@ measure() { # measure NAME PATH
     ticks_before=$(server_ticks)
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$COOKIE" "$BASE$path")
     ticks_after=$(server_ticks)
+    record "$name" "$out" "$size" "$ticks_before" "$ticks_after"
+    fetch "$path" "$WORK/check.html" # the session is still good
+}
+
+# record NAME WRK_OUTPUT PAGE_SIZE TICKS_BEFORE TICKS_AFTER: checks and stores one wrk run.
+record() {
+    local name=$1 out=$2 size=$3 ticks_before=$4 ticks_after=$5
     printf '%s\n' "$out" >"$WORK/wrk-${#ROWS[@]}.txt"
     local rps p50 p99 requests bytes non2xx errors
     rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
@@ -235,10 +261,9 @@ measure() { # measure NAME PATH
         awk -v r="$bytes" -v n="$requests" -v s="$size" 'BEGIN { exit !(r / n < s / 2) }'; then
         FAILURES+=("$name: answers averaged $((bytes / requests)) bytes, the page has $size: not the page")
     fi
-    fetch "$path" "$WORK/check.html" # the session is still good
     RPS[$name]=$rps
     CPU[$name]=$(awk -v a="$ticks_before" -v b="$ticks_after" -v n="$requests" -v t="$TICK_MS" \
-        'BEGIN { if (n > 0) printf "%.3f", (b - a) * t / n; else print "-" }')
+        'BEGIN { if (n > 0 && a != "") printf "%.3f", (b - a) * t / n; else print "-" }')
     P50[$name]=$p50
     P99[$name]=$p99
     ROWS+=("$name")
@@ -249,6 +274,36 @@ measure "list, deep page ($DEEP_PAGE_NO)" "$DEEP"
 measure "state filter (failed)" "$STATE_FILTER"
 measure "name search \"$SEARCH\"" "$SEARCH_PATH"
 measure "shop detail" "$DETAIL"
+measure "overview" "$OVERVIEW"
+measure "2-character search \"$SHORT_SEARCH\"" "$SHORT_PATH"
+grep -q 'Gõ ít nhất 3 ký tự để tìm' "$WORK/check.html" ||
+    FAILURES+=("the 2-character search did not answer with the 3-character hint")
+
+# The mixed run: the overview, the list, the search and an owner's page at the same time,
+# each with a quarter of the connections; each gets its own row.
+log "mixed: overview + list + search + owner page at once"
+MIXED_C=$(((CONNECTIONS + 3) / 4))
+curl -fsS -o "$WORK/owner.html" -H "$OWNER_COOKIE" "$BASE$OWNER_PAGE" || die "the owner's page failed"
+OWNER_SIZE=$(wc -c <"$WORK/owner.html")
+ticks_before=$(server_ticks)
+wrk -t1 -c"$MIXED_C" -d"${DURATION}s" --latency -H "$COOKIE" "$BASE$OVERVIEW" >"$WORK/mixed-overview.txt" &
+p1=$!
+wrk -t1 -c"$MIXED_C" -d"${DURATION}s" --latency -H "$COOKIE" "$BASE$FIRST" >"$WORK/mixed-list.txt" &
+p2=$!
+wrk -t1 -c"$MIXED_C" -d"${DURATION}s" --latency -H "$COOKIE" "$BASE$SEARCH_PATH" >"$WORK/mixed-search.txt" &
+p3=$!
+wrk -t1 -c"$MIXED_C" -d"${DURATION}s" --latency -H "$OWNER_COOKIE" "$BASE$OWNER_PAGE" >"$WORK/mixed-owner.txt" &
+p4=$!
+wait "$p1" "$p2" "$p3" "$p4"
+ticks_after=$(server_ticks)
+fetch "$OVERVIEW" "$WORK/check.html"
+record "mixed: overview" "$(cat "$WORK/mixed-overview.txt")" "$(wc -c <"$WORK/check.html")" "" ""
+fetch "$FIRST" "$WORK/check.html"
+record "mixed: list" "$(cat "$WORK/mixed-list.txt")" "$(wc -c <"$WORK/check.html")" "" ""
+fetch "$SEARCH_PATH" "$WORK/check.html"
+record "mixed: search" "$(cat "$WORK/mixed-search.txt")" "$(wc -c <"$WORK/check.html")" "" ""
+record "mixed: owner page" "$(cat "$WORK/mixed-owner.txt")" "$OWNER_SIZE" "" ""
+MIXED_CPU=$(awk -v a="$ticks_before" -v b="$ticks_after" -v t="$TICK_MS" 'BEGIN { printf "%.0f", (b - a) * t }')
 
 PEAK_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
 NOW_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
@@ -259,6 +314,8 @@ NOW_MB=$(awk -v k="$NOW_KB" 'BEGIN { printf "%.1f", k / 1024 }')
 for name in "${ROWS[@]}"; do
     awk -v p="${P99[$name]}" -v t="$TARGET_P99_MS" 'BEGIN { exit !(p > t) }' &&
         FAILURES+=("$name: p99 ${P99[$name]} ms > $TARGET_P99_MS ms")
+    # The mixed run's pages share the server: only their latency has a target.
+    case "$name" in mixed:*) continue ;; esac
     [ "${RPS[$name]}" -ge "$TARGET_RPS" ] ||
         FAILURES+=("$name: ${RPS[$name]} req/s < $TARGET_RPS")
 done
@@ -287,6 +344,8 @@ echo "Server CPU time per request (user + system; less sensitive to other load t
 for name in "${ROWS[@]}"; do
     echo "  $name: ${CPU[$name]} ms"
 done
+echo
+echo "  the whole mixed run: $MIXED_CPU ms of server CPU"
 echo
 echo "Peak RSS of the server (VmHWM): $PEAK_MB MB (at the end: $NOW_MB MB)"
 [ -z "$SEED_SECONDS" ] || echo "Seeding $SHOPS shops took $SEED_SECONDS s"

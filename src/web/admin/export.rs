@@ -27,8 +27,13 @@ async fn export(
 ) -> Result<HttpResponse, AppError> {
     let mut filter = query.filter()?;
     filter.after = None;
+    // The list shows the hint instead of running a search too short for the index; an
+    // export of that address would be every shop, which is not what was asked for.
+    if filter.search() == shop_list::Search::TooShort {
+        return Err(AppError::BadRequest("admin_search_too_short"));
+    }
     let m = ctx.m;
-    let db = ctx.state.services.db.clone();
+    let db = ctx.state.services.read_db.clone();
     let header_row = csv_line(&[
         m.csv_shop_id,
         m.field_shop_name,

@@ -65,7 +65,9 @@ impl ListQuery {
 /// The view's parameters without the cursor, URL-encoded, for links that keep the view.
 pub fn view_params(filter: &ShopFilter) -> String {
     let mut pairs: Vec<(&str, String)> = Vec::new();
-    if let Some(q) = &filter.query {
+    // A search too short to run is not part of the view: the pages and the export after it
+    // are those of the list without it.
+    if let (Some(q), shop_list::Search::Indexed(_)) = (&filter.query, filter.search()) {
         pairs.push(("q", q.clone()));
     }
     if let Some(state) = filter.state {
@@ -128,6 +130,8 @@ struct ListPage {
     sort_by_name: bool,
     /// A search by the index lists the newest shops first (see `shop_list::Order`).
     searching: bool,
+    /// Why the search did not run: too short for the index, or stopped for taking too long.
+    notice: Option<&'static str>,
     rows: Vec<Row>,
     next_url: Option<String>,
     first_url: Option<String>,
@@ -151,7 +155,23 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let filter = query.filter()?;
     let db = &ctx.state.services.db;
-    let page = shop_list::fetch_page(db, &filter, PAGE_SIZE).await?;
+    let mut notice =
+        (filter.search() == shop_list::Search::TooShort).then_some(ctx.m.admin_search_too_short);
+    let page = match shop_list::fetch_page(&ctx.state.services.read_db, &filter, PAGE_SIZE).await {
+        Ok(page) => page,
+        Err(e) if crate::store::is_interrupted(&e) => {
+            tracing::warn!(
+                limit_ms = crate::store::READ_STATEMENT_LIMIT.as_millis() as u64,
+                "an admin shop list query ran out of time"
+            );
+            notice = Some(ctx.m.admin_search_too_slow);
+            shop_list::Page {
+                rows: Vec::new(),
+                next: None,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let params = view_params(&filter);
     let join = |extra: &str| {
         let mut all = params.clone();
@@ -195,8 +215,9 @@ async fn list(
             .collect(),
         owner: filter.owner,
         owner_email,
-        sort_by_name: filter.sort == Sort::Name,
-        searching: filter.order() == crate::store::shop_list::Order::Newest,
+        sort_by_name: filter.order() == shop_list::Order::Name,
+        searching: filter.order() == shop_list::Order::Newest,
+        notice,
         rows: page.rows.into_iter().map(|r| Row::new(r, ctx.m)).collect(),
         next_url,
         first_url,
