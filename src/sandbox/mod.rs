@@ -1,5 +1,5 @@
 //! The built-in ITS sandbox: a real HTTP server that behaves like the ITS provider as
-//! described in `its-contract.md` (same paths, bodies, errors, ids as strings, the login
+//! described in the provider's contract (same paths, bodies, errors, ids as strings, the login
 //! redirect), so the app can be developed, demoed and tested on one machine.
 //!
 //! It shares no code with the app's ITS client, store or services; its state lives in its

@@ -227,3 +227,46 @@ async fn logging_out_says_so_on_the_login_page() {
     assert_eq!(to, "/login?outcome=logged_out");
     assert!(app.get_html(&to).await.contains("Bạn đã đăng xuất."));
 }
+
+#[tokio::test]
+async fn a_password_hashed_with_old_parameters_is_rehashed_at_login() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let app = spawn_app().await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    let stored = || async {
+        sqlx::query_scalar::<_, String>("SELECT password_hash FROM users WHERE email = ?")
+            .bind(&app.owner_email)
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?")
+        .bind(&weak)
+        .bind(&app.owner_email)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    // A wrong password changes nothing.
+    let r = app
+        .login_with(&app.owner_email, "not the password at all")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(stored().await, weak);
+
+    app.login_owner().await;
+    let now = stored().await;
+    assert!(
+        now.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "today's parameters: {now}"
+    );
+    app.logout().await;
+    app.login_owner().await;
+}
