@@ -154,7 +154,7 @@ async fn an_unknown_email_costs_about_as_much_time_as_a_wrong_password() {
     };
     let known_emails = [&app.owner_email, &app.other_owner_email, &app.admin_email];
     // Interleaved, so that load on the machine falls on both kinds alike.
-    const SAMPLES: usize = 9;
+    const SAMPLES: usize = 11;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
     for i in 0..SAMPLES {
         let email = known_emails[i % known_emails.len()].clone();
@@ -167,11 +167,12 @@ async fn an_unknown_email_costs_about_as_much_time_as_a_wrong_password() {
     };
     let (k, u) = (median(known), median(unknown));
     // Without the dummy hash an unknown email answers some ten times faster. The median
-    // of interleaved samples shrugs off a few slow ones on a busy machine.
+    // of interleaved samples shrugs off a few slow ones on a busy machine (seen from
+    // 0.52 to 1.18 at load 13 on two cores).
     let ratio = u / k;
     println!("unknown/known = {ratio:.2} (medians: known {k:.4}s, unknown {u:.4}s)");
     assert!(
-        (0.5..2.0).contains(&ratio),
+        (1.0 / 3.0..3.0).contains(&ratio),
         "unknown/known = {ratio:.2} (medians: known {k:.4}s, unknown {u:.4}s)"
     );
 }
