@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::domain::ShopKey;
 
-/// The application secret (32 bytes). Debug never prints it.
+/// The application secret (32 bytes). Debug never prints it. (Not `secrecy`: see `ShopKey`.)
 #[derive(Clone)]
 pub struct SecretKey([u8; 32]);
 

@@ -1,4 +1,5 @@
-//! shoplink: links a partner's shops to the ITS platform. See `architecture.md` for the map.
+//! shoplink: links a partner's shops to the ITS platform. The README's *How it fits
+//! together* is the map.
 
 pub mod cli;
 pub mod configuration;

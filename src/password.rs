@@ -46,7 +46,7 @@ pub fn check_strength(password: &str) -> Result<(), &'static str> {
 }
 
 /// Whether a stored hash was made with other parameters than today's (so it is redone
-/// at the next successful login).
+/// at the next successful login: `services::accounts::authenticate`).
 pub fn needs_rehash(stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return true;

@@ -122,6 +122,28 @@ async fn wait_healthy(address: &str) {
     panic!("the app did not become healthy");
 }
 
+/// Waits (at most 20 s) until the app no longer answers new connections.
+async fn wait_not_accepting(address: &str) {
+    let probe = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if probe
+            .get(format!("{address}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the app kept accepting connections after SIGTERM");
+}
+
 /// Logs in, adds a shop, presses connect and approves on ITS; returns the shop id and the callback URL.
 async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, String) {
     let a = &setup.address;
@@ -216,16 +238,13 @@ async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
     let client = browser();
     let (shop, callback) = approved_callback(&client, &setup).await;
 
-    // ITS now answers slowly: the callback is waiting on it when the process dies.
-    setup.sandbox.set_faults(Faults {
-        latency: Duration::from_secs(3),
-        failure_rate: 0.0,
-    });
+    // ITS now holds its answer: the callback is waiting on it when the process dies.
+    setup.sandbox.hold();
     let pending = tokio::spawn({
         let client = client.clone();
         async move { client.get(&callback).send().await }
     });
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    setup.sandbox.wait_until_held(1).await;
     app.kill();
     assert!(
         pending.await.unwrap().is_err(),
@@ -252,7 +271,7 @@ async fn a_sigkill_in_the_middle_of_a_connection_leaves_nothing_half_done() {
     db.close().await;
 
     // After a restart the owner simply tries again.
-    setup.sandbox.set_faults(Faults::default());
+    setup.sandbox.release();
     let mut app = start(&setup);
     wait_healthy(&setup.address).await;
     let a = &setup.address;
@@ -291,21 +310,24 @@ async fn sigterm_lets_the_request_in_flight_finish_before_exiting() {
     let client = browser();
     let (shop, callback) = approved_callback(&client, &setup).await;
 
-    setup.sandbox.set_faults(Faults {
-        latency: Duration::from_millis(1500),
-        failure_rate: 0.0,
-    });
+    // ITS holds its answer: the callback is in flight, waiting on it, when SIGTERM comes.
+    setup.sandbox.hold();
     let in_flight = tokio::spawn({
         let client = client.clone();
         async move { client.get(&callback).send().await }
     });
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    setup.sandbox.wait_until_held(1).await;
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(app.id().to_string())
         .status()
         .unwrap();
     assert!(status.success());
+    // ITS answers only once the app has begun to shut down (it no longer accepts
+    // connections), so the request is truly in flight across the signal.
+    wait_not_accepting(&setup.address).await;
+    assert!(!in_flight.is_finished(), "still waiting on ITS");
+    setup.sandbox.release();
 
     let answer = in_flight
         .await

@@ -2,8 +2,10 @@ use std::fmt;
 
 use super::ParseError;
 
-/// The state of one shop's link with ITS. See `product.md` for the diagram; `can_become`
-/// is the single place that says which transitions are allowed.
+/// The state of one shop's link with ITS (the README's *Connection states*). `can_become`
+/// says which transitions the domain allows, for the pages and services that ask; the
+/// writes themselves are guarded by the `WHERE … state …` clauses of `store::shops`'s
+/// updates, which are what keep two concurrent changes from both applying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnectionState {
     NotConnected,

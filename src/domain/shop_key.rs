@@ -5,6 +5,12 @@ use super::ParseError;
 /// The long-lived secret the provider gives for a linked shop (`shop<id>:<secret>`).
 /// It has no `Display` and its `Debug` shows only the last four characters, so it cannot
 /// end up in a log line or a page by accident. Read it with `expose_secret`.
+///
+/// Hand-written rather than `secrecy::SecretString`: people need the masked tail
+/// (`****abcd`) to tell keys apart, not `[REDACTED]`; the type needs `Clone` and `Eq`; and
+/// secrecy's zeroize-on-drop would clear one copy of a key whose bytes also sit in request
+/// bodies, JSON and SQLite buffers we do not control. The accessor keeps secrecy's name,
+/// so every read of a secret is found by one search, as it would be with the crate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ShopKey(String);
 

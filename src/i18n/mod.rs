@@ -31,7 +31,7 @@ macro_rules! catalogue {
             }
 
             /// Looks a message up by its key, for keys carried as data (e.g. a domain
-            /// `ParseError`). An unknown key comes back as itself, so it is visible, not lost.
+            /// `ParseError`). An unknown key comes back as `"?"` and is logged as a warning.
             pub fn get(&self, key: &str) -> &'static str {
                 match key {
                     $(stringify!($key) => self.$key,)*

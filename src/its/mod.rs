@@ -1,4 +1,4 @@
-//! The client for the ITS partner API (see `its-contract.md`).
+//! The client for the ITS partner API, as the provider's contract describes it.
 //!
 //! Every call is `POST {base_url}.{Service}/{Method}` with a JSON body and a Bearer key:
 //! the partner api_key for `Shop/AuthorizeShop` and `Misc/CurrentAccount`, a shop key for

@@ -9,6 +9,7 @@ use crate::domain::{ShopId, ShopKey};
 
 /// The partner `api_key`: a secret. No `Display`; `Debug` prints `ApiKey(****last4)`
 /// (or `ApiKey(****)` for a key shorter than 8 characters, where 4 would be half of it).
+/// Hand-written like `ShopKey`, which says why not the `secrecy` crate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
 

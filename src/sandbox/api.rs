@@ -147,6 +147,7 @@ async fn handle(
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
+    state.control.pass_gate().await;
     if faults.failure_rate > 0.0 && rand::random::<f64>() < faults.failure_rate {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

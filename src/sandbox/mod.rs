@@ -1,5 +1,5 @@
 //! The built-in ITS sandbox: a real HTTP server that behaves like the ITS provider as
-//! described in `its-contract.md` (same paths, bodies, errors, ids as strings, the login
+//! described in the provider's contract (same paths, bodies, errors, ids as strings, the login
 //! redirect), so the app can be developed, demoed and tested on one machine.
 //!
 //! It shares no code with the app's ITS client, store or services; its state lives in its
@@ -83,6 +83,26 @@ pub struct PartnerSetup {
 pub struct SandboxControl {
     faults: Arc<RwLock<Faults>>,
     partner: Arc<RwLock<PartnerSetup>>,
+    gate: Arc<Gate>,
+}
+
+/// A stall that lasts exactly as long as its holder wants: while held, every API call
+/// waits at the gate (after the latency, before the answer) until it is released. Tests
+/// use it instead of a long latency, so that "X happened while ITS was stalled" is an
+/// event they can wait for and check, not a wall-clock margin.
+struct Gate {
+    held: tokio::sync::watch::Sender<bool>,
+    /// How many API calls are waiting at the gate right now.
+    waiting: tokio::sync::watch::Sender<usize>,
+}
+
+/// Counts a call as waiting at the gate until it passes or is dropped (its client gone).
+struct Waiting<'a>(&'a tokio::sync::watch::Sender<usize>);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 impl SandboxControl {
@@ -90,6 +110,10 @@ impl SandboxControl {
         SandboxControl {
             faults: Arc::new(RwLock::new(faults.sanitised())),
             partner: Arc::new(RwLock::new(PartnerSetup::default())),
+            gate: Arc::new(Gate {
+                held: tokio::sync::watch::channel(false).0,
+                waiting: tokio::sync::watch::channel(0).0,
+            }),
         }
     }
 
@@ -104,6 +128,39 @@ impl SandboxControl {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Holds every API call from now on at the gate until [`release`](Self::release).
+    pub fn hold(&self) {
+        self.gate.held.send_replace(true);
+    }
+
+    /// Lets every held API call (and every later one) through.
+    pub fn release(&self) {
+        self.gate.held.send_replace(false);
+    }
+
+    /// Waits until at least `n` API calls are held at the gate.
+    pub async fn wait_until_held(&self, n: usize) {
+        let mut waiting = self.gate.waiting.subscribe();
+        // The sender lives as long as `self`, so this cannot fail.
+        let _ = waiting.wait_for(|w| *w >= n).await;
+    }
+
+    /// How many API calls are held at the gate right now.
+    pub fn held_calls(&self) -> usize {
+        *self.gate.waiting.borrow()
+    }
+
+    /// Waits while the gate is held (called by every API call).
+    pub(crate) async fn pass_gate(&self) {
+        let mut held = self.gate.held.subscribe();
+        if !*held.borrow_and_update() {
+            return;
+        }
+        self.gate.waiting.send_modify(|n| *n += 1);
+        let _counted = Waiting(&self.gate.waiting);
+        let _ = held.wait_for(|h| !*h).await;
     }
 
     /// Sets the faults of every following API call. The rate is clamped into 0..=1.
@@ -121,6 +178,7 @@ impl std::fmt::Debug for SandboxControl {
         f.debug_struct("SandboxControl")
             .field("faults", &self.faults())
             .field("partner", &self.partner())
+            .field("held", &*self.gate.held.borrow())
             .finish()
     }
 }
@@ -268,5 +326,22 @@ mod tests {
             failure_rate: f64::NAN,
         });
         assert_eq!(control.faults().failure_rate, 0.0);
+    }
+
+    #[tokio::test]
+    async fn a_held_gate_keeps_calls_waiting_until_released() {
+        let control = SandboxControl::new(Faults::default());
+        control.pass_gate().await; // open: passes at once
+        control.hold();
+        let call = tokio::spawn({
+            let control = control.clone();
+            async move { control.pass_gate().await }
+        });
+        control.wait_until_held(1).await;
+        assert_eq!(control.held_calls(), 1);
+        assert!(!call.is_finished());
+        control.release();
+        call.await.unwrap();
+        assert_eq!(control.held_calls(), 0);
     }
 }

@@ -67,5 +67,31 @@ pub async fn authenticate(
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await;
-    Ok(user.filter(|u| ok && u.disabled_at.is_none()))
+    let user = user.filter(|u| ok && u.disabled_at.is_none());
+    if let Some(u) = &user {
+        if password::needs_rehash(&u.password_hash) {
+            rehash(db, u, password_text).await;
+        }
+    }
+    Ok(user)
+}
+
+/// Re-hashes a password whose stored hash has older parameters, now that the login has
+/// the password in hand. Only if the hash is still the one just verified (an admin's
+/// reset in between wins); a failure leaves the old hash, which still works.
+async fn rehash(db: &SqlitePool, user: &users::UserRow, password_text: &str) {
+    let replaced = match password::hash(password_text.to_owned()).await {
+        Ok(fresh) => users::replace_password_hash(db, user.id, &user.password_hash, &fresh)
+            .await
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    match replaced {
+        Ok(done) => {
+            tracing::info!(user = %user.id, done, "password re-hashed with today's parameters")
+        }
+        Err(e) => {
+            tracing::warn!(user = %user.id, error = %e, "re-hashing a password failed; the old hash stays")
+        }
+    }
 }

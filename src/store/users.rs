@@ -154,6 +154,24 @@ pub async fn enable(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<bool, sqlx:
     Ok(result.rows_affected() == 1)
 }
 
+/// Replaces a user's password hash only if it is still `old` (a re-hash at login must not
+/// undo a reset made meanwhile). Returns whether it was replaced.
+pub async fn replace_password_hash(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+            .bind(new)
+            .bind(id)
+            .bind(old)
+            .execute(db)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Replaces a user's password hash. Returns whether the user exists.
 pub async fn set_password_hash(
     db: impl SqliteExecutor<'_>,

@@ -3,14 +3,13 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::auth::redirect;
 use super::context::{html, Chrome, Ctx, CurrentUser};
 use super::csrf::{CsrfForm, NoFields};
 use super::error::AppError;
-use super::views::{EventView, ShopView};
+use super::views::{EventView, FieldErrors, OutcomeQuery, ShopView};
 use crate::i18n::Messages;
 use crate::services::connect::{self, StartOutcome};
 use crate::services::shops::{self as shop_service, AddShopError, NewShopInput};
@@ -40,16 +39,7 @@ struct NewPage {
     c: Chrome,
     m: &'static Messages,
     form: NewShopInput,
-    errors: Vec<(&'static str, &'static str)>,
-}
-
-impl NewPage {
-    fn error_for(&self, field: &str) -> Option<&'static str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, key)| self.m.get(key))
-    }
+    errors: FieldErrors,
 }
 
 pub async fn new_form(ctx: Ctx, _user: CurrentUser) -> Result<HttpResponse, AppError> {
@@ -57,7 +47,7 @@ pub async fn new_form(ctx: Ctx, _user: CurrentUser) -> Result<HttpResponse, AppE
         c: ctx.chrome(ctx.m.new_shop_title),
         m: ctx.m,
         form: NewShopInput::default(),
-        errors: vec![],
+        errors: FieldErrors::default(),
     })
 }
 
@@ -80,7 +70,7 @@ pub async fn create(
                 c: ctx.chrome(ctx.m.new_shop_title),
                 m: ctx.m,
                 form: form.0,
-                errors,
+                errors: FieldErrors::new(ctx.m, &errors),
             };
             Ok(HttpResponse::UnprocessableEntity()
                 .content_type("text/html; charset=utf-8")
@@ -116,11 +106,6 @@ struct ShowPage {
 pub struct Flash {
     pub kind: &'static str,
     pub text: String,
-}
-
-#[derive(Deserialize)]
-pub struct OutcomeQuery {
-    outcome: Option<String>,
 }
 
 pub async fn show(
@@ -233,12 +218,15 @@ pub async fn connect(
     })
 }
 
+/// The confirmation before a disconnect, for an owner or an admin.
 #[derive(Template)]
-#[template(path = "shops/disconnect.html")]
-struct DisconnectPage {
-    c: Chrome,
-    m: &'static Messages,
-    shop: ShopView,
+#[template(path = "disconnect.html")]
+pub(crate) struct DisconnectPage {
+    pub c: Chrome,
+    pub m: &'static Messages,
+    pub shop: ShopView,
+    /// Where the shop's pages are: `/shops` for its owner, `/admin/shops` for an admin.
+    pub shops_url: &'static str,
 }
 
 /// The confirmation step before a disconnect: a page of its own, so it works without JavaScript.
@@ -254,6 +242,7 @@ pub async fn disconnect_confirm(
         c: ctx.chrome(ctx.m.disconnect_title),
         m: ctx.m,
         shop: ShopView::new(&row, ctx.m),
+        shops_url: "/shops",
     })
 }
 

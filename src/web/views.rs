@@ -1,11 +1,44 @@
-//! What templates show of a shop and its history, already translated and formatted.
+//! What templates show of a shop and its history, already translated and formatted, and
+//! what every form page shares: its fields' problems and the `?outcome=` of the last action.
 
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::ConnectionState;
 use crate::i18n::{Lang, Messages};
 use crate::store::events::EventRow;
 use crate::store::shops::ShopRow;
+
+/// `?outcome=…`: the result of the action that redirected to a page, shown as a flash.
+#[derive(Deserialize)]
+pub struct OutcomeQuery {
+    pub outcome: Option<String>,
+}
+
+/// A form's problems, each field's message already translated. Templates ask
+/// `errors.get("field")`.
+#[derive(Default)]
+pub struct FieldErrors(Vec<(&'static str, &'static str)>);
+
+impl FieldErrors {
+    /// From (field, catalogue key) pairs.
+    pub fn new(m: &'static Messages, errors: &[(&'static str, &'static str)]) -> FieldErrors {
+        FieldErrors(
+            errors
+                .iter()
+                .map(|&(field, key)| (field, m.get(key)))
+                .collect(),
+        )
+    }
+
+    /// The message for `field`, if it has a problem.
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|&(_, text)| text)
+    }
+}
 
 pub struct ShopView {
     pub id: Uuid,

@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -7,7 +6,6 @@ use shoplink::configuration::Settings;
 use shoplink::sandbox::Faults;
 use shoplink::startup::Application;
 
-use crate::admin_users::login_admin;
 use crate::helpers::*;
 
 /// Like `spawn_app`, with extra settings (e.g. a one-second scheduler tick).
@@ -17,24 +15,6 @@ async fn spawn_app_with_env(extra: &[(&'static str, &str)]) -> TestApp {
         ..AppOptions::default()
     })
     .await
-}
-
-/// The settings of a second process on the same database as `app`.
-fn same_database(app: &TestApp) -> Settings {
-    let vars: HashMap<String, String> = [
-        ("BIND", "127.0.0.1:0".to_owned()),
-        (
-            "DATABASE_URL",
-            app.dir.path().join("app.db").display().to_string(),
-        ),
-        ("ITS_BASE_URL", app.sandbox_base_url.clone()),
-        ("ITS_API_KEY", PARTNER_KEY.to_owned()),
-        ("SECRET_KEY", app.secret_hex.clone()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    Settings::from_vars(&vars).expect("valid settings")
 }
 
 /// The owner adds and connects `names` through the sandbox (each with its own phone and
@@ -334,7 +314,8 @@ async fn a_job_left_running_by_a_stopped_process_is_marked_interrupted_at_start(
     .await
     .unwrap();
     // A new process on the same database.
-    let restarted = Application::build(same_database(&app)).await.unwrap();
+    let settings = Settings::from_vars(&app.vars).expect("the app's own settings");
+    let restarted = Application::build(settings).await.unwrap();
     let state: String = sqlx::query_scalar("SELECT state FROM verify_jobs WHERE id = ?")
         .bind(job)
         .fetch_one(restarted.db())

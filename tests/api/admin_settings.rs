@@ -1,6 +1,5 @@
 use reqwest::StatusCode;
 
-use crate::admin_users::login_admin;
 use crate::helpers::*;
 
 #[tokio::test]

@@ -5,12 +5,6 @@ use shoplink::store::shop_list::{build_query, explain_query, Cursor, ShopFilter,
 
 use crate::helpers::*;
 
-async fn login_admin(app: &TestApp) {
-    let r = app.login_as(&app.admin_email).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), "/admin", "admins land on their dashboard");
-}
-
 /// Shop ids linked from a list page, in order, and its "next" link.
 fn list_page(html: &str) -> (Vec<String>, Option<String>) {
     let doc = scraper::Html::parse_document(html);

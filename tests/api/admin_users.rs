@@ -4,11 +4,6 @@ use crate::helpers::*;
 
 const NEW_PASSWORD: &str = "Mây-trắng-bay-2026";
 
-pub async fn login_admin(app: &TestApp) {
-    let r = app.login_as(&app.admin_email).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the admin logs in");
-}
-
 async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
     sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
         .bind(email)

@@ -2,20 +2,12 @@
 //! (a return-URL allow-list, quick webhook retries) that can be stopped and started again
 //! on the same database, service keys made through the dashboard, and JSON calls.
 
-use std::collections::HashMap;
-use std::net::TcpListener;
-
 use reqwest::{Response, StatusCode};
 use scraper::{Html, Selector};
 use serde_json::Value;
-use shoplink::configuration::Settings;
-use shoplink::domain::UserRole;
-use shoplink::sandbox::{self, Faults};
-use shoplink::services::accounts;
-use shoplink::startup::Application;
 use tokio::task::JoinHandle;
 
-use crate::helpers::{browser, csrf_in, TestApp, PARTNER_KEY, PASSWORD};
+use crate::helpers::{browser, csrf_in, spawn_app_running, start_app, AppOptions, TestApp};
 
 pub const RETURN_ORIGIN: &str = "https://partner.example.vn";
 
@@ -23,7 +15,6 @@ pub const RETURN_ORIGIN: &str = "https://partner.example.vn";
 /// settings on the same database file.
 pub struct ApiApp {
     pub app: TestApp,
-    vars: HashMap<String, String>,
     running: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -34,94 +25,28 @@ impl std::ops::Deref for ApiApp {
     }
 }
 
-pub async fn spawn_api_app(extra: &[(&str, &str)]) -> ApiApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let running = sandbox::start(
-        sandbox::SandboxSettings {
-            api_key: PARTNER_KEY.into(),
-            database_path: dir.path().join("sandbox.db"),
-            faults: Faults::default(),
-            partner_name: "Test partner".into(),
-            white_label: false,
-            registered_redirect_urls: Vec::new(),
-        },
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-    )
-    .await
-    .expect("the sandbox starts");
-    tokio::spawn(running.server);
-
-    let secret = {
-        use rand::RngCore;
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        hex::encode(bytes)
-    };
-    let mut vars: HashMap<String, String> = [
-        ("BIND", "127.0.0.1:0".to_owned()),
-        (
-            "DATABASE_URL",
-            dir.path().join("app.db").display().to_string(),
-        ),
-        ("ITS_BASE_URL", running.base_url.clone()),
-        ("ITS_API_KEY", PARTNER_KEY.to_owned()),
-        ("SECRET_KEY", secret.clone()),
-        ("ITS_TIMEOUT_SECS", "5".to_owned()),
-        ("RETURN_URL_ORIGINS", RETURN_ORIGIN.to_owned()),
-        ("WEBHOOK_RETRY_BASE_SECS", "1".to_owned()),
-        ("WEBHOOK_TIMEOUT_SECS", "3".to_owned()),
-        ("VERIFY_INTERVAL_SECS", "0".to_owned()),
+pub async fn spawn_api_app(extra: &[(&'static str, &str)]) -> ApiApp {
+    let api_settings = [
+        ("RETURN_URL_ORIGINS", RETURN_ORIGIN),
+        ("WEBHOOK_RETRY_BASE_SECS", "1"),
+        ("WEBHOOK_TIMEOUT_SECS", "3"),
+        ("VERIFY_INTERVAL_SECS", "0"),
         // The test receivers listen on 127.0.0.1; the refusal tests turn this off.
-        ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    for (k, v) in extra {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
-    let (address, db, handle) = start(&vars).await;
-
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let owner_email = format!("owner-{}@example.vn", &suffix[..8]);
-    let other_owner_email = format!("other-{}@example.vn", &suffix[..8]);
-    let admin_email = format!("admin-{}@example.vn", &suffix[..8]);
-    for (email, role) in [
-        (&owner_email, UserRole::Owner),
-        (&other_owner_email, UserRole::Owner),
-        (&admin_email, UserRole::Admin),
-    ] {
-        accounts::create_user(&db, email, "Người dùng thử", role, PASSWORD)
-            .await
-            .expect("user created");
-    }
+        ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
+    ];
+    let (app, handle) = spawn_app_running(AppOptions {
+        extra_env: api_settings
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect(),
+        ..AppOptions::default()
+    })
+    .await;
     ApiApp {
-        app: TestApp {
-            address,
-            db,
-            sandbox: running.control,
-            sandbox_origin: running.origin,
-            sandbox_base_url: running.base_url,
-            secret_hex: secret,
-            client: browser(),
-            owner_email,
-            other_owner_email,
-            admin_email,
-            dir,
-        },
-        vars,
+        app,
         running: Some(handle),
     }
-}
-
-async fn start(
-    vars: &HashMap<String, String>,
-) -> (String, sqlx::SqlitePool, JoinHandle<std::io::Result<()>>) {
-    let settings = Settings::from_vars(vars).expect("valid test settings");
-    let app = Application::build(settings).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let db = app.db().clone();
-    (address, db, tokio::spawn(app.run_until_stopped()))
 }
 
 impl ApiApp {
@@ -142,7 +67,7 @@ impl ApiApp {
     /// Builds a new app on the same database file and settings, as a restart would.
     pub async fn start_again(&mut self) {
         assert!(self.running.is_none(), "stop first");
-        let (address, _db, handle) = start(&self.vars).await;
+        let (address, _db, handle) = start_app(&self.app.vars).await;
         self.app.address = address;
         self.running = Some(handle);
     }

@@ -11,6 +11,7 @@ use shoplink::services::accounts;
 use shoplink::startup::Application;
 use sqlx::SqlitePool;
 use tempfile::TempDir;
+use tokio::task::JoinHandle;
 
 pub const PARTNER_KEY: &str = "test-partner-api-key-0123456789";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub other_owner_email: String,
     #[allow(dead_code)] // the admin dashboard's tests use it
     pub admin_email: String,
+    /// The settings it was built from, for a second process on the same database.
+    pub vars: HashMap<String, String>,
     pub dir: TempDir,
 }
 
@@ -57,6 +60,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    spawn_app_running(options).await.0
+}
+
+/// Like `spawn_app_with`, and also the server's task, for tests that stop the app (abort
+/// the task) and build it again on the same database (`TestApp::vars`).
+pub async fn spawn_app_running(options: AppOptions) -> (TestApp, JoinHandle<std::io::Result<()>>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let running = sandbox::start(
         sandbox::SandboxSettings {
@@ -89,11 +98,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     .chain(options.extra_env.iter().cloned())
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let settings = Settings::from_vars(&vars).expect("valid test settings");
-    let app = Application::build(settings).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
+    let (address, db, handle) = start_app(&vars).await;
 
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let owner_email = format!("owner-{}@example.vn", &suffix[..8]);
@@ -109,7 +114,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .expect("user created");
     }
 
-    TestApp {
+    let app = TestApp {
         address,
         db,
         sandbox: running.control,
@@ -120,8 +125,28 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         owner_email,
         other_owner_email,
         admin_email,
+        vars,
         dir,
-    }
+    };
+    (app, handle)
+}
+
+/// Builds and starts the app from `vars`; returns its address, its pool and its task.
+pub async fn start_app(
+    vars: &HashMap<String, String>,
+) -> (String, SqlitePool, JoinHandle<std::io::Result<()>>) {
+    let settings = Settings::from_vars(vars).expect("valid test settings");
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    (address, db, tokio::spawn(app.run_until_stopped()))
+}
+
+/// Logs the app's browser in as the admin.
+pub async fn login_admin(app: &TestApp) {
+    let r = app.login_as(&app.admin_email).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the admin logs in");
+    assert_eq!(location(&r), "/admin", "admins land on their dashboard");
 }
 
 fn hex_secret() -> String {

@@ -63,18 +63,15 @@ async fn an_its_outage_leaves_the_shop_retryable() {
 
 #[tokio::test]
 async fn a_slow_its_times_out_and_the_shop_stays_retryable() {
-    // ITS answers after 5 s; the client gives up after 3 s.
+    // ITS holds the call until released; the client gives up after 3 s.
     let app = spawn_app_with(AppOptions {
         its_timeout_secs: 3,
-        faults: Faults {
-            latency: Duration::from_millis(5000),
-            failure_rate: 0.0,
-        },
         ..Default::default()
     })
     .await;
     app.login_owner().await;
     let shop = app.add_shop("Cửa hàng Chậm").await;
+    app.sandbox.hold();
 
     // Other pages answer while ITS keeps the connect request waiting.
     let slow = {
@@ -90,14 +87,14 @@ async fn a_slow_its_times_out_and_the_shop_stays_retryable() {
                 .unwrap()
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = std::time::Instant::now();
+    app.sandbox.wait_until_held(1).await;
     assert_eq!(app.get("/shops").await.status(), StatusCode::OK);
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "the list is not held up by ITS"
+        !slow.is_finished(),
+        "the list answered while the connect request still waited on ITS"
     );
 
+    // ITS never answers this call: only the client's timeout ends it.
     let r = slow.await.unwrap();
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=failed"));
     let html = app.get_html(&format!("/shops/{shop}?outcome=failed")).await;
@@ -110,7 +107,7 @@ async fn a_slow_its_times_out_and_the_shop_stays_retryable() {
         "our own client's words are not presented as the provider's"
     );
 
-    app.set_faults(Faults::default());
+    app.sandbox.release();
     let (_, r) = app.connect_through_its(&shop).await;
     assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
 }
@@ -131,8 +128,9 @@ async fn a_closed_its_account_fails_with_a_clear_reason() {
 
 #[tokio::test]
 async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
+    // The app would wait on ITS for a minute: only the gate decides when ITS answers.
     let app = spawn_app_with(AppOptions {
-        its_timeout_secs: 10,
+        its_timeout_secs: 60,
         ..Default::default()
     })
     .await;
@@ -143,10 +141,8 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
     }
     let csrf = csrf_in(&app.get_html("/shops/new").await);
     let admin = app.logged_in_browser(&app.admin_email).await;
-    app.set_faults(Faults {
-        latency: Duration::from_secs(3),
-        failure_rate: 0.0,
-    });
+    // ITS stalls until the test lets it go.
+    app.sandbox.hold();
 
     // Five connections wait on ITS…
     let waiting: Vec<_> = stalled
@@ -166,10 +162,9 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.sandbox.wait_until_held(stalled.len()).await;
 
     // …while fifty writers add shops at once and the admin reads the list.
-    let started = std::time::Instant::now();
     let writers: Vec<_> = (0..50)
         .map(|i| {
             let client = app.client.clone();
@@ -189,7 +184,10 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
         .collect();
     let list = admin.get(app.url("/admin/shops")).send().await.unwrap();
     assert_eq!(list.status(), StatusCode::OK);
-    let list_time = started.elapsed();
+    assert!(
+        waiting.iter().all(|w| !w.is_finished()),
+        "the admin list answered while every connection still waited on ITS"
+    );
     for w in writers {
         assert_eq!(
             w.await.unwrap(),
@@ -197,14 +195,9 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
             "every writer succeeds: no 'database is locked'"
         );
     }
-    let writers_time = started.elapsed();
     assert!(
-        list_time < Duration::from_secs(2),
-        "the admin list waited on ITS: {list_time:?}"
-    );
-    assert!(
-        writers_time < Duration::from_secs(2),
-        "the writers waited on ITS: {writers_time:?}"
+        waiting.iter().all(|w| !w.is_finished()),
+        "the writers finished while every connection still waited on ITS"
     );
     let added: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM shops WHERE name LIKE 'Cửa hàng Ghi %'")
@@ -212,6 +205,7 @@ async fn a_stalling_provider_blocks_neither_fifty_writers_nor_the_admin_list() {
             .await
             .unwrap();
     assert_eq!(added, 50);
+    app.sandbox.release();
     for w in waiting {
         assert_eq!(w.await.unwrap(), StatusCode::SEE_OTHER);
     }

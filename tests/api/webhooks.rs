@@ -188,6 +188,39 @@ async fn wait_until<F: Fn(&[Received]) -> bool>(receiver: &Receiver, what: &str,
     panic!("timed out waiting for {what}: {:#?}", receiver.received());
 }
 
+/// Polls the database (at most 15 s) until `query` answers 1.
+async fn wait_for_db(app: &ApiApp, what: &str, query: &str) {
+    for _ in 0..300 {
+        let yes: i64 = sqlx::query_scalar(query).fetch_one(&app.db).await.unwrap();
+        if yes == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Until the (only) pending delivery's next attempt is due.
+async fn wait_for_due_retry(app: &ApiApp) {
+    wait_for_db(
+        app,
+        "the retry to fall due",
+        "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending'
+           AND next_attempt_at <= CAST(unixepoch('subsec') * 1000 AS INTEGER))",
+    )
+    .await;
+}
+
+/// Until no delivery is pending any more.
+async fn wait_for_delivered(app: &ApiApp) {
+    wait_for_db(
+        app,
+        "every delivery to be delivered",
+        "SELECT NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending')",
+    )
+    .await;
+}
+
 async fn attempts_recorded(app: &ApiApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
         .fetch_one(&app.db)
@@ -223,16 +256,25 @@ async fn webhooks_are_signed_retried_and_survive_a_restart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(attempts_recorded(&app).await, 1);
-    // …then the app stops before the retry (due a second later), and nothing is sent
+    // …then the app stops before the retry (due a second later); the retry falls due
     // while it is down.
     app.stop().await;
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(receiver.received().len(), 1, "no delivery while stopped");
+    wait_for_due_retry(&app).await;
 
     // A new process on the same database delivers it.
+    let restarted_at = shoplink::store::now_ms();
     app.start_again().await;
     wait_until(&receiver, "the retry", |r| r.len() >= 2).await;
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    wait_for_delivered(&app).await;
+    let retried_at: i64 =
+        sqlx::query_scalar("SELECT at FROM webhook_attempts ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(
+        retried_at >= restarted_at,
+        "the retry was sent by the new process, none while stopped"
+    );
     let got = receiver.received();
     assert_eq!(got.len(), 2, "delivered once after the 500: {got:#?}");
     let (first, second) = (&got[0], &got[1]);
@@ -365,9 +407,15 @@ async fn webhooks_only_subscribed_events_are_sent() {
         .await
         .unwrap();
     wait_until(&receiver, "the disconnect", |r| !r.is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Deliveries go out in order per shop: had the earlier "connected" been queued, it
+    // would have arrived first. And nothing else is queued for this endpoint.
     let got = receiver.received();
     assert_eq!(got.len(), 1);
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(queued, 1, "only the subscribed event was queued");
     assert_eq!(got[0].body["type"], "connection.disconnected");
 }
 
@@ -395,7 +443,16 @@ async fn webhooks_a_failing_endpoint_is_paused_flagged_resumed_and_resent() {
     }
     let reason: String = paused.expect("the endpoint is paused");
     assert!(reason.contains("503"), "{reason}");
-    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    // Once its next attempt is due, the worker's query for due deliveries passes over
+    // the paused endpoint, and nothing more has arrived.
+    wait_for_due_retry(&app).await;
+    assert!(
+        shoplink::store::outbox::due(&app.db, shoplink::store::now_ms(), 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a paused endpoint's delivery is never due"
+    );
     assert_eq!(receiver.received().len(), 2, "nothing is sent while paused");
 
     let admin = app.admin_browser().await;

@@ -5,7 +5,6 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::i18n::Messages;
@@ -17,7 +16,7 @@ use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::Flash;
-use crate::web::views::format_time;
+use crate::web::views::{format_time, FieldErrors, OutcomeQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/api-keys", web::get().to(list))
@@ -80,22 +79,8 @@ struct ListPage {
     keys: Vec<KeyRow>,
     scopes: Vec<ScopeOption>,
     name: String,
-    errors: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
     flash: Option<Flash>,
-}
-
-impl ListPage {
-    fn error_for(&self, field: &str) -> Option<&'static str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, key)| self.m.get(key))
-    }
-}
-
-#[derive(Deserialize)]
-struct OutcomeQuery {
-    outcome: Option<String>,
 }
 
 async fn list_page(
@@ -112,7 +97,7 @@ async fn list_page(
         keys: keys.into_iter().map(KeyRow::new).collect(),
         scopes: scope_options(ctx.m, chosen),
         name,
-        errors,
+        errors: FieldErrors::new(ctx.m, &errors),
         flash,
     })
 }

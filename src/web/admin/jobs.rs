@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::settings::format_duration;
@@ -18,7 +18,7 @@ use crate::web::context::{AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::Flash;
-use crate::web::views::format_time;
+use crate::web::views::{format_time, OutcomeQuery};
 
 /// How many earlier runs the page lists.
 const HISTORY: i64 = 10;
@@ -97,11 +97,6 @@ struct JobsPage {
     flash: Option<Flash>,
     schedule: Option<String>,
     due: i64,
-}
-
-#[derive(Deserialize)]
-struct OutcomeQuery {
-    outcome: Option<String>,
 }
 
 async fn render(

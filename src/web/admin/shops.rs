@@ -17,8 +17,8 @@ use crate::web::auth::redirect;
 use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
-use crate::web::shops::Flash;
-use crate::web::views::{format_time, state_label, EventView, Moment, ShopView};
+use crate::web::shops::{DisconnectPage, Flash};
+use crate::web::views::{format_time, state_label, EventView, Moment, OutcomeQuery, ShopView};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -242,11 +242,6 @@ struct DetailPage {
     config_problem: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct OutcomeQuery {
-    outcome: Option<String>,
-}
-
 async fn detail(
     ctx: Ctx,
     admin: AdminUser,
@@ -341,14 +336,6 @@ async fn verify_now(
     Ok(redirect(&format!("/admin/shops/{id}?outcome={tag}")))
 }
 
-#[derive(Template)]
-#[template(path = "admin/disconnect.html")]
-struct DisconnectPage {
-    c: Chrome,
-    m: &'static Messages,
-    shop: ShopView,
-}
-
 async fn disconnect_confirm(
     ctx: Ctx,
     _admin: AdminUser,
@@ -361,6 +348,7 @@ async fn disconnect_confirm(
         c: ctx.chrome(ctx.m.disconnect_title),
         m: ctx.m,
         shop: ShopView::new(&row, ctx.m),
+        shops_url: "/admin/shops",
     })
 }
 

@@ -23,7 +23,7 @@ use crate::web::context::{html, AdminUser, Chrome, Ctx, ADMIN_IDLE_MS, OWNER_IDL
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::Flash;
-use crate::web::views::format_time;
+use crate::web::views::{format_time, FieldErrors, OutcomeQuery};
 
 pub const PAGE_SIZE: i64 = 100;
 const NAME_MAX_CHARS: usize = 200;
@@ -208,16 +208,7 @@ struct NewPage {
     email: String,
     name: String,
     role_is_admin: bool,
-    errors: Vec<(&'static str, &'static str)>,
-}
-
-impl NewPage {
-    fn error_for(&self, field: &str) -> Option<&'static str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, key)| self.m.get(key))
-    }
+    errors: FieldErrors,
 }
 
 async fn new_form(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
@@ -227,7 +218,7 @@ async fn new_form(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError>
         email: String::new(),
         name: String::new(),
         role_is_admin: false,
-        errors: vec![],
+        errors: FieldErrors::default(),
     })
 }
 
@@ -283,7 +274,7 @@ async fn create(
         email: form.email,
         name: form.name,
         role_is_admin: role == Some(UserRole::Admin),
-        errors,
+        errors: FieldErrors::new(ctx.m, &errors),
     };
     Ok(HttpResponse::UnprocessableEntity()
         .content_type("text/html; charset=utf-8")
@@ -307,11 +298,6 @@ struct DetailPage {
     sessions: Vec<SessionView>,
     flash: Option<Flash>,
     password_error: Option<&'static str>,
-}
-
-#[derive(Deserialize)]
-struct OutcomeQuery {
-    outcome: Option<String>,
 }
 
 async fn detail_page(

@@ -6,7 +6,6 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::i18n::Messages;
@@ -18,7 +17,7 @@ use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::Flash;
-use crate::web::views::format_time;
+use crate::web::views::{format_time, FieldErrors, OutcomeQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/webhooks", web::get().to(list))
@@ -107,22 +106,8 @@ struct ListPage {
     events: Vec<EventOption>,
     url: String,
     description: String,
-    errors: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
     flash: Option<Flash>,
-}
-
-impl ListPage {
-    fn error_for(&self, field: &str) -> Option<&'static str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, key)| self.m.get(key))
-    }
-}
-
-#[derive(Deserialize)]
-struct OutcomeQuery {
-    outcome: Option<String>,
 }
 
 fn flash_for(m: &'static Messages, outcome: Option<&str>) -> Option<Flash> {
@@ -156,7 +141,7 @@ async fn list_page(
         events: event_options(ctx.m, &input.event_types),
         url: input.url.clone(),
         description: input.description.clone(),
-        errors,
+        errors: FieldErrors::new(ctx.m, &errors),
         flash,
     })
 }
