@@ -57,7 +57,8 @@ CREATE TABLE sandbox_zalo_grants (
 CREATE INDEX sandbox_zalo_grants_by_expiry ON sandbox_zalo_grants (expires_at);
 
 -- The OAs ITS has connected for a shop (what ListOA lists). `expires_at` is when the OA's
--- refresh token expires; the operator's page can move it (soon, past).
+-- refresh token expires; the operator's page can move it (soon, past). `redirect_uri` is
+-- the last grant's, reused by RefreshToken (which only names the OA).
 CREATE TABLE sandbox_zalo_connections (
     oa_id         INTEGER PRIMARY KEY NOT NULL REFERENCES sandbox_zalo_oas (oa_id) ON DELETE CASCADE,
     shop_id       INTEGER NOT NULL REFERENCES sandbox_shops (id) ON DELETE CASCADE,
@@ -65,6 +66,7 @@ CREATE TABLE sandbox_zalo_connections (
     connection_id INTEGER NOT NULL UNIQUE,
     status        TEXT NOT NULL CHECK (status IN ('Z', 'P', 'N')),
     expires_at    INTEGER NOT NULL,
+    redirect_uri  TEXT NOT NULL,
     webhook_url   TEXT NOT NULL DEFAULT '',
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL

@@ -21,6 +21,6 @@ pub use zalo::{
     AppId, AuthorizeOaRequest, ConnectOaRequest, ConnectionMethod, DeliveryStatus, ListOaFilter,
     ListOaRequest, ListTemplatesFilter, ListTemplatesRequest, OaId, OaList, OaPermissionUrl,
     OaStatus, Paging, PagingAnswer, Quality, RefreshTokenRequest, SendZnsRequest, TemplateList,
-    TemplateParam, UpdateShopOaRequest, ZaloAppSecret, ZaloCode, ZaloOa, ZaloState,
-    ZaloValueError, ZnsMessage, ZnsMode, ZnsTemplate,
+    TemplateParam, UpdateShopOaRequest, ZaloAppSecret, ZaloCode, ZaloOa, ZaloState, ZaloValueError,
+    ZnsMessage, ZnsMode, ZnsTemplate,
 };

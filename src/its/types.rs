@@ -184,7 +184,9 @@ impl AuthorizeShopWire {
     }
 }
 
-pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     let v: Option<String> = Option::deserialize(d)?;
     Ok(v.filter(|s| !s.trim().is_empty()))
 }

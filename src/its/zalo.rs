@@ -130,7 +130,10 @@ fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Err
     d.deserialize_any(Visitor)
 }
 
-fn optional_typed_id<'de, D, T>(d: D, parse: fn(&str) -> Result<T, ZaloValueError>) -> Result<Option<T>, D::Error>
+fn optional_typed_id<'de, D, T>(
+    d: D,
+    parse: fn(&str) -> Result<T, ZaloValueError>,
+) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
 {
@@ -447,7 +450,10 @@ impl fmt::Debug for SendZnsRequest {
             .field("oa_id", &self.oa_id)
             .field("phone", &format!("…{tail}"))
             .field("template_id", &self.template_id)
-            .field("template_params", &self.template_data.keys().collect::<Vec<_>>())
+            .field(
+                "template_params",
+                &self.template_data.keys().collect::<Vec<_>>(),
+            )
             .field("tracking_id", &self.tracking_id)
             .field("mode", &self.mode)
             .finish()
@@ -813,7 +819,9 @@ impl ZnsTemplate {
 fn template_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     match optional_i64(d)? {
         Some(id) if id > 0 => Ok(id),
-        _ => Err(de::Error::custom("a template without a positive template_id")),
+        _ => Err(de::Error::custom(
+            "a template without a positive template_id",
+        )),
     }
 }
 
@@ -837,11 +845,13 @@ pub enum DeliveryStatus {
 
 impl<'de> Deserialize<'de> for DeliveryStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match string_or_empty(d)?.trim().to_ascii_lowercase().as_str() {
-            "received" => DeliveryStatus::Received,
-            "seen" => DeliveryStatus::Seen,
-            _ => DeliveryStatus::Unknown,
-        })
+        Ok(
+            match string_or_empty(d)?.trim().to_ascii_lowercase().as_str() {
+                "received" => DeliveryStatus::Received,
+                "seen" => DeliveryStatus::Seen,
+                _ => DeliveryStatus::Unknown,
+            },
+        )
     }
 }
 
@@ -913,7 +923,12 @@ impl ItsClient {
         req: &AuthorizeOaRequest,
     ) -> Result<OaPermissionUrl, ItsError> {
         let (status, answer) = self
-            .call("Zalo/AuthorizeOA", &shop_key_header(key)?, req, Retry::Never)
+            .call(
+                "Zalo/AuthorizeOA",
+                &shop_key_header(key)?,
+                req,
+                Retry::Never,
+            )
             .await?;
         checked_url(status, answer)
     }
@@ -939,7 +954,12 @@ impl ItsClient {
         req: &RefreshTokenRequest,
     ) -> Result<OaPermissionUrl, ItsError> {
         let (status, answer) = self
-            .call("Zalo/RefreshToken", &shop_key_header(key)?, req, Retry::Never)
+            .call(
+                "Zalo/RefreshToken",
+                &shop_key_header(key)?,
+                req,
+                Retry::Never,
+            )
             .await?;
         checked_url(status, answer)
     }
@@ -967,7 +987,12 @@ impl ItsClient {
         req: &UpdateShopOaRequest,
     ) -> Result<ZaloOa, ItsError> {
         let (status, oa) = self
-            .call("Zalo/UpdateShopOA", &shop_key_header(key)?, req, Retry::Never)
+            .call(
+                "Zalo/UpdateShopOA",
+                &shop_key_header(key)?,
+                req,
+                Retry::Never,
+            )
             .await?;
         checked_oa(status, oa)
     }
@@ -978,9 +1003,14 @@ impl ItsClient {
         key: &ShopKey,
         req: &ListTemplatesRequest,
     ) -> Result<TemplateList, ItsError> {
-        self.call("Zalo/ListTemplates", &shop_key_header(key)?, req, Retry::Once)
-            .await
-            .map(|(_, list)| list)
+        self.call(
+            "Zalo/ListTemplates",
+            &shop_key_header(key)?,
+            req,
+            Retry::Once,
+        )
+        .await
+        .map(|(_, list)| list)
     }
 
     /// `Zalo/SendZNS` with the shop key. Never retried: a retry could send the message twice.
@@ -1102,8 +1132,13 @@ mod tests {
         .unwrap();
         assert_eq!((oa.daily_quota, oa.remaining_quota), (1000, 0));
         assert_eq!(oa.daily_quota_promotion, Some(5));
-        assert_eq!((oa.expires_at, oa.created_at, oa.updated_at), (None, None, None));
-        assert!(serde_json::from_str::<ZaloOa>(r#"{"oa_id":"7","expires_at":"tomorrow"}"#).is_err());
+        assert_eq!(
+            (oa.expires_at, oa.created_at, oa.updated_at),
+            (None, None, None)
+        );
+        assert!(
+            serde_json::from_str::<ZaloOa>(r#"{"oa_id":"7","expires_at":"tomorrow"}"#).is_err()
+        );
     }
 
     #[test]
@@ -1136,9 +1171,10 @@ mod tests {
         assert!(list.accounts.is_empty());
         assert_eq!(list.paging.limit, Some(20));
         assert_eq!(list.paging.next, None);
-        let list: OaList =
-            serde_json::from_str(&format!(r#"{{"accounts":[{SAMPLE_OA}],"paging":{{"next":"abc"}}}}"#))
-                .unwrap();
+        let list: OaList = serde_json::from_str(&format!(
+            r#"{{"accounts":[{SAMPLE_OA}],"paging":{{"next":"abc"}}}}"#
+        ))
+        .unwrap();
         assert_eq!(list.accounts.len(), 1);
         assert_eq!(list.paging.next.as_deref(), Some("abc"));
     }
@@ -1166,7 +1202,9 @@ mod tests {
         assert!(!first.template_params[1].require);
         assert_eq!(first.template_daily_quota, Some(500));
         assert!(!list.templates[1].is_approved());
-        assert!(serde_json::from_str::<TemplateList>(r#"{"templates":[{"template_id":0}]}"#).is_err());
+        assert!(
+            serde_json::from_str::<TemplateList>(r#"{"templates":[{"template_id":0}]}"#).is_err()
+        );
     }
 
     #[test]
@@ -1255,10 +1293,20 @@ mod tests {
             sending_mode: None,
         };
         let printed = format!("{auth:?} {connect:?} {url:?} {send:?}");
-        for secret in ["APPSECRET", "SECRETQUERY", "THECODE", "987654321", "SECRETOTP", "091234"] {
+        for secret in [
+            "APPSECRET",
+            "SECRETQUERY",
+            "THECODE",
+            "987654321",
+            "SECRETOTP",
+            "091234",
+        ] {
             assert!(!printed.contains(secret), "{secret} in {printed}");
         }
-        assert!(printed.contains("https://oauth.zaloapp.com/v4/oa/permission?…"), "{printed}");
+        assert!(
+            printed.contains("https://oauth.zaloapp.com/v4/oa/permission?…"),
+            "{printed}"
+        );
         assert!(printed.contains("4143453445419930001"));
         assert!(ZaloAppSecret::parse(" ").is_err());
         assert!(ZaloAppSecret::parse("a b").is_err());
