@@ -782,6 +782,14 @@ async fn the_operator_sets_quality_and_disconnects() {
     let (status, page) = sb.get_text(&format!("{}/zalo", sb.origin)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(oa.oa_id.as_str()));
+    assert!(page.contains("Zalo OA trong sandbox") && page.contains("LOW / MEDIUM"));
+    let (_, english) = sb.get_text(&format!("{}/zalo?lang=en", sb.origin)).await;
+    assert!(english.contains("Sandbox Zalo OAs") && english.contains("Use up the quota"));
+    let (_, shops) = sb.get_text(&format!("{}/shops", sb.origin)).await;
+    assert!(
+        shops.contains("href=\"/zalo\""),
+        "the shop page links the Zalo page"
+    );
 
     sb.operator(&format!("/zalo/oas/{}/disconnect", oa.oa_id), &[])
         .await;
