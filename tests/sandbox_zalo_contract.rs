@@ -840,3 +840,19 @@ async fn fault_injection_applies_to_the_zalo_methods() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn of_many_simultaneous_connect_calls_with_one_code_exactly_one_succeeds() {
+    let sb = Sandbox::start().await;
+    let key = sb.shop_key("an@example.vn").await;
+    let url = sb.authorize_oa(&key).await;
+    let ready = sb.oas_on_page(&url).await[0].clone();
+    let back = sb.allow(&url, &ready).await;
+    let calls = (0..12).map(|_| sb.connect(&key, &back));
+    let results = futures_util::future::join_all(calls).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 1, "{results:?}");
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(code_of(err), Some(ErrorCode::InvalidArgument), "{err:?}");
+    }
+}

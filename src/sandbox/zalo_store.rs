@@ -224,7 +224,8 @@ impl Store {
         shop_name: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: a read that decides a write must not race another writer.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let existing: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM sandbox_zalo_oas WHERE shop_id = ?1")
                 .bind(shop_id)
@@ -417,7 +418,8 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: a read that decides a write must not race another writer.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let used = sqlx::query(
             "UPDATE sandbox_zalo_grants SET code_used_at = ?1
              WHERE state = ?2 AND shop_id = ?3 AND code_hash = ?4 AND chosen_oa_id = ?5
@@ -483,7 +485,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<(i64, String)>, sqlx::Error> {
         let day = quota_day(now);
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: a read that decides a write must not race another writer.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let taken = sqlx::query(
             "UPDATE sandbox_zalo_oas
              SET remaining_quota = (CASE WHEN quota_day = ?2 THEN remaining_quota ELSE daily_quota END) - 1,
