@@ -262,6 +262,10 @@ async fn run_sandbox(
     println!("ITS sandbox at {}", running.origin);
     println!("  ITS_BASE_URL={}", running.base_url);
     println!("  ITS_API_KEY={api_key}");
+    println!(
+        "fake Zalo (OA permission page, test phone) at {}",
+        running.zalo_origin
+    );
     running.server.await?;
     Ok(())
 }

@@ -69,7 +69,7 @@ impl std::fmt::Debug for ItsClient {
 
 /// Whether a failed call may be sent a second time.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Retry {
+pub(super) enum Retry {
     /// Read-only calls: once more on Connect/Timeout/5xx.
     Once,
     /// Calls with effects at the provider (AuthorizeShop).
@@ -125,7 +125,7 @@ impl ItsClient {
 
     /// `Shop/CurrentShop` with a shop key: the shop's public info. Retried once.
     pub async fn current_shop(&self, key: &ShopKey) -> Result<CurrentShop, ItsError> {
-        let header = bearer(key.expose_secret()).map_err(unusable)?;
+        let header = shop_key_header(key)?;
         self.call("Shop/CurrentShop", &header, &Empty {}, Retry::Once)
             .await
             .map(|(_, shop)| shop)
@@ -144,7 +144,7 @@ impl ItsClient {
         .map(|(_, account)| account)
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: &'static str,
         auth: &HeaderValue,
@@ -341,6 +341,11 @@ fn bearer(secret: &str) -> Result<HeaderValue, &'static str> {
         .map_err(|_| "a credential is not a valid header value")?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// `Bearer <shop key>` for the methods authenticated with a shop key.
+pub(super) fn shop_key_header(key: &ShopKey) -> Result<HeaderValue, ItsError> {
+    bearer(key.expose_secret()).map_err(unusable)
 }
 
 /// Checks `base_url` and returns it without trailing slashes: an absolute http(s) URL

@@ -185,13 +185,15 @@ impl AuthorizeShopWire {
     }
 }
 
-fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     let v: Option<String> = Option::deserialize(d)?;
     Ok(v.filter(|s| !s.trim().is_empty()))
 }
 
 /// An integer sent as a JSON number or a decimal string, kept as text (never through f64).
-fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     struct Visitor;
     impl de::Visitor<'_> for Visitor {
         type Value = String;
@@ -215,7 +217,7 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 }
 
 /// An optional integer sent as a JSON number or a decimal string.
-fn optional_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn optional_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     struct Visitor;
     impl<'de> de::Visitor<'de> for Visitor {
         type Value = Option<i64>;

@@ -638,3 +638,8 @@ mod tests {
         }
     }
 }
+
+// The `Zalo/*` methods: a child module so they share this file's error type, body reading
+// and helpers, kept in a file of their own.
+#[path = "zalo_api.rs"]
+pub(super) mod zalo;

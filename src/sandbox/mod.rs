@@ -9,11 +9,19 @@
 //! - `GET /login?token=…`, `POST /login`: the provider's login/approve page.
 //! - `GET /shops`, `POST /shops/{id}/{unlink|close|reopen}`, `POST /faults`: the operator's page.
 //! - `GET /static/sandbox.css`.
+//! - `POST /v1/partner.Zalo/{Method}`: the seven `Zalo/*` methods, with a shop key (`zalo_api.rs`).
+//! - `GET /zalo`, `POST /zalo/oas/{id}/{action}`, `POST /zalo/apps/{id}/{action}`: the
+//!   operator's Zalo page (quality, quota, expiry, a wrong app secret).
+//!
+//! Beside it, on another port of the same address and under the host name `localhost`, a
+//! **fake Zalo** (`zalo.rs`): the OA permission page `GET|POST /v4/oa/permission` and the
+//! test phone `GET /phone` where every ZNS sent through the sandbox appears.
 
 mod api;
 mod pages;
 mod secret;
 mod store;
+mod zalo;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -192,6 +200,10 @@ pub struct RunningSandbox {
     pub base_url: String,
     pub server: actix_web::dev::Server,
     pub control: SandboxControl,
+    /// The fake Zalo's origin, `http://localhost:{port}`: where `Zalo/AuthorizeOA`'s permission
+    /// page is (the OAuth host to allow in sandbox mode) and the test phone (`/phone`). It runs
+    /// as long as `server` does.
+    pub zalo_origin: String,
 }
 
 /// What every handler shares. Holds the api_key: no `Debug`.
@@ -241,12 +253,23 @@ pub async fn start(
         origin: origin.clone(),
     });
 
-    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-        .workers(2)
-        .shutdown_timeout(5)
-        .listen(listener)
-        .context("listening for the sandbox")?
-        .run();
+    let (zalo_config, zalo_guard) =
+        zalo::start_fake_zalo(zalo::zalo_bind_ip(address), state.clone())?;
+    let zalo_origin = zalo_config.origin.clone();
+    // Only the sandbox's own server holds the guard: when it stops, the fake Zalo stops.
+    let zalo_guard = web::Data::new(zalo_guard);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(zalo_config.clone())
+            .app_data(zalo_guard.clone())
+            .configure(routes)
+    })
+    .workers(2)
+    .shutdown_timeout(5)
+    .listen(listener)
+    .context("listening for the sandbox")?
+    .run();
 
     tracing::info!(%origin, "ITS sandbox ready");
     Ok(RunningSandbox {
@@ -255,11 +278,14 @@ pub async fn start(
         origin,
         server,
         control,
+        zalo_origin,
     })
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(pages::form_config())
+        // Before `/v1/…`: the Zalo methods have their own dispatcher.
+        .service(web::resource("/v1/partner.Zalo/{method}").to(api::zalo::dispatch))
         .service(web::resource("/v1/{tail:.*}").to(api::dispatch))
         .service(
             web::resource("/login")
@@ -269,6 +295,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/shops").route(web::get().to(pages::shops_page)))
         .service(web::resource("/shops/{id}/{action}").route(web::post().to(pages::shop_action)))
         .service(web::resource("/faults").route(web::post().to(pages::set_faults)))
+        .configure(pages::zalo::operator_routes)
         .service(web::resource("/static/sandbox.css").route(web::get().to(pages::stylesheet)))
         .service(web::resource("/").route(web::get().to(pages::home)))
         .default_service(web::to(pages::not_found));

@@ -746,3 +746,8 @@ mod tests {
         assert_eq!(percent(1.0), "100");
     }
 }
+
+// The Zalo pages (the fake Zalo's permission and phone pages, the operator's Zalo page): a
+// child module so they share this file's frame, headers and checks, in a file of their own.
+#[path = "zalo_pages.rs"]
+pub(super) mod zalo;

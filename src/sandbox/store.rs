@@ -536,3 +536,7 @@ mod tests {
         assert_eq!(key1, key2);
     }
 }
+
+// The Zalo side's SQL: a child module so it reaches the pool like the rest of the store.
+#[path = "zalo_store.rs"]
+pub(crate) mod zalo;
