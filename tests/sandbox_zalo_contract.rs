@@ -45,6 +45,8 @@ impl Sandbox {
                 database_path: dir.path().join("sandbox.db"),
                 faults: Faults::default(),
                 partner_name: "Đối tác thử".into(),
+                white_label: false,
+                registered_redirect_urls: Vec::new(),
             },
             std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
         )

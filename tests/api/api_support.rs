@@ -61,7 +61,7 @@ impl ApiApp {
     /// Changes a setting for the next `start_again` (as an operator would between restarts).
     #[allow(dead_code)] // the webhook tests use it
     pub fn set_var(&mut self, name: &str, value: &str) {
-        self.vars.insert(name.to_owned(), value.to_owned());
+        self.app.vars.insert(name.to_owned(), value.to_owned());
     }
 
     /// Builds a new app on the same database file and settings, as a restart would.
