@@ -8,7 +8,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::services::ServiceError;
 
-#[derive(Debug, thiserror::Error)]
+/// `Debug` is written by hand (below): `tracing-actix-web` logs every error response with
+/// it, and a `next` or `Location` URL may carry a credential in its query.
+#[derive(thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,
@@ -33,6 +35,43 @@ pub enum AppError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A URL as it may be logged: the path without its query (the callback's query holds a
+/// single-use token), and without a credential in the path.
+fn loggable_url(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let mut out = crate::telemetry::loggable_path(path).into_owned();
+    if path.len() < url.len() {
+        out.push_str("?…");
+    }
+    out
+}
+
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::NotFound => f.write_str("NotFound"),
+            AppError::Forbidden => f.write_str("Forbidden"),
+            AppError::BadRequest(key) => f.debug_tuple("BadRequest").field(key).finish(),
+            AppError::TooMany(key) => f.debug_tuple("TooMany").field(key).finish(),
+            AppError::Throttled { retry_after_secs } => f
+                .debug_struct("Throttled")
+                .field("retry_after_secs", retry_after_secs)
+                .finish(),
+            AppError::Csrf => f.write_str("Csrf"),
+            AppError::SeeOther(location) => f
+                .debug_tuple("SeeOther")
+                .field(&loggable_url(location))
+                .finish(),
+            AppError::LoginRequired { next } => f
+                .debug_struct("LoginRequired")
+                .field("next", &loggable_url(next))
+                .finish(),
+            AppError::Unavailable(detail) => f.debug_tuple("Unavailable").field(detail).finish(),
+            AppError::Internal(detail) => f.debug_tuple("Internal").field(detail).finish(),
+        }
+    }
 }
 
 /// Put in a response's extensions so the context middleware renders the error page.
