@@ -66,6 +66,6 @@ pub async fn authenticate(
         password_text.to_owned(),
         user.as_ref().map(|u| u.password_hash.clone()),
     )
-    .await;
+    .await?;
     Ok(user.filter(|u| ok && u.disabled_at.is_none()))
 }

@@ -31,6 +31,12 @@ pub enum AppError {
     /// Not logged in: go to the login page and come back to `next`.
     #[error("login required")]
     LoginRequired { next: String },
+    /// A compressed request body (`Content-Encoding`), refused unread (`body_guard`).
+    #[error("compressed request bodies are not accepted")]
+    UnsupportedEncoding,
+    /// The request's body did not arrive in time (`body_guard`).
+    #[error("the request body arrived too slowly")]
+    BodyTimeout,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -68,6 +74,8 @@ impl std::fmt::Debug for AppError {
                 .debug_struct("LoginRequired")
                 .field("next", &loggable_url(next))
                 .finish(),
+            AppError::UnsupportedEncoding => f.write_str("UnsupportedEncoding"),
+            AppError::BodyTimeout => f.write_str("BodyTimeout"),
             AppError::Unavailable(detail) => f.debug_tuple("Unavailable").field(detail).finish(),
             AppError::Internal(detail) => f.debug_tuple("Internal").field(detail).finish(),
         }
@@ -90,6 +98,8 @@ impl AppError {
             AppError::Csrf => "error_csrf",
             AppError::LoginRequired { .. } => "error_login_required",
             AppError::SeeOther(_) => "error_not_found",
+            AppError::UnsupportedEncoding => "error_content_encoding",
+            AppError::BodyTimeout => "error_body_timeout",
             AppError::Unavailable(_) => "error_unavailable",
             AppError::Internal(_) => "error_internal",
         }
@@ -104,6 +114,8 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooMany(_) | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::LoginRequired { .. } | AppError::SeeOther(_) => StatusCode::SEE_OTHER,
+            AppError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
