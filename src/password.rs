@@ -94,10 +94,17 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
         let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let parsed = PasswordHash::new(&hash_text)
             .map_err(|e| anyhow::anyhow!("the stored password hash does not parse: {e}"))?;
-        Ok(hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            && real)
+        anyhow::ensure!(
+            parsed.hash.is_some(),
+            "the stored password hash holds no hash"
+        );
+        match hasher().verify_password(password.as_bytes(), &parsed) {
+            Ok(()) => Ok(real),
+            Err(argon2::password_hash::Error::Password) => Ok(false),
+            Err(e) => Err(anyhow::anyhow!(
+                "the stored password hash cannot be checked: {e}"
+            )),
+        }
     })
     .await
 }
@@ -134,8 +141,10 @@ mod tests {
         assert!(panicked.is_err(), "{panicked:?}");
         // The semaphore's permit came back: the next check runs.
         assert!(run_check(|| Ok(true)).await.unwrap());
-        let corrupt = verify("anything at all".into(), Some("$argon2id$broken".into())).await;
-        assert!(corrupt.is_err(), "{corrupt:?}");
+        for corrupt in ["not a hash", "$argon2id$broken"] {
+            let checked = verify("anything at all".into(), Some(corrupt.into())).await;
+            assert!(checked.is_err(), "{corrupt}: {checked:?}");
+        }
     }
 
     #[test]

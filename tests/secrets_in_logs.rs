@@ -132,7 +132,11 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403, "a post without the page's CSRF token is refused");
+    assert_eq!(
+        r.status(),
+        403,
+        "a post without the page's CSRF token is refused"
+    );
 
     // A failed login and a logout log too.
     app.logout().await;

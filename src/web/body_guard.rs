@@ -57,9 +57,20 @@ pub async fn middleware(
     // A body declared larger than anything accepted is refused by the extractors from its
     // header alone, without reading it: leave it to them.
     if declared.is_none_or(|n| n > 0 && n <= super::MAX_BODY_BYTES as u64) {
-        let payload = std::mem::replace(req.parts_mut().1, Payload::None);
-        match tokio::time::timeout(deadline, read_up_to(payload, super::MAX_BODY_BYTES)).await {
-            Ok(Ok(body)) => req.set_payload(body),
+        let mut payload = std::mem::replace(req.parts_mut().1, Payload::None);
+        let mut body = web::BytesMut::new();
+        let read = read_up_to(&mut payload, &mut body, super::MAX_BODY_BYTES);
+        match tokio::time::timeout(deadline, read).await {
+            Ok(Ok(true)) => req.set_payload(Payload::from(body.freeze())),
+            // Longer than any handler accepts: handed on as read so far followed by the
+            // rest, so that the extractor's own limit refuses it as it always has (it stops
+            // at the first byte over).
+            Ok(Ok(false)) => {
+                let head = futures_util::stream::once(async move { Ok(body.freeze()) });
+                req.set_payload(Payload::Stream {
+                    payload: Box::pin(head.chain(payload)),
+                });
+            }
             // A broken body (the client went away, a malformed chunk): let the extractor
             // that reads it answer as it always does.
             Ok(Err(e)) => req.set_payload(Payload::Stream {
@@ -71,11 +82,24 @@ pub async fn middleware(
                     seconds = deadline.as_secs(),
                     "request refused: the body arrived too slowly"
                 );
+                hold_until_closed(payload);
                 return Ok(refuse(req, Refusal::Slow));
             }
         }
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// After a 408 the rest of the body must not be read: actix closes a connection whose
+/// request body is unfinished once the answer is sent, but only while someone still holds
+/// the body. Dropped, a chunked body would be drained to its end, at the client's pace.
+/// So a local task holds it (discarding what arrives) until actix closes the connection,
+/// which ends the stream; a minute at most.
+fn hold_until_closed(mut payload: Payload) {
+    actix_web::rt::spawn(async move {
+        let drain = async { while let Some(Ok(_)) = payload.next().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(60), drain).await;
+    });
 }
 
 /// A `Content-Encoding` other than `identity`, if the request has one.
@@ -91,21 +115,20 @@ fn refused_encoding(req: &ServiceRequest) -> Option<String> {
         .find(|coding| coding != "identity")
 }
 
-/// Reads the whole body if it holds at most `limit` bytes. A longer one is handed on as
-/// read so far followed by the rest of the stream, so that the extractor's own limit
-/// refuses it as it always has (it stops at the first byte over).
-async fn read_up_to(mut payload: Payload, limit: usize) -> Result<Payload, actix_web::error::PayloadError> {
-    let mut body = web::BytesMut::new();
+/// Reads the body into `body`: `true` once it is all there, `false` as soon as it holds
+/// more than `limit` bytes.
+async fn read_up_to(
+    payload: &mut Payload,
+    body: &mut web::BytesMut,
+    limit: usize,
+) -> Result<bool, actix_web::error::PayloadError> {
     while let Some(chunk) = payload.next().await {
         body.extend_from_slice(&chunk?);
         if body.len() > limit {
-            let head = futures_util::stream::once(async move { Ok(body.freeze()) });
-            return Ok(Payload::Stream {
-                payload: Box::pin(head.chain(payload)),
-            });
+            return Ok(false);
         }
     }
-    Ok(Payload::from(body.freeze()))
+    Ok(true)
 }
 
 enum Refusal {

@@ -376,14 +376,22 @@ mod tests {
             "a single-use token is never repeated in a link"
         );
         // A path that a browser would read as another host stays on this site.
-        for raw in ["//evil.example", "/\\evil.example", "\\\\evil.example", "/\\/evil.example"] {
+        for raw in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\\/evil.example",
+        ] {
             assert_eq!(
                 lang_switch_href(raw, "", Lang::Vi),
                 "/evil.example?lang=vi",
                 "{raw}"
             );
         }
-        assert_eq!(lang_switch_href("/shops//x", "", Lang::En), "/shops/x?lang=en");
+        assert_eq!(
+            lang_switch_href("/shops//x", "", Lang::En),
+            "/shops/x?lang=en"
+        );
     }
 
     #[test]
