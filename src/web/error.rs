@@ -203,3 +203,25 @@ impl From<askama::Error> for AppError {
         AppError::Internal(format!("template: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn debug_never_shows_a_credential_in_a_url() {
+        let next = AppError::LoginRequired {
+            next: "/connect/callback?token=SECRETTOKEN&shop_id=1".into(),
+        };
+        assert_eq!(
+            format!("{next:?}"),
+            "LoginRequired { next: \"/connect/callback?…\" }"
+        );
+        let link = AppError::SeeOther("/connect-links/SECRETTOKEN".into());
+        assert!(!format!("{link:?}").contains("SECRETTOKEN"));
+        assert_eq!(
+            format!("{:?}", AppError::BadRequest("error_x")),
+            "BadRequest(\"error_x\")"
+        );
+    }
+}
