@@ -86,14 +86,17 @@ fn dummy_hash() -> &'static str {
 
 /// Verifies `password` against `stored` (or against a dummy hash when there is no user),
 /// always doing the same amount of work. `Ok(true)` only for a real match. A check that
-/// could not be made (the hashing thread panicked, a stored hash that does not parse) is
-/// an error, never a "wrong password": the login answers 500 and the cause is logged.
+/// could not be made (the hashing thread panicked, a stored hash that cannot be checked)
+/// is an error, never a "wrong password": the login answers 500 and the cause is logged.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
     let real = stored.is_some();
     run_check(move || {
         let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&hash_text)
-            .map_err(|e| anyhow::anyhow!("the stored password hash does not parse: {e}"))?;
+        // Not a PHC string at all: an account without a password (a connect link's owner
+        // holds such a marker), which no password opens.
+        let Ok(parsed) = PasswordHash::new(&hash_text) else {
+            return Ok(false);
+        };
         anyhow::ensure!(
             parsed.hash.is_some(),
             "the stored password hash holds no hash"
@@ -141,10 +144,12 @@ mod tests {
         assert!(panicked.is_err(), "{panicked:?}");
         // The semaphore's permit came back: the next check runs.
         assert!(run_check(|| Ok(true)).await.unwrap());
-        for corrupt in ["not a hash", "$argon2id$broken"] {
-            let checked = verify("anything at all".into(), Some(corrupt.into())).await;
-            assert!(checked.is_err(), "{corrupt}: {checked:?}");
-        }
+        let no_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ";
+        let checked = verify("anything at all".into(), Some(no_hash.into())).await;
+        assert!(checked.is_err(), "{checked:?}");
+        // A marker that is not a hash at all is an account without a password.
+        let marker = verify("anything at all".into(), Some("!no-password".into())).await;
+        assert!(!marker.unwrap());
     }
 
     #[test]

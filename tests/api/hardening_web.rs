@@ -296,11 +296,15 @@ async fn a_database_error_in_the_middle_of_the_csv_export_breaks_the_download() 
 #[tokio::test]
 async fn a_password_check_that_cannot_be_made_is_a_500_not_a_wrong_password() {
     let app = spawn_app().await;
-    sqlx::query("UPDATE users SET password_hash = 'not a hash' WHERE email = ?")
-        .bind(&app.owner_email)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    // A hash that parses but holds no output: the check cannot be made.
+    sqlx::query(
+        "UPDATE users SET password_hash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ'
+          WHERE email = ?",
+    )
+    .bind(&app.owner_email)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let r = app.login_as(&app.owner_email).await;
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_throttle")
