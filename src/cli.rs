@@ -247,6 +247,10 @@ async fn run_sandbox(
 ) -> anyhow::Result<()> {
     let api_key = api_key.unwrap_or_else(|| format!("sandbox_{}", crate::crypto::random_token()));
     let listener = TcpListener::bind(bind)?;
+    if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::create_private_dir(dir)?;
+    }
+    store::create_private_file(&database)?;
     let running = sandbox::start(
         sandbox::SandboxSettings {
             api_key: api_key.clone(),

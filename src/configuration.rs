@@ -44,6 +44,9 @@ pub struct Settings {
     /// Hosts the browser may be sent to for the ITS login (`auth_url`).
     pub its_auth_hosts: Vec<String>,
     pub its_timeout: Duration,
+    /// How long a request's body may take to arrive after its headers
+    /// (`REQUEST_BODY_TIMEOUT_SECS`); a slower body gets 408 and the connection is closed.
+    pub request_body_timeout: Duration,
     pub log_format: LogFormat,
     pub verify: VerifySettings,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`); nobody else's is.
@@ -273,6 +276,16 @@ impl Settings {
             .max(1),
         );
 
+        let request_body_timeout = Duration::from_secs(
+            parse_number(
+                get("REQUEST_BODY_TIMEOUT_SECS"),
+                "REQUEST_BODY_TIMEOUT_SECS",
+                10,
+                &mut problems,
+            )
+            .max(1),
+        );
+
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -351,6 +364,7 @@ impl Settings {
             secret_key,
             its_auth_hosts,
             its_timeout,
+            request_body_timeout,
             log_format,
             verify,
             trusted_proxies,

@@ -85,24 +85,42 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Verifies `password` against `stored` (or against a dummy hash when there is no user),
-/// always doing the same amount of work. True only for a real match.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    let Ok(_permit) = HASHING.acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
-        let real = stored.is_some();
+/// always doing the same amount of work. `Ok(true)` only for a real match. A check that
+/// could not be made (the hashing thread panicked, a stored hash that cannot be checked)
+/// is an error, never a "wrong password": the login answers 500 and the cause is logged.
+pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let real = stored.is_some();
+    run_check(move || {
         let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
+        // Not a PHC string at all: an account without a password (a connect link's owner
+        // holds such a marker), which no password opens.
         let Ok(parsed) = PasswordHash::new(&hash_text) else {
-            return false;
+            return Ok(false);
         };
-        hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            && real
+        anyhow::ensure!(
+            parsed.hash.is_some(),
+            "the stored password hash holds no hash"
+        );
+        match hasher().verify_password(password.as_bytes(), &parsed) {
+            Ok(()) => Ok(real),
+            Err(argon2::password_hash::Error::Password) => Ok(false),
+            Err(e) => Err(anyhow::anyhow!(
+                "the stored password hash cannot be checked: {e}"
+            )),
+        }
     })
     .await
-    .unwrap_or(false)
+}
+
+/// Runs one password check on a blocking thread, at most two at once. A panic in it is
+/// an error of its own.
+async fn run_check(
+    check: impl FnOnce() -> anyhow::Result<bool> + Send + 'static,
+) -> anyhow::Result<bool> {
+    let _permit = HASHING.acquire().await?;
+    tokio::task::spawn_blocking(check)
+        .await
+        .map_err(|e| anyhow::anyhow!("checking a password failed: {e}"))?
 }
 
 #[cfg(test)]
@@ -113,9 +131,25 @@ mod tests {
     async fn a_hash_verifies_its_own_password_only() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await);
-        assert!(!verify("wrong horse battery".into(), Some(h)).await);
-        assert!(!verify("anything at all".into(), None).await);
+        assert!(verify("correct horse battery".into(), Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!verify("wrong horse battery".into(), Some(h)).await.unwrap());
+        assert!(!verify("anything at all".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_check_that_panics_or_cannot_be_made_is_an_error_not_a_wrong_password() {
+        let panicked = run_check(|| panic!("simulated failure inside the hasher")).await;
+        assert!(panicked.is_err(), "{panicked:?}");
+        // The semaphore's permit came back: the next check runs.
+        assert!(run_check(|| Ok(true)).await.unwrap());
+        let no_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ";
+        let checked = verify("anything at all".into(), Some(no_hash.into())).await;
+        assert!(checked.is_err(), "{checked:?}");
+        // A marker that is not a hash at all is an account without a password.
+        let marker = verify("anything at all".into(), Some("!no-password".into())).await;
+        assert!(!marker.unwrap());
     }
 
     #[test]

@@ -73,6 +73,9 @@ impl Application {
                 registered_redirect_urls,
             } => {
                 let api_key = secret.sandbox_api_key();
+                // The sandbox keeps its shop keys in plain text: a private file from the start.
+                store::create_private_dir(&settings.data_dir)?;
+                store::create_private_file(&settings.data_dir.join("sandbox.db"))?;
                 let listener = TcpListener::bind(bind)
                     .with_context(|| format!("the sandbox cannot listen on {bind}"))?;
                 let running = sandbox::start(
@@ -129,12 +132,16 @@ impl Application {
             verify: settings.verify,
         });
 
+        let body_deadline = crate::web::body_guard::BodyDeadline(settings.request_body_timeout);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
+                // Inside the context middleware, which renders its refusals as pages.
+                .wrap(from_fn(crate::web::body_guard::middleware))
                 .wrap(from_fn(crate::web::context::middleware))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(state.clone())
+                .app_data(web::Data::new(body_deadline))
                 .app_data(web::PayloadConfig::new(crate::web::MAX_BODY_BYTES))
                 .configure(crate::web::routes)
         })
@@ -213,7 +220,8 @@ pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretKey> {
             )
         });
     }
-    std::fs::create_dir_all(data_dir)?;
+    store::create_private_dir(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let secret = SecretKey::generate();
     write_private(&path, &secret.to_hex())?;
     tracing::info!(path = %path.display(), "generated a new SECRET_KEY for sandbox mode");

@@ -17,9 +17,26 @@ pub fn init(format: LogFormat) {
     };
 }
 
+/// Path prefixes whose next segment is a credential: a connect link's token is a bearer
+/// credential for 30 minutes, so the path that carries it never reaches a log line.
+const CREDENTIAL_PATH_PREFIXES: &[&str] = &["/connect-links/"];
+
+/// A request path as it may be logged: whatever follows a credential-carrying prefix is
+/// replaced by `{token}` (the rest of the path too, so `/connect-links/<token>/x` does not
+/// slip through). The query is never part of it.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in CREDENTIAL_PATH_PREFIXES {
+        if path.len() > prefix.len() && path.starts_with(prefix) {
+            return format!("{prefix}{{token}}").into();
+        }
+    }
+    path.into()
+}
+
 /// The span around each request. Unlike `tracing-actix-web`'s default it records the path
-/// without the query string: the callback's query carries a single-use token, and a
-/// login URL may carry a `next` that contains one.
+/// without the query string (the callback's query carries a single-use token, and a login
+/// URL may carry a `next` that contains one), and without a credential in the path
+/// (`loggable_path`).
 pub struct RequestSpan;
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
@@ -31,7 +48,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             "request",
             method = %request.method(),
             route = %route,
-            path = %request.path(),
+            path = %loggable_path(request.path()),
             request_id = %uuid::Uuid::new_v4().simple(),
             status = tracing::field::Empty,
         )
@@ -49,5 +66,24 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         if status >= 500 {
             tracing::warn!(parent: &span, status, "request failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn a_credential_in_the_path_is_not_logged() {
+        assert_eq!(loggable_path("/shops/42"), "/shops/42");
+        assert_eq!(loggable_path("/connect-links/"), "/connect-links/");
+        assert_eq!(
+            loggable_path("/connect-links/abcDEF0123456789abcDEF0123456789abcDEF01234"),
+            "/connect-links/{token}"
+        );
+        assert_eq!(
+            loggable_path("/connect-links/secret/more"),
+            "/connect-links/{token}"
+        );
     }
 }

@@ -341,3 +341,75 @@ async fn sigterm_lets_the_request_in_flight_finish_before_exiting() {
     let output = app.wait_with_output();
     assert!(output.status.success(), "a clean exit: {:?}", output.status);
 }
+
+/// A figure (in kB) from the process's `/proc/<pid>/status`.
+#[cfg(target_os = "linux")]
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+/// The attack from the review: small gzip bodies that decode to tens of megabytes each,
+/// no login needed. They are refused unread, so the server's peak memory (VmHWM, which
+/// only ever grows) stays where it was. Without the refusal every request decoded its
+/// whole body before the size limit applied: hundreds of megabytes for these sixteen.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn gzip_bombs_are_refused_without_the_server_growing() {
+    use std::io::Write;
+
+    let setup = setup().await;
+    let app = start(&setup);
+    wait_healthy(&setup.address).await;
+    // 60 MB of zeros, gzipped: about 60 KB, under every body limit.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..60 {
+        encoder.write_all(&block).unwrap();
+    }
+    let bomb = encoder.finish().unwrap();
+    assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{}/login", setup.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let before = proc_status_kb(app.id(), "VmHWM");
+    let sent: Vec<_> = (0..16)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{}/login", setup.address);
+            let bomb = bomb.clone();
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("content-encoding", "gzip")
+                    .body(bomb)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in sent {
+        statuses.push(request.await.unwrap().unwrap());
+    }
+    let after = proc_status_kb(app.id(), "VmHWM");
+    let grown_mb = after.saturating_sub(before) / 1024;
+    assert!(
+        grown_mb < 32,
+        "peak memory grew by {grown_mb} MB ({before} kB → {after} kB)"
+    );
+    println!("peak memory grew by {grown_mb} MB");
+    assert!(statuses.iter().all(|s| *s == 415), "{statuses:?}");
+}

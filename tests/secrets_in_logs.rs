@@ -1,6 +1,8 @@
 //! Runs a whole connection with every log level of shoplink switched on, captures what is
 //! logged, and looks for each secret the run used: the partner api key, the shop key,
-//! the session id, the callback token, the password.
+//! the session id, the callback token, the password, a connect link's token (visited, and
+//! posted to without a CSRF token), a service key, and a callback token that arrives
+//! without a session.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -67,6 +69,75 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
         .await
         .unwrap();
     let shop_key = key["auth_token"].as_str().unwrap().to_owned();
+
+    // A callback that arrives in a browser without a session is sent to log in first
+    // (its `next` carries the token).
+    let second = app.add_shop("Cửa hàng Bí Mật Hai").await;
+    let r = app.press_connect(&second).await;
+    assert_eq!(r.status(), 303);
+    let late_callback = app.approve_on_its(&location(&r)).await;
+    let late_token = query_value(&late_callback, "token");
+    let r = browser().get(&late_callback).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/login?next="), "{}", location(&r));
+
+    // A connect link: made through the API, visited, then posted to without a CSRF token.
+    let admin = app.logged_in_browser(&app.admin_email).await;
+    let page = admin
+        .get(app.url("/admin/api-keys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page);
+    let r = admin
+        .post(app.url("/admin/api-keys"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Log test"),
+            ("scope", "connect:write"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the service key is created");
+    let service_key = input_value(&r.text().await.unwrap(), "secret");
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/connect-links"))
+        .bearer_auth(&service_key)
+        .json(&serde_json::json!({
+            "external_user_id": "log-user-1",
+            "external_shop_id": "log-shop-1",
+            "shop_name": "Cửa hàng Liên Kết",
+            "email": "lienket@example.vn",
+            "phone": "0912345678",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "the connect link is made");
+    let link = r.json::<serde_json::Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link_token = link.rsplit('/').next().unwrap().to_owned();
+    let visitor = browser();
+    let r = visitor.get(&link).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the link's page opens");
+    let r = visitor
+        .post(&link)
+        .form(&[("csrf_token", "not the right token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a post without the page's CSRF token is refused"
+    );
+
     // A failed login and a logout log too.
     app.logout().await;
     app.login_with(&app.other_owner_email, "a wrong password for the log test")
@@ -79,18 +150,45 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
         &text[..text.len().min(2000)]
     );
     let secret_of_key = shop_key.split(':').nth(1).unwrap().to_owned();
-    for (what, secret) in [
+    let leaked: Vec<&str> = [
         ("api key", PARTNER_KEY.to_owned()),
         ("shop key", shop_key.clone()),
         ("shop key secret", secret_of_key),
         ("session id", session),
         ("callback token", token),
+        ("callback token without a session", late_token),
+        ("connect link token", link_token),
+        ("service key", service_key),
         ("password", PASSWORD.to_owned()),
         (
             "wrong password",
             "a wrong password for the log test".to_owned(),
         ),
-    ] {
-        assert!(!text.contains(&secret), "the {what} appears in the logs");
-    }
+    ]
+    .iter()
+    .filter(|(_, secret)| text.contains(secret.as_str()))
+    .map(|(what, _)| *what)
+    .collect();
+    assert!(leaked.is_empty(), "these appear in the logs: {leaked:?}");
+}
+
+fn query_value(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+/// The value of the input with this id (the service key is shown once, in a read-only field).
+fn input_value(html: &str, id: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("input#{id}")).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .unwrap_or_else(|| panic!("no input #{id}"))
+        .to_owned()
 }

@@ -151,6 +151,8 @@ super::catalogue!(Messages {
     error_form_invalid => "Biểu mẫu gửi lên không hợp lệ.", "The submitted form is not valid.";
     error_query_too_long => "Địa chỉ trang quá dài.", "The page address is too long.";
     error_form_too_large => "Nội dung gửi lên quá lớn.", "The submitted content is too large.";
+    error_content_encoding => "Không nhận nội dung gửi lên ở dạng nén. Vui lòng gửi lại không nén.", "Compressed request content is not accepted. Please send it uncompressed.";
+    error_body_timeout => "Nội dung gửi lên đến quá chậm nên đã bị dừng. Vui lòng thử lại.", "The submitted content arrived too slowly and was stopped. Please try again.";
     error_unavailable => "Hệ thống tạm thời không lưu được dữ liệu. Không có gì bị thay đổi; vui lòng thử lại sau.", "The system cannot store data right now. Nothing was changed; please try again later.";
     error_internal => "Đã có lỗi phía máy chủ. Không có gì bị thay đổi; vui lòng thử lại.", "The server ran into a problem. Nothing was changed; please try again.";
 

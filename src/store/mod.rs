@@ -37,8 +37,9 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
 /// writes work again as soon as rows are deleted.
 pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Result<SqlitePool> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
     }
+    create_private_file(path)?;
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .create_if_missing(true)
         .synchronous(SqliteSynchronous::Full)
@@ -145,6 +146,33 @@ pub fn is_interrupted(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .and_then(|e| e.code())
         .is_some_and(|code| code == "9")
+}
+
+/// Creates `dir` and any missing parent readable by this user only (0700): it holds the
+/// database, `sandbox.db` and `secret.key`. A folder that exists is left as it is (the
+/// operator chose its mode).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates an empty data file readable by this user only (0600), unless it exists.
+/// SQLite opens an empty file as a new database and gives its `-wal` and `-shm` files the
+/// database file's mode, so they are 0600 too (left to SQLite, all three would be 0644:
+/// owners' emails and phones, sandbox keys in plain text).
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front,

@@ -117,6 +117,8 @@ pub async fn middleware(
             return Ok(ServiceResponse::new(http_req, response));
         }
     };
+    // A caller of the API proves who it is with this header instead of a session.
+    let authenticated = user.is_some() || req.headers().contains_key(header::AUTHORIZATION);
     req.extensions_mut().insert(RequestContext {
         lang,
         user: user.clone(),
@@ -141,6 +143,12 @@ pub async fn middleware(
                 response.headers_mut().append(name.clone(), value.clone());
             }
         }
+        // An error that leaves the request's body unread (`body_guard`) closes the connection.
+        if res.response().head().connection_type() == actix_web::http::ConnectionType::Close {
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
         res = ServiceResponse::new(http_req, response);
     }
     if let Some(lang) = query_lang {
@@ -153,6 +161,13 @@ pub async fn middleware(
         res.response_mut().add_cookie(&c).ok();
     }
     set_security_headers(res.headers_mut(), state.cookie_secure);
+    // Whatever a logged-in user is shown (owners' emails and phones, shop details) is
+    // never kept by the browser or a shared cache; a handler that chose its own
+    // caching (the static files) keeps it.
+    if authenticated && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     Ok(res)
 }
 

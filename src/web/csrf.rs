@@ -14,6 +14,7 @@ use super::context::RequestContext;
 use super::error::AppError;
 use super::AppState;
 use crate::crypto::constant_time_eq;
+use crate::telemetry::loggable_path;
 
 pub const LOGIN_CSRF_COOKIE: &str = "shoplink_login_csrf";
 /// Forms are small; anything larger is refused before it is parsed.
@@ -72,14 +73,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                     .unwrap_or_default(),
             };
             if expected.is_empty() || !constant_time_eq(&sent, &expected) {
-                tracing::warn!(path = req.path(), "form refused: CSRF token mismatch");
+                tracing::warn!(path = %loggable_path(req.path()), "form refused: CSRF token mismatch");
                 return Err(AppError::Csrf);
             }
             let value = serde_urlencoded::from_bytes::<T>(&body)
                 .map_err(|_| AppError::BadRequest("error_form_invalid"))?;
             if let Some(bad) = first_bad_char(&body) {
                 tracing::info!(
-                    path = req.path(),
+                    path = %loggable_path(req.path()),
                     code = bad as u32,
                     "form refused: control character"
                 );
@@ -109,7 +110,7 @@ fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok());
     if site == Some("cross-site") {
-        tracing::warn!(path = req.path(), "form refused: Sec-Fetch-Site cross-site");
+        tracing::warn!(path = %loggable_path(req.path()), "form refused: Sec-Fetch-Site cross-site");
         return Err(AppError::Csrf);
     }
     if let Some(origin) = req
@@ -122,7 +123,7 @@ fn check_origin(req: &HttpRequest) -> Result<(), AppError> {
         // the request is same-origin. The synchroniser token is checked either way.
         let null_but_same_origin = origin == "null" && site == Some("same-origin");
         if origin != state.public_origin && !null_but_same_origin {
-            tracing::warn!(path = req.path(), origin, "form refused: foreign Origin");
+            tracing::warn!(path = %loggable_path(req.path()), origin, "form refused: foreign Origin");
             return Err(AppError::Csrf);
         }
     }

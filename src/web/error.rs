@@ -8,7 +8,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::services::ServiceError;
 
-#[derive(Debug, thiserror::Error)]
+/// `Debug` is written by hand (below): `tracing-actix-web` logs every error response with
+/// it, and a `next` or `Location` URL may carry a credential in its query.
+#[derive(thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,
@@ -29,10 +31,55 @@ pub enum AppError {
     /// Not logged in: go to the login page and come back to `next`.
     #[error("login required")]
     LoginRequired { next: String },
+    /// A compressed request body (`Content-Encoding`), refused unread (`body_guard`).
+    #[error("compressed request bodies are not accepted")]
+    UnsupportedEncoding,
+    /// The request's body did not arrive in time (`body_guard`).
+    #[error("the request body arrived too slowly")]
+    BodyTimeout,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A URL as it may be logged: the path without its query (the callback's query holds a
+/// single-use token), and without a credential in the path.
+fn loggable_url(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let mut out = crate::telemetry::loggable_path(path).into_owned();
+    if path.len() < url.len() {
+        out.push_str("?…");
+    }
+    out
+}
+
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::NotFound => f.write_str("NotFound"),
+            AppError::Forbidden => f.write_str("Forbidden"),
+            AppError::BadRequest(key) => f.debug_tuple("BadRequest").field(key).finish(),
+            AppError::TooMany(key) => f.debug_tuple("TooMany").field(key).finish(),
+            AppError::Throttled { retry_after_secs } => f
+                .debug_struct("Throttled")
+                .field("retry_after_secs", retry_after_secs)
+                .finish(),
+            AppError::Csrf => f.write_str("Csrf"),
+            AppError::SeeOther(location) => f
+                .debug_tuple("SeeOther")
+                .field(&loggable_url(location))
+                .finish(),
+            AppError::LoginRequired { next } => f
+                .debug_struct("LoginRequired")
+                .field("next", &loggable_url(next))
+                .finish(),
+            AppError::UnsupportedEncoding => f.write_str("UnsupportedEncoding"),
+            AppError::BodyTimeout => f.write_str("BodyTimeout"),
+            AppError::Unavailable(detail) => f.debug_tuple("Unavailable").field(detail).finish(),
+            AppError::Internal(detail) => f.debug_tuple("Internal").field(detail).finish(),
+        }
+    }
 }
 
 /// Put in a response's extensions so the context middleware renders the error page.
@@ -51,6 +98,8 @@ impl AppError {
             AppError::Csrf => "error_csrf",
             AppError::LoginRequired { .. } => "error_login_required",
             AppError::SeeOther(_) => "error_not_found",
+            AppError::UnsupportedEncoding => "error_content_encoding",
+            AppError::BodyTimeout => "error_body_timeout",
             AppError::Unavailable(_) => "error_unavailable",
             AppError::Internal(_) => "error_internal",
         }
@@ -65,6 +114,8 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooMany(_) | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::LoginRequired { .. } | AppError::SeeOther(_) => StatusCode::SEE_OTHER,
+            AppError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,5 +201,27 @@ impl From<ServiceError> for AppError {
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(format!("template: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn debug_never_shows_a_credential_in_a_url() {
+        let next = AppError::LoginRequired {
+            next: "/connect/callback?token=SECRETTOKEN&shop_id=1".into(),
+        };
+        assert_eq!(
+            format!("{next:?}"),
+            "LoginRequired { next: \"/connect/callback?…\" }"
+        );
+        let link = AppError::SeeOther("/connect-links/SECRETTOKEN".into());
+        assert!(!format!("{link:?}").contains("SECRETTOKEN"));
+        assert_eq!(
+            format!("{:?}", AppError::BadRequest("error_x")),
+            "BadRequest(\"error_x\")"
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 mod assets;
 pub mod auth;
+pub mod body_guard;
 mod callback;
 mod connect_links;
 pub mod context;

@@ -157,16 +157,15 @@ pub fn connect_steps(state: ConnectionState, m: &'static Messages) -> Vec<Step> 
 
 /// The language switch's link: the same page (path and query) in the other language.
 /// A callback URL carries a single-use token, so its switch leads to the shop list instead.
+/// The path is the request's as typed (a 404 shows it), so it is normalised first: a
+/// browser reads `\` as `/`, and `//host` or `/\host` would be a link to another site.
 pub fn lang_switch_href(path: &str, query: &str, target: Lang) -> String {
     let lang = ("lang", target.code());
-    if path == "/connect/callback" || !path.starts_with('/') || path.starts_with("//") {
+    let path = same_site_path(path);
+    let path = path.as_str();
+    if path == "/connect/callback" {
         let q = serde_urlencoded::to_string([lang]).unwrap_or_default();
-        let base = if path == "/connect/callback" {
-            "/shops"
-        } else {
-            "/"
-        };
-        return format!("{base}?{q}");
+        return format!("/shops?{q}");
     }
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k != "lang")
@@ -175,6 +174,24 @@ pub fn lang_switch_href(path: &str, query: &str, target: Lang) -> String {
     pairs.push((lang.0.to_owned(), lang.1.to_owned()));
     let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("{path}?{q}")
+}
+
+/// `path` as a path on this site: every run of `/` and `\\` becomes one `/`, and it starts
+/// with one.
+fn same_site_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 1);
+    let mut after_separator = false;
+    for c in path.chars() {
+        let separator = c == '/' || c == '\\';
+        if !(separator && after_separator) {
+            out.push(if separator { '/' } else { c });
+        }
+        after_separator = separator;
+    }
+    if !out.starts_with('/') {
+        out.insert(0, '/');
+    }
+    out
 }
 
 pub fn state_label(state: ConnectionState, m: &'static Messages) -> &'static str {
@@ -400,9 +417,22 @@ mod tests {
             "/shops?lang=en",
             "a single-use token is never repeated in a link"
         );
+        // A path that a browser would read as another host stays on this site.
+        for raw in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\\/evil.example",
+        ] {
+            assert_eq!(
+                lang_switch_href(raw, "", Lang::Vi),
+                "/evil.example?lang=vi",
+                "{raw}"
+            );
+        }
         assert_eq!(
-            lang_switch_href("//evil.example", "", Lang::Vi),
-            "/?lang=vi"
+            lang_switch_href("/shops//x", "", Lang::En),
+            "/shops/x?lang=en"
         );
     }
 

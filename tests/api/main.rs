@@ -15,6 +15,7 @@ mod callback;
 mod catalogue;
 mod connect;
 mod hardening;
+mod hardening_web;
 mod helpers;
 mod its_faults;
 mod maintenance;

@@ -75,9 +75,17 @@ async fn export(
                     Some((Ok(web::Bytes::from(out)), (next, None)))
                 }
                 Err(e) => {
-                    // The status line is already sent: end the stream early and say why in the log.
-                    tracing::error!(error = %e, "CSV export stopped");
-                    None
+                    // The status line is already sent. Ending the stream here would end the
+                    // file cleanly and a truncated export would look complete: yield an error
+                    // instead, which aborts the transfer (no final chunk), so the download
+                    // fails visibly. The stream ends after it (the state is spent).
+                    tracing::error!(error = %e, "CSV export aborted: the database failed mid-way");
+                    Some((
+                        Err(actix_web::error::ErrorInternalServerError(
+                            "the export stopped before its end",
+                        )),
+                        (None, None),
+                    ))
                 }
             }
         }
