@@ -20,7 +20,13 @@ pub async fn backup(db: &SqlitePool, target: &Path) -> anyhow::Result<()> {
     let text = target
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?;
-    sqlx::query("VACUUM INTO ?").bind(text).execute(db).await?;
+    // The copy holds owners' emails and phones: create it 0600 before SQLite fills it
+    // (VACUUM INTO accepts an existing empty file).
+    crate::store::create_private_file(target)?;
+    if let Err(e) = crate::store::vacuum_into(db, text).await {
+        let _ = std::fs::remove_file(target);
+        return Err(e.into());
+    }
     Ok(())
 }
 

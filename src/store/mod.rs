@@ -159,6 +159,15 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Writes a consistent copy of the whole database to `target` (`VACUUM INTO`).
+pub async fn vacuum_into(db: &SqlitePool, target: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Creates an empty data file readable by this user only (0600), unless it exists.
 /// SQLite opens an empty file as a new database and gives its `-wal` and `-shm` files the
 /// database file's mode, so they are 0600 too (left to SQLite, all three would be 0644:

@@ -48,6 +48,15 @@ async fn a_backup_taken_while_serving_restores_with_every_key_readable() {
     let target = app.dir.path().join("backup.db");
     backup(&app.db, &target).await.expect("backup");
     busy.await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the backup holds owners' emails and phones: 0600"
+        );
+    }
     assert!(
         backup(&app.db, &target).await.is_err(),
         "an existing file is never overwritten"
