@@ -69,8 +69,9 @@ pub struct ConnectLinkResponse {
         (status = 401, description = "No valid service key", body = ErrorBody),
         (status = 403, description = "The key lacks `connect:write`", body = ErrorBody),
         (status = 409, description = "The ids contradict what is stored (e.g. the shop belongs to another user)", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within `REQUEST_BODY_TIMEOUT_SECS` of the headers (`request_timeout`); the connection is closed", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 KiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`, or is sent with a `Content-Encoding` (compressed request bodies are refused before they are read) (`unsupported_media_type`)", body = ErrorBody),
         (status = 422, description = "A field is missing or not valid (`validation_failed`), or `return_url` is not allowed (`return_url_not_allowed`)", body = ErrorBody),
     ),
     security(("service_key" = ["connect:write"]))
