@@ -227,12 +227,17 @@ async fn shop_id_together_with_an_email_or_an_external_id_is_refused() {
 }
 
 #[tokio::test]
-async fn malformed_contact_details_and_foreign_redirect_urls_are_refused() {
+async fn malformed_contact_details_and_relative_redirect_urls_are_refused() {
     let sb = Sandbox::start().await;
+    // With no URL registered, the provider accepts any absolute URL (the contract): an app
+    // reached by a LAN address or a public host connects in sandbox mode as with ITS.
+    let (status, answer) = sb
+        .authorize(json!({ "redirect_url": "https://shop.example.vn/connect/callback?token=abc" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     for body in [
         json!({ "email": "not-an-email" }),
         json!({ "phone": "12345" }),
-        json!({ "redirect_url": "https://evil.example.com/cb" }),
         json!({ "redirect_url": "/relative/cb" }),
         json!({ "shop_id": "-5" }),
     ] {

@@ -281,20 +281,14 @@ fn shop_id_field(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
     }
 }
 
-/// Only absolute http(s) URLs on localhost or 127.0.0.x: with no registered URL, the
-/// sandbox stays a local tool (the provider itself would accept any absolute URL).
+/// With no registered URL the provider accepts any absolute URL (the contract); the
+/// sandbox asks for an absolute http(s) one, so that a partner reached by a LAN address or
+/// a tunnel works in sandbox mode exactly as with the provider.
 pub(crate) fn redirect_url_allowed(raw: &str) -> bool {
     let Ok(url) = url::Url::parse(raw) else {
         return false;
     };
-    if !matches!(url.scheme(), "http" | "https") {
-        return false;
-    }
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.octets()[..3] == [127, 0, 0],
-        _ => false,
-    }
+    matches!(url.scheme(), "http" | "https") && url.host().is_some()
 }
 
 /// The provider's check of `redirect_url` against the partner's registered URLs: plain
@@ -509,12 +503,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_local_http_redirect_urls_are_registered() {
+    fn any_absolute_http_redirect_url_passes_when_none_is_registered() {
         for ok in [
             "http://localhost:8080/its/callback?token=abc",
             "https://LOCALHOST/cb",
             "http://127.0.0.1:3000/cb",
-            "http://127.0.0.42/cb",
+            "http://192.168.1.10:8080/connect/callback?token=abc",
+            "https://shop.example.vn/connect/callback",
+            "http://[::1]/cb",
         ] {
             assert!(redirect_url_allowed(ok), "{ok} was refused");
         }
@@ -522,11 +518,7 @@ mod tests {
             "/its/callback",
             "localhost:8080/cb",
             "ftp://localhost/cb",
-            "http://example.vn/cb",
-            "http://127.0.1.1/cb",
-            "http://localhost.example.vn/cb",
             "javascript:alert(1)",
-            "http://[::1]/cb",
         ] {
             assert!(!redirect_url_allowed(bad), "{bad} was accepted");
         }
