@@ -116,4 +116,19 @@ pub async fn run(mut s: Session) {
         .expect("the shop is in the export");
     assert_eq!(&row[6], VI.state_disconnected);
     assert!(!body.contains("****"), "never a shop key, not even masked");
+
+    // The admin forms with checkboxes (password reset, API key scopes, webhook events):
+    // the page check finds any box that is not beside its label.
+    s.goto("/admin/users").await;
+    s.follow(&owner).await;
+    s.wait_for_path("the owner's page", |p| p.starts_with("/admin/users/"))
+        .await;
+    assert!(s.exists("label.check input[name=confirm]").await);
+    s.shot("admin-user").await;
+    s.goto("/admin/api-keys").await;
+    assert!(s.exists("label.check input[name=scope]").await);
+    s.shot("admin-api-keys").await;
+    s.goto("/admin/webhooks").await;
+    assert!(s.exists("label.check input[name=event_type]").await);
+    s.shot("admin-webhooks").await;
 }
