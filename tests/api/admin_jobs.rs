@@ -231,6 +231,15 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
         html.contains("Đang có một lượt kiểm tra hàng loạt chạy"),
         "a clear message"
     );
+    // The start button is disabled while the run is in progress, on the answer to the
+    // refused start as on the page, and says why.
+    let start_button_disabled = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        let sel = scraper::Selector::parse("form[action='/admin/jobs/verify'] button").unwrap();
+        let button = doc.select(&sel).next().expect("the start button");
+        button.value().attr("disabled").is_some()
+    };
+    assert!(start_button_disabled(&html), "disabled on the 409 page");
     let running: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM verify_jobs WHERE state = 'running'")
             .fetch_one(&app.db)
@@ -280,22 +289,8 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
     );
     let eta = p["eta"].as_str().expect("a time left while running");
     assert!(eta.starts_with("Đang ước tính") || eta.starts_with("còn "), "{eta}");
-
-    // The start button is disabled while the run is in progress, on the page and on the
-    // answer to a refused second start, and says why.
-    let start_button = |html: &str| {
-        let doc = scraper::Html::parse_document(html);
-        let sel = scraper::Selector::parse("form[action='/admin/jobs/verify'] button").unwrap();
-        let button = doc.select(&sel).next().expect("the start button");
-        button.value().attr("disabled").is_some()
-    };
-    assert!(start_button(&page), "disabled while running");
+    assert!(start_button_disabled(&page), "disabled while running");
     assert!(page.contains("id=\"jobs-start-busy\""), "says why");
-    let r = app
-        .post_from("/admin/jobs", "/admin/jobs/verify", &[])
-        .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(start_button(&r.text().await.unwrap()));
 
     let p = wait_until_ended(&app, &job).await;
     assert_eq!(p["done"], 2);
@@ -304,7 +299,10 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
     assert_eq!(p["eta"], Value::Null, "no time left once ended");
     assert_eq!(p["outcome"], "ok");
     let page = app.get_html("/admin/jobs").await;
-    assert!(!start_button(&page), "enabled again once the run ended");
+    assert!(
+        !start_button_disabled(&page),
+        "enabled again once the run ended"
+    );
     assert!(page.contains("badge-connected"), "green only when nothing failed");
 }
 
