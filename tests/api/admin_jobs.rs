@@ -283,12 +283,12 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
     assert_eq!(p["total"], 2);
     // The percentage and the time left, in words from the catalogue.
     let percent = p["percent_text"].as_str().unwrap();
-    assert!(
-        ["Đã xong 0%", "Đã xong 50%"].contains(&percent),
-        "{p}"
-    );
+    assert!(["Đã xong 0%", "Đã xong 50%"].contains(&percent), "{p}");
     let eta = p["eta"].as_str().expect("a time left while running");
-    assert!(eta.starts_with("Đang ước tính") || eta.starts_with("còn "), "{eta}");
+    assert!(
+        eta.starts_with("Đang ước tính") || eta.starts_with("còn "),
+        "{eta}"
+    );
     assert!(start_button_disabled(&page), "disabled while running");
     assert!(page.contains("id=\"jobs-start-busy\""), "says why");
 
@@ -303,7 +303,10 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
         !start_button_disabled(&page),
         "enabled again once the run ended"
     );
-    assert!(page.contains("badge-connected"), "green only when nothing failed");
+    assert!(
+        page.contains("badge-connected"),
+        "green only when nothing failed"
+    );
 }
 
 #[tokio::test]
@@ -317,7 +320,10 @@ async fn a_run_where_every_check_failed_ends_with_the_counts_and_a_warning_not_a
     let job = start_job(&app).await;
     let p = wait_until_ended(&app, &job).await;
     assert_eq!(p["state"], "finished", "{p}");
-    assert_eq!((p["done"].as_i64(), p["failures"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (p["done"].as_i64(), p["failures"].as_i64()),
+        (Some(2), Some(2))
+    );
     assert_eq!(p["outcome"], "mostly_failed");
     assert_eq!(p["state_label"], "Đã xong, phần lớn không đạt");
     assert_eq!(p["summary"], "0 cửa hàng đạt, 2 cửa hàng không đạt.");
@@ -329,9 +335,15 @@ async fn a_run_where_every_check_failed_ends_with_the_counts_and_a_warning_not_a
     let class = badge.value().attr("class").unwrap();
     assert!(!class.contains("badge-connected"), "not green: {class}");
     assert!(class.contains("badge-needs_reauth"), "a warning: {class}");
-    assert!(html.contains("0 cửa hàng đạt, 2 cửa hàng không đạt."), "the counts");
+    assert!(
+        html.contains("0 cửa hàng đạt, 2 cửa hàng không đạt."),
+        "the counts"
+    );
     assert!(html.contains("job-outcome-mostly_failed"));
-    assert!(html.contains("nguyên nhân thường nằm ở phía ITS"), "what to check first");
+    assert!(
+        html.contains("nguyên nhân thường nằm ở phía ITS"),
+        "what to check first"
+    );
 
     // One failure out of three is not "mostly": the run is done, not green, not amber.
     let app = spawn_app().await;

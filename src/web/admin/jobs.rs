@@ -109,14 +109,8 @@ impl JobView {
         } else {
             row.done.clamp(0, row.total) * 100 / row.total
         };
-        let eta = (running && !row.cancel_requested).then(|| {
-            time_left(
-                store::now_ms() - row.created_at,
-                row.done,
-                row.total,
-                m,
-            )
-        });
+        let eta = (running && !row.cancel_requested)
+            .then(|| time_left(store::now_ms() - row.created_at, row.done, row.total, m));
         let passed = (row.done - row.failures).max(0);
         JobView {
             id: row.id,
