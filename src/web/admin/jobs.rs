@@ -304,3 +304,31 @@ async fn progress(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_comes_from_the_pace_so_far_in_words() {
+        let m = &Messages::VI;
+        assert_eq!(time_left(5_000, 0, 10, m), m.jobs_eta_estimating);
+        assert_eq!(time_left(30_000, 1, 2, m), "còn chưa đến 1 phút");
+        // One shop a minute, three to go.
+        assert_eq!(time_left(60_000, 1, 4, m), "còn khoảng 3 phút");
+        // 99 minutes, rounded up from 98.01.
+        assert_eq!(time_left(59_400, 1, 100, m), "còn khoảng 1 giờ 39 phút");
+        assert_eq!(
+            time_left(60_000, 1, 4, &Messages::EN),
+            "about 3 minutes left"
+        );
+    }
+
+    #[test]
+    fn failures_dominate_above_half_of_the_checks_done() {
+        assert!(mostly_failed(1306, 1306));
+        assert!(mostly_failed(3, 2));
+        assert!(!mostly_failed(2, 1));
+        assert!(!mostly_failed(0, 0));
+    }
+}
