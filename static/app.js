@@ -39,7 +39,9 @@
   });
 
   // Bulk re-verification: while a job runs, poll its progress every second and update
-  // the numbers and the <progress> bar; reload once it ends to show the final state.
+  // the numbers, the percentage, the time left and the <progress> bar; reload once it ends
+  // to show the final state (and the start button enabled again). The "reload" link is
+  // hidden while this works and shown again when polling fails.
   var job = document.querySelector('[data-job-progress]');
   if (job && window.fetch) {
     var url = job.getAttribute('data-job-progress');
@@ -66,10 +68,13 @@
           set('total', p.total);
           set('failures', p.failures);
           set('state_label', p.state_label);
+          set('percent_text', p.percent_text);
+          set('eta', p.eta || '');
+          set('summary', p.summary);
           if (bar) {
             bar.max = Math.max(p.total, 1);
             bar.value = p.total === 0 ? 1 : Math.min(p.done, p.total);
-            bar.textContent = p.done + ' / ' + p.total;
+            bar.textContent = p.percent_text;
           }
           if (!p.running) {
             stop();

@@ -323,6 +323,16 @@ super::catalogue!(Messages {
     flash_job_started => "Đã bắt đầu kiểm tra {} cửa hàng.", "Started checking {} shops.";
     flash_job_cancel_requested => "Đã yêu cầu dừng: lượt kiểm tra dừng sau khi xong các cửa hàng đang kiểm tra dở.", "Stop requested: the job stops once the shops being checked right now are done.";
     flash_job_not_running => "Lượt kiểm tra này đã kết thúc rồi.", "This job has already ended.";
+    jobs_start_busy => "Đang có một lượt kiểm tra chạy: nút này dùng lại được khi lượt đó xong hoặc được dừng.", "A run is in progress: this button works again once it ends or is cancelled.";
+    jobs_percent_done => "Đã xong {}%", "{}% done";
+    jobs_eta_estimating => "Đang ước tính thời gian còn lại…", "Estimating the time left…";
+    jobs_eta_under_minute => "còn chưa đến 1 phút", "less than a minute left";
+    jobs_eta_about => "còn khoảng {}", "about {} left";
+    jobs_hours_minutes => "{} giờ {} phút", "{} h {} min";
+    jobs_outcome_counts => "{} cửa hàng đạt, {} cửa hàng không đạt.", "{} shops passed, {} failed.";
+    jobs_state_mostly_failed => "Đã xong, phần lớn không đạt", "Finished, most checks failed";
+    jobs_mostly_failed_hint => "Khi gần như mọi cửa hàng đều không đạt, nguyên nhân thường nằm ở phía ITS hoặc ở khoá API đối tác, không phải ở từng cửa hàng. Hãy thử kết nối ở trang Cài đặt trước khi nhờ chủ cửa hàng đăng nhập lại.", "When nearly every shop fails, the cause is usually on ITS's side or the partner API key, not the shops. Test the connection on the Settings page before asking owners to log in again.";
+    jobs_open_settings => "Mở trang Cài đặt", "Open Settings";
     error_job_already_running => "Đang có một lượt kiểm tra hàng loạt chạy. Hãy đợi nó xong hoặc dừng nó trước khi bắt đầu lượt mới.", "A bulk verification is already running. Wait for it to finish, or cancel it, before starting another.";
     // Browser polish
     time_just_now => "vừa xong", "just now";

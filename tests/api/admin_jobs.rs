@@ -211,6 +211,15 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
         html.contains("Đang có một lượt kiểm tra hàng loạt chạy"),
         "a clear message"
     );
+    // The start button is disabled while the run is in progress, on the answer to the
+    // refused start as on the page, and says why.
+    let start_button_disabled = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        let sel = scraper::Selector::parse("form[action='/admin/jobs/verify'] button").unwrap();
+        let button = doc.select(&sel).next().expect("the start button");
+        button.value().attr("disabled").is_some()
+    };
+    assert!(start_button_disabled(&html), "disabled on the 409 page");
     let running: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM verify_jobs WHERE state = 'running'")
             .fetch_one(&app.db)
@@ -252,9 +261,91 @@ async fn a_second_job_while_one_runs_is_refused_and_the_page_updates_itself() {
     let p = progress(&app, &job).await;
     assert_eq!(p["running"], true);
     assert_eq!(p["total"], 2);
+    // The percentage and the time left, in words from the catalogue.
+    let percent = p["percent_text"].as_str().unwrap();
+    assert!(["Đã xong 0%", "Đã xong 50%"].contains(&percent), "{p}");
+    let eta = p["eta"].as_str().expect("a time left while running");
+    assert!(
+        eta.starts_with("Đang ước tính") || eta.starts_with("còn "),
+        "{eta}"
+    );
+    assert!(start_button_disabled(&page), "disabled while running");
+    assert!(page.contains("id=\"jobs-start-busy\""), "says why");
+
     let p = wait_until_ended(&app, &job).await;
     assert_eq!(p["done"], 2);
     assert_eq!(p["failures"], 0);
+    assert_eq!(p["percent_text"], "Đã xong 100%");
+    assert_eq!(p["eta"], Value::Null, "no time left once ended");
+    assert_eq!(p["outcome"], "ok");
+    let page = app.get_html("/admin/jobs").await;
+    assert!(
+        !start_button_disabled(&page),
+        "enabled again once the run ended"
+    );
+    assert!(
+        page.contains("badge-connected"),
+        "green only when nothing failed"
+    );
+}
+
+#[tokio::test]
+async fn a_run_where_every_check_failed_ends_with_the_counts_and_a_warning_not_a_green_tick() {
+    let app = spawn_app().await;
+    let shops = connected_shops(&app, &["Cửa hàng Một", "Cửa hàng Hai"]).await;
+    for shop in &shops {
+        let its_id = app.its_shop_id(shop).await.unwrap();
+        app.sandbox_shop_action(its_id, "unlink").await;
+    }
+    let job = start_job(&app).await;
+    let p = wait_until_ended(&app, &job).await;
+    assert_eq!(p["state"], "finished", "{p}");
+    assert_eq!(
+        (p["done"].as_i64(), p["failures"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(p["outcome"], "mostly_failed");
+    assert_eq!(p["state_label"], "Đã xong, phần lớn không đạt");
+    assert_eq!(p["summary"], "0 cửa hàng đạt, 2 cửa hàng không đạt.");
+
+    let html = app.get_html("/admin/jobs").await;
+    let doc = scraper::Html::parse_document(&html);
+    let badge = scraper::Selector::parse("[data-job-id] .badge").unwrap();
+    let badge = doc.select(&badge).next().expect("the state badge");
+    let class = badge.value().attr("class").unwrap();
+    assert!(!class.contains("badge-connected"), "not green: {class}");
+    assert!(class.contains("badge-needs_reauth"), "a warning: {class}");
+    assert!(
+        html.contains("0 cửa hàng đạt, 2 cửa hàng không đạt."),
+        "the counts"
+    );
+    assert!(html.contains("job-outcome-mostly_failed"));
+    assert!(
+        html.contains("nguyên nhân thường nằm ở phía ITS"),
+        "what to check first"
+    );
+
+    // One failure out of three is not "mostly": the run is done, not green, not amber.
+    let app = spawn_app().await;
+    let shops = connected_shops(&app, &["Cửa hàng Ba", "Cửa hàng Bốn", "Cửa hàng Năm"]).await;
+    let its_id = app.its_shop_id(&shops[0]).await.unwrap();
+    app.sandbox_shop_action(its_id, "unlink").await;
+    let job = start_job(&app).await;
+    let p = wait_until_ended(&app, &job).await;
+    assert_eq!(p["outcome"], "some_failed");
+    assert_eq!(p["state_label"], "Đã xong");
+    assert_eq!(p["summary"], "2 cửa hàng đạt, 1 cửa hàng không đạt.");
+    let html = app.get_html("/admin/jobs").await;
+    assert!(html.contains("badge-not_connected"));
+    assert!(!html.contains("job-warning"));
+}
+
+#[tokio::test]
+async fn hidden_wins_over_a_class_display_in_the_stylesheet() {
+    // `.button{display:inline-flex}` used to show the "reload" link the script had hidden.
+    let app = spawn_app().await;
+    let css = app.get("/static/app.css").await.text().await.unwrap();
+    assert!(css.contains("[hidden] { display: none !important; }"));
 }
 
 #[tokio::test]

@@ -241,13 +241,44 @@ for (const el of document.querySelectorAll('a[href], button, input:not([type=hid
   if (r.width === 0 || r.height === 0 || r.right <= 0 || style.visibility === 'hidden') continue;
   // Links inside a sentence are exempt (WCAG 2.5.8); everything else is at least 44 px high.
   if (el.tagName === 'A' && style.display === 'inline') continue;
-  if (r.height < 43.5) problems.push(`tap target ${Math.round(r.height)} px high: ${name(el)}`);
+  // A checkbox or radio inside its label is tapped through the whole label.
+  const wrapper = (el.type === 'checkbox' || el.type === 'radio') ? el.closest('label') : null;
+  const target = wrapper ? wrapper.getBoundingClientRect() : r;
+  if (target.height < 43.5) problems.push(`tap target ${Math.round(target.height)} px high: ${name(el)}`);
   if (r.right > doc.clientWidth + 1) problems.push(`cut off at the right: ${name(el)}`);
 }
 for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
   if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')) {
     problems.push(`a field without a label: ${name(el)}`);
   }
+}
+// A checkbox or radio sits beside its label: level with the label's first line of text and
+// left of it (a box centred above its text reads as belonging to the row above).
+for (const el of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) continue;
+  const label = el.labels && el.labels[0];
+  if (!label) continue;
+  const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+  let first = null;
+  for (let node = walker.nextNode(); node && !first; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    first = [...range.getClientRects()].find((q) => q.width > 0) || null;
+  }
+  if (!first) { problems.push(`a label without text: ${name(label)}`); continue; }
+  const middle = (r.top + r.bottom) / 2;
+  if (middle < first.top - 1 || middle > first.bottom + 1) {
+    problems.push(`a ${el.type} not level with its label (box ${Math.round(r.top)}–${Math.round(r.bottom)} px, text ${Math.round(first.top)}–${Math.round(first.bottom)} px): ${name(label)}`);
+  }
+  if (r.right > first.left + 1) {
+    problems.push(`a ${el.type} not left of its label (box ends at ${Math.round(r.right)} px, text starts at ${Math.round(first.left)} px): ${name(label)}`);
+  }
+}
+// `hidden` must hide, whatever the element's class says about `display`.
+for (const el of document.querySelectorAll('[hidden]')) {
+  if (getComputedStyle(el).display !== 'none') problems.push(`shown despite hidden: ${name(el)}`);
 }
 if (document.querySelector('[style]')) problems.push('an inline style attribute');
 if ([...document.scripts].some((s) => !s.src)) problems.push('an inline script');

@@ -4,8 +4,9 @@
 //!
 //! Each journey saves screenshots of its key pages at 1280 px and 390 px under
 //! `target/screenshots/<journey>/`, and checks every app page it shows at 360 and 390 px:
-//! no sideways scrolling, tap targets of at least 44 px, a label on every field, no
-//! inline style or script, a title that names the page.
+//! no sideways scrolling, tap targets of at least 44 px, a label on every field, every
+//! checkbox and radio level with and left of its label's text, no inline style or script,
+//! a title that names the page.
 //!
 //! Without `chromium` and `chromedriver` the journeys say loudly that they were skipped;
 //! with the `CI` variable set they fail instead. The journeys run one at a time (one

@@ -41,6 +41,15 @@ pub struct JobView {
     pub total: i64,
     pub done: i64,
     pub failures: i64,
+    /// `ok` (nothing failed), `some_failed`, or `mostly_failed` (more than half of the
+    /// checks done so far failed): a finished run is only green when nothing failed.
+    pub outcome: &'static str,
+    /// "42% done", floored so it reaches 100% only when every shop was checked.
+    pub percent_text: String,
+    /// The time left in words while running, from the pace so far.
+    pub eta: Option<String>,
+    /// "1,305 passed, 1 failed."
+    pub summary: String,
     #[serde(skip)]
     pub started_by: Option<String>,
     #[serde(skip)]
@@ -49,24 +58,76 @@ pub struct JobView {
     pub ended: Option<String>,
 }
 
+/// More than half of the checks done failed.
+fn mostly_failed(done: i64, failures: i64) -> bool {
+    done > 0 && failures * 2 > done
+}
+
+/// The time left in words, from the pace so far ("estimating" before the first check ends).
+fn time_left(elapsed_ms: i64, done: i64, total: i64, m: &'static Messages) -> String {
+    if done <= 0 || elapsed_ms <= 0 {
+        return m.jobs_eta_estimating.to_owned();
+    }
+    let left_ms = (elapsed_ms as i128 * (total - done).max(0) as i128 / done as i128) as i64;
+    if left_ms < 60_000 {
+        return m.jobs_eta_under_minute.to_owned();
+    }
+    // Whole minutes, rounded up: "about 3 min left" should not turn into 4 minutes.
+    let minutes = (left_ms + 59_999) / 60_000;
+    let words = if minutes < 60 {
+        Messages::fill(m.duration_minutes, &[&minutes.to_string()])
+    } else {
+        Messages::fill(
+            m.jobs_hours_minutes,
+            &[&(minutes / 60).to_string(), &(minutes % 60).to_string()],
+        )
+    };
+    Messages::fill(m.jobs_eta_about, &[&words])
+}
+
 impl JobView {
     fn new(row: jobs::JobRow, m: &'static Messages) -> JobView {
+        let mostly = mostly_failed(row.done, row.failures);
         let (state, label) = match row.state.as_str() {
             "running" if row.cancel_requested => ("running", m.jobs_cancelling),
             "running" => ("running", m.jobs_state_running),
+            "finished" if mostly => ("finished", m.jobs_state_mostly_failed),
             "finished" => ("finished", m.jobs_state_finished),
             "cancelled" => ("cancelled", m.jobs_state_cancelled),
             _ => ("interrupted", m.jobs_state_interrupted),
         };
+        let running = state == "running";
+        let outcome = if row.failures == 0 {
+            "ok"
+        } else if mostly {
+            "mostly_failed"
+        } else {
+            "some_failed"
+        };
+        let percent = if row.total <= 0 {
+            100
+        } else {
+            row.done.clamp(0, row.total) * 100 / row.total
+        };
+        let eta = (running && !row.cancel_requested)
+            .then(|| time_left(store::now_ms() - row.created_at, row.done, row.total, m));
+        let passed = (row.done - row.failures).max(0);
         JobView {
             id: row.id,
             state,
             state_label: label,
-            running: state == "running",
+            running,
             cancel_requested: row.cancel_requested,
             total: row.total,
             done: row.done,
             failures: row.failures,
+            outcome,
+            percent_text: Messages::fill(m.jobs_percent_done, &[&percent.to_string()]),
+            eta,
+            summary: Messages::fill(
+                m.jobs_outcome_counts,
+                &[&passed.to_string(), &row.failures.to_string()],
+            ),
             started_by: row.started_by_email,
             started: format_time(row.created_at),
             ended: row.finished_at.map(format_time),
@@ -76,6 +137,18 @@ impl JobView {
     /// `<progress max>` must be positive: a job with nothing to do shows as full.
     pub fn bar_max(&self) -> i64 {
         self.total.max(1)
+    }
+
+    /// The state badge: green only for a finished run where nothing failed, amber when
+    /// most checks failed.
+    pub fn badge(&self) -> &'static str {
+        match (self.state, self.outcome) {
+            ("running", _) => "pending",
+            ("finished", "ok") => "connected",
+            ("finished", "mostly_failed") => "needs_reauth",
+            ("finished", _) => "not_connected",
+            _ => "failed",
+        }
     }
 
     pub fn bar_value(&self) -> i64 {
@@ -97,6 +170,8 @@ struct JobsPage {
     flash: Option<Flash>,
     schedule: Option<String>,
     due: i64,
+    /// A run is in progress: the start button is disabled (and the server refuses anyway).
+    busy: bool,
 }
 
 async fn render(
@@ -144,9 +219,11 @@ async fn render(
         };
         Some(Flash { kind, text })
     });
+    let busy = latest.as_ref().is_some_and(|j| j.running);
     let body = JobsPage {
         c: ctx.chrome(m.jobs_title),
         m,
+        busy,
         latest,
         history,
         flash,
@@ -221,4 +298,32 @@ async fn progress(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_comes_from_the_pace_so_far_in_words() {
+        let m = &Messages::VI;
+        assert_eq!(time_left(5_000, 0, 10, m), m.jobs_eta_estimating);
+        assert_eq!(time_left(30_000, 1, 2, m), "còn chưa đến 1 phút");
+        // One shop a minute, three to go.
+        assert_eq!(time_left(60_000, 1, 4, m), "còn khoảng 3 phút");
+        // 99 minutes, rounded up from 98.01.
+        assert_eq!(time_left(59_400, 1, 100, m), "còn khoảng 1 giờ 39 phút");
+        assert_eq!(
+            time_left(60_000, 1, 4, &Messages::EN),
+            "about 3 minutes left"
+        );
+    }
+
+    #[test]
+    fn failures_dominate_above_half_of_the_checks_done() {
+        assert!(mostly_failed(1306, 1306));
+        assert!(mostly_failed(3, 2));
+        assert!(!mostly_failed(2, 1));
+        assert!(!mostly_failed(0, 0));
+    }
 }

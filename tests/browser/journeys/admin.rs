@@ -120,4 +120,45 @@ pub async fn run(mut s: Session) {
         .expect("a state column");
     assert_eq!(&row[state], VI.state_disconnected);
     assert!(!body.contains("****"), "never a shop key, not even masked");
+
+    // The admin forms with checkboxes (password reset, API key scopes, webhook events):
+    // the page check finds any box that is not beside its label.
+    s.goto("/admin/users").await;
+    s.follow(&owner).await;
+    s.wait_for_path("the owner's page", |p| p.starts_with("/admin/users/"))
+        .await;
+    assert!(s.exists("label.check input[name=confirm]").await);
+    s.shot("admin-user").await;
+    s.goto("/admin/api-keys").await;
+    assert!(s.exists("label.check input[name=scope]").await);
+    s.shot("admin-api-keys").await;
+    s.goto("/admin/webhooks").await;
+    assert!(s.exists("label.check input[name=event_type]").await);
+    s.shot("admin-webhooks").await;
+
+    // Bulk verify (nothing left connected: it ends at once, 100%, nothing failed). The
+    // script reloads the page when a run ends; wait for the page that shows the end.
+    s.goto("/admin/jobs").await;
+    s.press(VI.jobs_start).await;
+    s.wait_for_path("the started run", |p| p.contains("outcome=started"))
+        .await;
+    let started = std::time::Instant::now();
+    while s.exists("[data-job-progress]").await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the run ends"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        s.text("[data-job-field=percent_text]").await,
+        shoplink::i18n::Messages::fill(VI.jobs_percent_done, &["100"])
+    );
+    assert!(
+        s.attr("form[action='/admin/jobs/verify'] button", "disabled")
+            .await
+            .is_none(),
+        "the start button works again"
+    );
+    s.shot("admin-jobs-ended").await;
 }
