@@ -184,9 +184,38 @@ fn optional_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTim
 // Secrets of the grant
 // ---------------------------------------------------------------------------------------
 
-/// A Zalo app's secret: no `Display`, `Debug` prints `ZaloAppSecret(****)`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ZaloAppSecret(String);
+/// A text secret of the grant: no `Display`, a `Debug` that prints only its type name and
+/// `****`, serialised as the plain string the provider expects.
+macro_rules! secret_text {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn expose_secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(****)"))
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+secret_text!(
+    /// A Zalo app's secret.
+    ZaloAppSecret
+);
 
 impl ZaloAppSecret {
     /// Any non-empty printable text without spaces (Zalo's secrets are ~20 letters/digits).
@@ -197,27 +226,12 @@ impl ZaloAppSecret {
         }
         Ok(ZaloAppSecret(s.to_owned()))
     }
-
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Debug for ZaloAppSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ZaloAppSecret(****)")
-    }
-}
-
-impl Serialize for ZaloAppSecret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-/// Zalo's authorization `code` from the callback: single use, a secret while it lives.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ZaloCode(String);
+secret_text!(
+    /// Zalo's authorization `code` from the callback: single use, a secret while it lives.
+    ZaloCode
+);
 
 impl ZaloCode {
     pub fn parse(s: &str) -> Result<Self, ZaloValueError> {
@@ -225,22 +239,6 @@ impl ZaloCode {
             return Err(ZaloValueError("not a valid Zalo code"));
         }
         Ok(ZaloCode(s.to_owned()))
-    }
-
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ZaloCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ZaloCode(****)")
-    }
-}
-
-impl Serialize for ZaloCode {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
     }
 }
 
