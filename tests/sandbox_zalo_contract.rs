@@ -493,7 +493,9 @@ async fn the_app_secret_must_match_and_the_operator_can_make_it_wrong() {
         .unwrap_err();
     assert_eq!(code_of(&err), Some(ErrorCode::InvalidArgument));
     let bad_redirect = AuthorizeOaRequest {
-        redirect_uri: "https://evil.example.com/cb".into(),
+        // Only an absolute http(s) URL; the sandbox does not model the Zalo app's own
+        // registered callback URL.
+        redirect_uri: "javascript:alert(1)".into(),
         ..authorize_request(APP_SECRET)
     };
     let err = sb

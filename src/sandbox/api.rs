@@ -117,7 +117,11 @@ pub(crate) async fn dispatch(
 ) -> HttpResponse {
     let method = ApiMethod::from_path(req.path());
     let result = handle(&req, payload, &state, method).await;
-    let name = method.map_or("unknown", ApiMethod::name);
+    answer(method.map_or("unknown", ApiMethod::name), result)
+}
+
+/// An API call's outcome as the provider answers it, logged by method name.
+fn answer(name: &str, result: ApiResult) -> HttpResponse {
     match result {
         Ok(body) => {
             tracing::debug!(method = name, "sandbox API call answered");
@@ -137,12 +141,9 @@ pub(crate) async fn dispatch(
     }
 }
 
-async fn handle(
-    req: &HttpRequest,
-    payload: web::Payload,
-    state: &SandboxState,
-    method: Option<ApiMethod>,
-) -> ApiResult {
+/// What every API call goes through first: the injected latency, the test hold, and the
+/// injected failures.
+async fn injected_faults(state: &SandboxState) -> Result<(), ApiError> {
     let faults = state.control.faults();
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
@@ -155,6 +156,16 @@ async fn handle(
             M.api_unavailable,
         ));
     }
+    Ok(())
+}
+
+async fn handle(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &SandboxState,
+    method: Option<ApiMethod>,
+) -> ApiResult {
+    injected_faults(state).await?;
 
     let method = method.ok_or_else(ApiError::bad_route)?;
     if req.method() != HttpMethod::POST || !is_json(req) {

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::{header, Method as HttpMethod, StatusCode};
+use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
@@ -79,24 +79,7 @@ pub(crate) async fn dispatch(
 ) -> HttpResponse {
     let method = ZaloMethod::from_path(req.path());
     let result = handle(&req, payload, &state, &config, method).await;
-    let name = method.map_or("unknown", ZaloMethod::name);
-    match result {
-        Ok(body) => {
-            tracing::debug!(method = name, "sandbox API call answered");
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(body)
-        }
-        Err(err) => {
-            tracing::info!(
-                method = name,
-                status = err.status.as_u16(),
-                code = err.code,
-                "sandbox API call refused"
-            );
-            err.response()
-        }
-    }
+    super::answer(method.map_or("unknown", ZaloMethod::name), result)
 }
 
 async fn handle(
@@ -106,18 +89,8 @@ async fn handle(
     config: &ZaloConfig,
     method: Option<ZaloMethod>,
 ) -> ApiResult {
-    // The same fault injection as every other API call.
-    let faults = state.control.faults();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
-    if faults.failure_rate > 0.0 && rand::random::<f64>() < faults.failure_rate {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            M.api_unavailable,
-        ));
-    }
+    // The same fault injection (and test hold) as every other API call.
+    super::injected_faults(state).await?;
 
     let method = method.ok_or_else(ApiError::bad_route)?;
     if req.method() != HttpMethod::POST || !is_json(req) {
