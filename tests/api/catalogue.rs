@@ -199,6 +199,7 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     walk.answer(&app, "failed login", r).await;
     walk.page(&app, "/khong-co-trang-nay").await;
+    walk.page(&app, "/forgot-password").await;
     walk.page(&app, "/connect/callback?token=abc").await;
 
     // The owner: empty list, the form and its errors, every state of a shop.
