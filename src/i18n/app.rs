@@ -54,6 +54,12 @@ super::catalogue!(Messages {
     tech_details_key_note => "Khoá được lưu mã hoá; chỉ hiện 4 ký tự cuối.", "The key is stored encrypted; only its last 4 characters are shown.";
     linked_account_label => "Tài khoản đã liên kết", "Linked account";
 
+    // While ITS is slow: leaving for ITS, and the way back
+    busy_leaving_for_its => "Đang chuyển sang ITS…", "Going to ITS…";
+    finishing_heading => "Đang hoàn tất kết nối…", "Finishing the connection…";
+    finishing_text => "ITS đã xác nhận. Chúng tôi đang lưu kết nối cho cửa hàng; trang sẽ tự chuyển tiếp, bạn không cần làm gì.", "ITS has confirmed. We are saving the shop's connection; the page moves on by itself, there is nothing to do.";
+    finishing_continue => "Trang không tự chuyển? Bấm để tiếp tục", "Page not moving on? Press to continue";
+
     // A shop whose link stopped working (needs_reauth), in the owner's words
     reauth_banner_heading => "Tin nhắn Zalo đang không gửi được", "Zalo messages are not being sent";
     reauth_banner_text => "Kết nối của cửa hàng đã hết hiệu lực, nên khách hàng không nhận được thông báo Zalo. Hãy đăng nhập lại ITS để gửi tiếp.", "The shop's connection has expired, so customers receive no Zalo notifications. Log in on ITS again to resume.";

@@ -63,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/shops/{id}/disconnect", web::post().to(shops::disconnect))
         .route("/connect/callback", web::get().to(callback::callback))
+        .route(callback::FINISH_PATH, web::get().to(callback::finish))
         .route("/static/{file}", web::get().to(assets::serve))
         .route("/partner-logo", web::get().to(assets::partner_logo))
         .route("/forgot-password", web::get().to(auth::forgot_password))

@@ -182,7 +182,7 @@ pub fn lang_switch_href(path: &str, query: &str, target: Lang) -> String {
     let lang = ("lang", target.code());
     let path = same_site_path(path);
     let path = path.as_str();
-    if path == "/connect/callback" {
+    if path == "/connect/callback" || path == super::callback::FINISH_PATH {
         let q = serde_urlencoded::to_string([lang]).unwrap_or_default();
         return format!("/shops?{q}");
     }

@@ -342,3 +342,183 @@ async fn a_broken_link_is_urgent_on_the_list_and_the_shop_page() {
     let theirs_list = app.get_html("/shops").await;
     assert!(text_of(&theirs_list, ".reauth-summary").contains("1 cửa hàng cần đăng nhập lại"));
 }
+
+/// The callback as a browser asks for it (an HTML navigation).
+async fn browse(app: &TestApp, url: &str) -> reqwest::Response {
+    app.client
+        .get(url)
+        .header("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn event_count(app: &TestApp, shop: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM shop_events WHERE shop_id = ?")
+        .bind(uuid::Uuid::parse_str(shop).unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_return_from_its_answers_at_once_and_finishes_without_javascript() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Hoa Mai").await;
+    let r = app.press_connect(&shop).await;
+    let callback = app.approve_on_its(&location(&r)).await;
+    let token = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("the callback carries a token");
+    let events_before = event_count(&app, &shop).await;
+
+    // ITS fails every call now: the waiting page still comes at once, because it calls
+    // nobody — the shop has not moved and its history is unchanged.
+    app.set_faults(shoplink::sandbox::Faults {
+        failure_rate: 1.0,
+        ..Default::default()
+    });
+    let r = browse(&app, &callback).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("shoplink_connect_finish="))
+        .expect("the callback's parameters wait in a cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Path=/connect/finish"),
+        "{cookie}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(
+        text_of(&html, "h1").contains("Đang hoàn tất kết nối…"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<meta http-equiv="refresh" content="0;url=/connect/finish">"#),
+        "moves on by itself, without JavaScript"
+    );
+    assert!(
+        !html.contains(&token),
+        "the token is in no link of the page"
+    );
+    assert!(!html.contains("<script>"), "no inline script");
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    assert_eq!(event_count(&app, &shop).await, events_before);
+    app.set_faults(shoplink::sandbox::Faults::default());
+
+    // Where the refresh leads: the work, then the shop's page; the cookie is gone.
+    let r = browse(&app, &app.url("/connect/finish")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), format!("/shops/{shop}?outcome=connected"));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(
+        set_cookie_value(&r, "shoplink_connect_finish").as_deref(),
+        Some("")
+    );
+    assert_eq!(app.shop_state(&shop).await, "connected");
+
+    // A reload of the finish URL, or of the callback, connects nothing twice.
+    let r = browse(&app, &app.url("/connect/finish")).await;
+    assert_eq!(location(&r), "/shops");
+    let r = browse(&app, &callback).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = browse(&app, &app.url("/connect/finish")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(text_of(&r.text().await.unwrap(), "main").contains("đã được dùng"));
+}
+
+#[tokio::test]
+async fn a_forged_or_malformed_return_is_refused_on_the_browser_path_too() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Giả").await;
+    let r = app.press_connect(&shop).await;
+    let callback = app.approve_on_its(&location(&r)).await;
+
+    let malformed = replace_param(&callback, "shop_id", "-5");
+    let r = browse(&app, &malformed).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "refused before any waiting page"
+    );
+    assert!(set_cookie_value(&r, "shoplink_connect_finish").is_none());
+
+    let forged = replace_param(&callback, "token", &"A".repeat(43));
+    let r = browse(&app, &forged).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = browse(&app, &app.url("/connect/finish")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Không tìm thấy yêu cầu kết nối này"));
+    assert_eq!(app.shop_state(&shop).await, "pending");
+
+    // Another browser without the owner's session cannot finish with a copied cookie.
+    let r = browse(&app, &callback).await;
+    let saved = set_cookie_value(&r, "shoplink_connect_finish").unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let stranger = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = stranger.get(app.url("/login")).send().await.unwrap();
+    let login_token = csrf_in(&login.text().await.unwrap());
+    let r = stranger
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", login_token.as_str()),
+            ("email", app.other_owner_email.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    jar.add_cookie_str(
+        &format!("shoplink_connect_finish={saved}; Path=/connect/finish"),
+        &app.url("/connect/finish").parse().unwrap(),
+    );
+    let r = stranger
+        .get(app.url("/connect/finish"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "refused: another user's attempt"
+    );
+    assert_eq!(app.shop_state(&shop).await, "pending");
+}
+
+#[tokio::test]
+async fn the_connect_button_says_it_is_on_its_way_with_a_static_script() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Hoa Mai").await;
+    let html = app.get_html(&format!("/shops/{shop}")).await;
+    let (action, _) = form_in(&html, &format!("/shops/{shop}/connect"));
+    assert_eq!(action, format!("/shops/{shop}/connect"));
+    assert!(
+        html.contains(r#"data-busy-form data-busy-label="Đang chuyển sang ITS…""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<script src="/static/app.js" defer></script>"#));
+    assert!(!html.contains("<script>"), "no inline script");
+    let js = app.get("/static/app.js").await.text().await.unwrap();
+    assert!(js.contains("data-busy-form") && js.contains("data-busy-label"));
+}
