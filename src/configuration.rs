@@ -873,4 +873,29 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.problems.len(), 3, "{err}");
     }
+
+    #[test]
+    fn partner_settings_are_optional_and_checked() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert!(s.partner.name.is_none() && s.partner.logo.is_none());
+        assert!(!s.partner.has_contact());
+        let s = Settings::from_vars(&vars(&[
+            ("PARTNER_NAME", "Sao Mai POS"),
+            ("PARTNER_SUPPORT_PHONE", "+84 28 1234-5678"),
+            ("PARTNER_SUPPORT_URL", "mailto:hotro@saomai.example.vn"),
+            ("PARTNER_HELP_URL", "https://saomai.example.vn/huong-dan"),
+        ]))
+        .unwrap();
+        assert_eq!(s.partner.support_tel().as_deref(), Some("+842812345678"));
+        assert!(s.partner.has_contact());
+        let err = Settings::from_vars(&vars(&[
+            ("PARTNER_NAME", &"x".repeat(61)),
+            ("PARTNER_SUPPORT_PHONE", "12"),
+            ("PARTNER_SUPPORT_URL", "https://user:pw@saomai.example.vn/"),
+            ("PARTNER_HELP_URL", "mailto:hotro@saomai.example.vn"),
+            ("PARTNER_LOGO_FILE", "logo.gif"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 5, "{err}");
+    }
 }
