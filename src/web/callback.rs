@@ -1,6 +1,8 @@
 //! `GET /connect/callback?token=…&shop_id=…` (or only `?shop_id=…` in the fixed redirect
 //! mode): where the provider sends the browser back. Everything in the query is untrusted. The page is never cached and sends no referrer,
-//! so the token cannot leak; after use the browser lands on a clean URL.
+//! so the token cannot leak; after use the browser lands on a clean URL. A browser is
+//! answered at once with a waiting page and the work happens on `FINISH_PATH` (the ITS
+//! calls take seconds when the provider is slow).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
