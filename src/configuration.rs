@@ -59,7 +59,62 @@ pub struct Settings {
     pub api: ApiSettings,
     /// How the partner's ITS account is set up (`ITS_WHITE_LABEL`, `ITS_REDIRECT_MODE`).
     pub its_partner: ItsPartnerSettings,
+    /// The partner's own name, logo and support contacts, shown to owners (`PARTNER_*`).
+    pub partner: PartnerSettings,
 }
+
+/// The partner who runs this app, as its shop owners know it: shown in the header, the
+/// footer, error pages and "Quên mật khẩu?", so an owner always knows whom to contact.
+#[derive(Debug, Clone, Default)]
+pub struct PartnerSettings {
+    /// `PARTNER_NAME`: the brand in the header; `None` shows the app's own name.
+    pub name: Option<String>,
+    /// `PARTNER_LOGO_FILE`: read once at start and served at `/partner-logo` from our own
+    /// origin (the CSP allows images from no other); `None` shows the name as a text mark.
+    pub logo: Option<PartnerLogo>,
+    /// `PARTNER_SUPPORT_PHONE`: the hotline as people write it, e.g. `1900 6868`.
+    pub support_phone: Option<String>,
+    /// `PARTNER_SUPPORT_URL`: an http(s) or `mailto:` link to the partner's support.
+    pub support_url: Option<String>,
+    /// `PARTNER_HELP_URL`: an http(s) link to the partner's help pages.
+    pub help_url: Option<String>,
+}
+
+impl PartnerSettings {
+    /// The hotline for a `tel:` link: its digits and a leading `+` only.
+    pub fn support_tel(&self) -> Option<String> {
+        self.support_phone.as_deref().map(|p| {
+            p.chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect()
+        })
+    }
+
+    /// Whether any way to reach the partner is set.
+    pub fn has_contact(&self) -> bool {
+        self.support_phone.is_some() || self.support_url.is_some()
+    }
+}
+
+#[derive(Clone)]
+pub struct PartnerLogo {
+    pub content_type: &'static str,
+    pub bytes: std::sync::Arc<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PartnerLogo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PartnerLogo({}, {} bytes)",
+            self.content_type,
+            self.bytes.len()
+        )
+    }
+}
+
+/// The largest logo file accepted: a header logo needs far less.
+pub const PARTNER_LOGO_MAX_BYTES: usize = 256 * 1024;
 
 /// How the partner's account at the provider is set up; both change what `AuthorizeShop`
 /// may carry.
@@ -352,6 +407,8 @@ impl Settings {
             },
         };
 
+        let partner = parse_partner(&get, &mut problems);
+
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -372,7 +429,108 @@ impl Settings {
             database_max_bytes,
             api,
             its_partner,
+            partner,
         })
+    }
+}
+
+/// `PARTNER_*`: each value is checked here so a typo stops the start instead of showing a
+/// broken link to every owner.
+fn parse_partner(
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> PartnerSettings {
+    let name = get("PARTNER_NAME").and_then(|n| {
+        if n.chars().count() > 60 || n.chars().any(char::is_control) {
+            problems.push(format!(
+                "PARTNER_NAME must be at most 60 characters without control characters, got {n:?}"
+            ));
+            None
+        } else {
+            Some(n)
+        }
+    });
+    let support_phone = get("PARTNER_SUPPORT_PHONE").and_then(|p| {
+        let digits = p.chars().filter(char::is_ascii_digit).count();
+        let allowed = p
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-') || (c == '+' && i == 0));
+        if allowed && (3..=15).contains(&digits) {
+            Some(p)
+        } else {
+            problems.push(format!(
+                "PARTNER_SUPPORT_PHONE must be a phone number such as 1900 6868 or +84 28 1234 5678 \
+                 (digits, spaces, dots, dashes, a leading +), got {p:?}"
+            ));
+            None
+        }
+    });
+    let web_url = |name: &str, mailto: bool, problems: &mut Vec<String>| {
+        get(name).and_then(|raw| match Url::parse(&raw) {
+            Ok(url)
+                if (matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && url.username().is_empty()
+                    && url.password().is_none())
+                    || (mailto && url.scheme() == "mailto" && url.path().contains('@')) =>
+            {
+                Some(url.to_string())
+            }
+            _ => {
+                let what = if mailto {
+                    "an absolute http(s) URL or a mailto: address"
+                } else {
+                    "an absolute http(s) URL"
+                };
+                problems.push(format!("{name} must be {what}, got {raw:?}"));
+                None
+            }
+        })
+    };
+    let support_url = web_url("PARTNER_SUPPORT_URL", true, problems);
+    let help_url = web_url("PARTNER_HELP_URL", false, problems);
+    let logo = get("PARTNER_LOGO_FILE").and_then(|path| {
+        let lower = path.to_ascii_lowercase();
+        let content_type = if lower.ends_with(".png") {
+            "image/png"
+        } else if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+            "image/jpeg"
+        } else if lower.ends_with(".webp") {
+            "image/webp"
+        } else if lower.ends_with(".svg") {
+            "image/svg+xml"
+        } else {
+            problems.push(format!(
+                "PARTNER_LOGO_FILE must be a .png, .jpg, .webp or .svg file, got {path:?}"
+            ));
+            return None;
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes.is_empty() || bytes.len() > PARTNER_LOGO_MAX_BYTES => {
+                problems.push(format!(
+                    "PARTNER_LOGO_FILE must hold between 1 byte and {} KiB, {path:?} has {} bytes",
+                    PARTNER_LOGO_MAX_BYTES / 1024,
+                    bytes.len()
+                ));
+                None
+            }
+            Ok(bytes) => Some(PartnerLogo {
+                content_type,
+                bytes: std::sync::Arc::new(bytes),
+            }),
+            Err(e) => {
+                problems.push(format!("PARTNER_LOGO_FILE {path:?} cannot be read: {e}"));
+                None
+            }
+        }
+    });
+    PartnerSettings {
+        name,
+        logo,
+        support_phone,
+        support_url,
+        help_url,
     }
 }
 
@@ -714,5 +872,30 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.problems.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn partner_settings_are_optional_and_checked() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert!(s.partner.name.is_none() && s.partner.logo.is_none());
+        assert!(!s.partner.has_contact());
+        let s = Settings::from_vars(&vars(&[
+            ("PARTNER_NAME", "Sao Mai POS"),
+            ("PARTNER_SUPPORT_PHONE", "+84 28 1234-5678"),
+            ("PARTNER_SUPPORT_URL", "mailto:hotro@saomai.example.vn"),
+            ("PARTNER_HELP_URL", "https://saomai.example.vn/huong-dan"),
+        ]))
+        .unwrap();
+        assert_eq!(s.partner.support_tel().as_deref(), Some("+842812345678"));
+        assert!(s.partner.has_contact());
+        let err = Settings::from_vars(&vars(&[
+            ("PARTNER_NAME", &"x".repeat(61)),
+            ("PARTNER_SUPPORT_PHONE", "12"),
+            ("PARTNER_SUPPORT_URL", "https://user:pw@saomai.example.vn/"),
+            ("PARTNER_HELP_URL", "mailto:hotro@saomai.example.vn"),
+            ("PARTNER_LOGO_FILE", "logo.gif"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 5, "{err}");
     }
 }

@@ -130,6 +130,7 @@ impl Application {
                 api_key_masked,
             },
             verify: settings.verify,
+            partner: std::sync::Arc::new(settings.partner.clone()),
         });
 
         let body_deadline = crate::web::body_guard::BodyDeadline(settings.request_body_timeout);

@@ -89,4 +89,39 @@
     };
     timer = setInterval(poll, 1000);
   }
+
+  // Leaving for ITS can take a while (the provider is called first): a form marked
+  // data-busy-form disables its button on submit and says so (data-busy-label), so nobody
+  // presses twice or wonders. Without this file the form simply submits.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute('data-busy-form')) return;
+    if (form.getAttribute('data-busy') === '1') {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute('data-busy', '1');
+    var button = form.querySelector('button[type="submit"]');
+    if (!button) return;
+    var label = form.getAttribute('data-busy-label');
+    button.setAttribute('data-idle-label', button.textContent);
+    if (label) button.textContent = label;
+    button.setAttribute('aria-disabled', 'true');
+    // After the submission has started, so the browser still sends the form.
+    setTimeout(function () { button.disabled = true; }, 0);
+  });
+  // Back from ITS through the browser's cache: the buttons work again.
+  window.addEventListener('pageshow', function (event) {
+    if (!event.persisted) return;
+    var forms = document.querySelectorAll('form[data-busy="1"]');
+    for (var i = 0; i < forms.length; i++) {
+      forms[i].removeAttribute('data-busy');
+      var button = forms[i].querySelector('button[type="submit"]');
+      if (!button) continue;
+      button.disabled = false;
+      button.removeAttribute('aria-disabled');
+      var idle = button.getAttribute('data-idle-label');
+      if (idle) button.textContent = idle;
+    }
+  });
 })();

@@ -21,6 +21,52 @@ super::catalogue!(Messages {
     cancel => "Huỷ", "Cancel";
     optional => "không bắt buộc", "optional";
 
+    // The partner who runs this app (PARTNER_*): header, footer, error pages, forgot password
+    support_heading => "Cần hỗ trợ?", "Need help?";
+    support_hotline => "Đường dây nóng", "Hotline";
+    support_link => "Liên hệ hỗ trợ", "Contact support";
+    help_link => "Hướng dẫn sử dụng", "Help pages";
+    error_contact => "Nếu lỗi vẫn lặp lại, hãy liên hệ {}.", "If this keeps happening, contact {}.";
+    forgot_password_link => "Quên mật khẩu?", "Forgot your password?";
+    forgot_password_lead => "Vì an toàn, chỉ người quản trị của {} mới đặt lại được mật khẩu của bạn. Hãy liên hệ họ và cho biết email bạn dùng để đăng nhập; mật khẩu mới sẽ được gửi cho bạn qua một kênh an toàn.", "For safety, only an administrator of {} can reset your password. Contact them and give the email you log in with; the new password reaches you over a safe channel.";
+    forgot_password_no_contact => "Hãy liên hệ người đã tạo tài khoản cho bạn.", "Contact the person who created your account.";
+    forgot_password_never_share => "Đừng gửi mật khẩu cũ cho bất kỳ ai, kể cả người hỗ trợ.", "Never send your old password to anyone, support staff included.";
+    back_to_login => "Quay lại đăng nhập", "Back to log in";
+
+    // The card before the first connection: what you get, what to prepare, how long
+    zalo_card_heading => "Kết nối Zalo mang lại gì cho cửa hàng?", "What does connecting Zalo give your shop?";
+    zalo_card_get_heading => "Bạn nhận được", "What you get";
+    zalo_card_get => "Cửa hàng gửi được thông báo Zalo (ZNS) tới khách hàng qua số điện thoại đang dùng Zalo của họ: xác nhận đơn hàng, cập nhật giao hàng…", "Your shop can send Zalo notifications (ZNS) to customers at the phone number they use Zalo with: order confirmations, delivery updates…";
+    zalo_card_prepare_heading => "Cần chuẩn bị bên Zalo", "What to prepare on Zalo";
+    zalo_card_prepare_oa => "Một Zalo OA: tài khoản chính thức của cửa hàng trên Zalo, để cửa hàng liên hệ với khách hàng dùng Zalo.", "A Zalo Official Account (OA): your shop's official account on Zalo, through which it reaches customers who use Zalo.";
+    zalo_card_prepare_oa_link => "Trang Zalo OA", "Zalo OA site";
+    zalo_card_prepare_app => "Một ứng dụng Zalo (Zalo App) đã tạo và đã kích hoạt: ứng dụng thay mặt OA gửi thông báo, và chỉ gửi được sau khi kích hoạt.", "A Zalo app, created and activated: the app sends notifications on the OA's behalf, and only once it is activated.";
+    zalo_card_prepare_app_link => "Tạo ứng dụng Zalo", "Create a Zalo app";
+    zalo_card_prepare_links => "Ứng dụng đã liên kết với tài khoản Zalo Cloud (ZCA) và với OA: ZCA là nơi quản lý chi phí cho OA và ZNS, còn liên kết với OA cho phép ứng dụng gửi thông báo của OA.", "The app linked to the Zalo Cloud Account (ZCA) and to the OA: the ZCA is where OA and ZNS costs are managed, and the link to the OA lets the app send the OA's notifications.";
+    zalo_card_prepare_zca_link => "Liên kết ứng dụng với ZCA", "Link the app to the ZCA";
+    zalo_card_prepare_apps_link => "Quản lý ứng dụng và liên kết OA", "Manage apps and link the OA";
+    zalo_card_prepare_package => "Một gói OA trả phí: Zalo yêu cầu mua gói OA để dùng API và gửi ZNS.", "A paid OA package: Zalo requires one to use the API and send ZNS.";
+    zalo_card_prepare_package_link => "Các gói dịch vụ OA", "OA service packages";
+    zalo_card_time_heading => "Mất bao lâu?", "How long does it take?";
+    zalo_card_time => "Nếu các mục trên đã sẵn sàng, bạn chỉ cần đăng nhập ITS (nhà cung cấp dịch vụ Zalo) và bấm đồng ý, vài phút là xong. Nếu chưa, hãy làm các bước bên Zalo trước: tạo, kích hoạt và mua gói có thể mất thêm thời gian.", "If everything above is ready, you only log in on ITS (the Zalo service provider) and approve: a few minutes. If not, do the Zalo steps first: creating, activating and buying a package can take longer.";
+    zalo_card_new_tab => "(mở trang của Zalo)", "(opens Zalo's site)";
+    tech_details => "Chi tiết kỹ thuật", "Technical details";
+    tech_details_key_note => "Khoá được lưu mã hoá; chỉ hiện 4 ký tự cuối.", "The key is stored encrypted; only its last 4 characters are shown.";
+    linked_account_label => "Tài khoản đã liên kết", "Linked account";
+
+    // While ITS is slow: leaving for ITS, and the way back
+    busy_leaving_for_its => "Đang chuyển sang ITS…", "Going to ITS…";
+    finishing_heading => "Đang hoàn tất kết nối…", "Finishing the connection…";
+    finishing_text => "ITS đã xác nhận. Chúng tôi đang lưu kết nối cho cửa hàng; trang sẽ tự chuyển tiếp, bạn không cần làm gì.", "ITS has confirmed. We are saving the shop's connection; the page moves on by itself, there is nothing to do.";
+    finishing_continue => "Trang không tự chuyển? Bấm để tiếp tục", "Page not moving on? Press to continue";
+
+    // A shop whose link stopped working (needs_reauth), in the owner's words
+    reauth_banner_heading => "Tin nhắn Zalo đang không gửi được", "Zalo messages are not being sent";
+    reauth_banner_text => "Kết nối của cửa hàng đã hết hiệu lực, nên khách hàng không nhận được thông báo Zalo. Hãy đăng nhập lại ITS để gửi tiếp.", "The shop's connection has expired, so customers receive no Zalo notifications. Log in on ITS again to resume.";
+    reauth_action => "Đăng nhập lại", "Log in again";
+    reauth_summary => "{} cửa hàng cần đăng nhập lại", "{} shop(s) need to log in again";
+    reauth_summary_text => "Tin nhắn Zalo của các cửa hàng này đang không gửi được. Bấm \"Đăng nhập lại\" trên từng cửa hàng.", "These shops' Zalo messages are not being sent. Press \"Log in again\" on each shop.";
+
     // Login
     login_title => "Đăng nhập", "Log in";
     login_button => "Đăng nhập", "Log in";
@@ -56,11 +102,12 @@ super::catalogue!(Messages {
 
     // The connection
     connection_heading => "Kết nối ITS", "ITS connection";
+    owner_connection_heading => "Kết nối Zalo", "Zalo connection";
     connect_zalo => "Kết nối Zalo", "Connect Zalo";
     reconnect_zalo => "Kết nối lại", "Reconnect";
     connect_again => "Thử kết nối lại", "Try connecting again";
     connect_explainer => "Khi bấm \"Kết nối Zalo\", bạn sẽ được chuyển sang trang đăng nhập của ITS. Đăng nhập và đồng ý, rồi bạn sẽ được đưa về đây.", "When you press \"Connect Zalo\" you go to the ITS login page. Log in and approve, and you come straight back here.";
-    connected_explainer => "Cửa hàng đã kết nối với ITS. Khoá cửa hàng được lưu mã hoá và chỉ hiển thị 4 ký tự cuối.", "The shop is connected to ITS. Its shop key is stored encrypted and only its last 4 characters are shown.";
+    connected_explainer => "Cửa hàng đã kết nối: tin nhắn Zalo gửi được tới khách hàng.", "The shop is connected: Zalo messages can reach your customers.";
     steps_label => "Các bước kết nối", "Connection steps";
     step_your_shop => "Cửa hàng của bạn", "Your shop";
     step_its_login => "Đăng nhập ITS", "ITS login";

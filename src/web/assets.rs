@@ -69,3 +69,19 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
         response.content_type(asset.content_type).body(asset.body)
     }
 }
+
+/// The partner's logo (`PARTNER_LOGO_FILE`), from our own origin. An SVG opened on its own
+/// is a document of this origin, so it gets a CSP that runs nothing and loads nothing.
+pub async fn partner_logo(state: web::Data<crate::web::AppState>) -> HttpResponse {
+    let Some(logo) = &state.partner.logo else {
+        return HttpResponse::NotFound().finish();
+    };
+    HttpResponse::Ok()
+        .content_type(logo.content_type)
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        ))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(logo.bytes.as_ref().clone())
+}

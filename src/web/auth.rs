@@ -202,6 +202,22 @@ pub async fn logout(
     Ok(response)
 }
 
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPasswordPage {
+    c: Chrome,
+    m: &'static Messages,
+}
+
+/// "Quên mật khẩu?": owners cannot reset a password themselves (an admin does), so the
+/// page says whom to contact: the partner's support (`PARTNER_*`) when set.
+pub async fn forgot_password(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    super::context::html(&ForgotPasswordPage {
+        c: ctx.chrome(ctx.m.forgot_password_link),
+        m: ctx.m,
+    })
+}
+
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))

@@ -1,6 +1,8 @@
 //! `GET /connect/callback?token=…&shop_id=…` (or only `?shop_id=…` in the fixed redirect
 //! mode): where the provider sends the browser back. Everything in the query is untrusted. The page is never cached and sends no referrer,
-//! so the token cannot leak; after use the browser lands on a clean URL.
+//! so the token cannot leak; after use the browser lands on a clean URL. A browser is
+//! answered at once with a waiting page and the work happens on `FINISH_PATH` (the ITS
+//! calls take seconds when the provider is slow).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
@@ -57,36 +59,136 @@ fn parse_query(query: &str) -> Result<(Option<String>, ShopId), &'static str> {
     Ok((token.cloned(), shop_id))
 }
 
+/// Where the "Đang hoàn tất kết nối…" page sends the browser: no token in this URL (it
+/// travels in the short-lived `FINISH_COOKIE`), so nothing of it can reach a log, the
+/// history or a `Referer`.
+pub const FINISH_PATH: &str = "/connect/finish";
+/// The callback's `token` and `shop_id` between the waiting page and `FINISH_PATH`:
+/// HttpOnly, sent to that path only, gone after five minutes or at its first use.
+const FINISH_COOKIE: &str = "shoplink_connect_finish";
+const FINISH_COOKIE_SECS: i64 = 300;
+
+#[derive(Template)]
+#[template(path = "connect/finishing.html")]
+struct FinishingPage {
+    c: Chrome,
+    m: &'static Messages,
+    finish_path: &'static str,
+}
+
 pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let mut response = handle(&ctx, &req).await?;
+    let response = match parse_query(req.query_string()) {
+        Err(reason) => refused(&ctx, reason),
+        Ok(_) if ctx.user.is_none() => {
+            // The session ended while the owner was at ITS: log in, then come back here.
+            Err(AppError::LoginRequired {
+                next: format!("/connect/callback?{}", req.query_string()),
+            })
+        }
+        // A browser (it asks for HTML) gets the waiting page at once; the two ITS calls
+        // happen on `FINISH_PATH`, which the page reaches by itself (a meta refresh, no
+        // JavaScript). Other clients get the outcome directly.
+        Ok(_) if wants_html(&req) => finishing(&ctx, req.query_string()),
+        Ok((token, shop_id)) => handle(&ctx, token, shop_id).await,
+    }?;
+    Ok(private(response))
+}
+
+/// `FINISH_PATH`: the callback's work, with its `token` and `shop_id` from the cookie the
+/// waiting page set, checked exactly as the callback checks its query.
+pub async fn finish(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let Some(saved) = req.cookie(FINISH_COOKIE).map(|c| c.value().to_owned()) else {
+        // Already finished (a reload, the Back button) or never started.
+        return Ok(private(redirect("/shops")));
+    };
+    if ctx.user.is_none() {
+        return Err(AppError::LoginRequired {
+            next: FINISH_PATH.to_owned(),
+        });
+    }
+    let mut response = match parse_query(&saved) {
+        Err(reason) => refused(&ctx, reason),
+        Ok((token, shop_id)) => handle(&ctx, token, shop_id).await,
+    }?;
+    response
+        .add_removal_cookie(&finish_cookie(&ctx, String::new()))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(private(response))
+}
+
+/// Never cached, never a referrer: the callback's URL carries a single-use token.
+fn private(mut response: HttpResponse) -> HttpResponse {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    response
+}
+
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn finish_cookie(ctx: &Ctx, value: String) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(FINISH_COOKIE, value)
+        .path(FINISH_PATH)
+        .http_only(true)
+        .secure(ctx.state.cookie_secure)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .max_age(time::Duration::seconds(FINISH_COOKIE_SECS))
+        .finish()
+}
+
+/// "Đang hoàn tất kết nối…", with the callback's parameters (already checked for shape)
+/// kept in `FINISH_COOKIE` for `FINISH_PATH`.
+fn finishing(ctx: &Ctx, query: &str) -> Result<HttpResponse, AppError> {
+    let (token, shop_id) =
+        parse_query(query).map_err(|_| AppError::BadRequest("error_callback_malformed"))?;
+    let mut saved = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(token) = &token {
+        saved.append_pair("token", token);
+    }
+    saved.append_pair("shop_id", &shop_id.to_string());
+    let body = FinishingPage {
+        c: ctx.chrome(ctx.m.finishing_heading),
+        m: ctx.m,
+        finish_path: FINISH_PATH,
+    }
+    .render()?;
+    let mut response = HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    response
+        .add_cookie(&finish_cookie(ctx, saved.finish()))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }
 
-async fn handle(ctx: &Ctx, req: &HttpRequest) -> Result<HttpResponse, AppError> {
+fn refused(ctx: &Ctx, reason: &'static str) -> Result<HttpResponse, AppError> {
+    page(
+        ctx,
+        actix_web::http::StatusCode::BAD_REQUEST,
+        ctx.m.callback_refused_heading,
+        reason,
+        None,
+        None,
+    )
+}
+
+async fn handle(
+    ctx: &Ctx,
+    token: Option<String>,
+    shop_id: ShopId,
+) -> Result<HttpResponse, AppError> {
     let m = ctx.m;
-    let (token, shop_id) = match parse_query(req.query_string()) {
-        Ok(parsed) => parsed,
-        Err(reason) => {
-            return page(
-                ctx,
-                actix_web::http::StatusCode::BAD_REQUEST,
-                m.callback_refused_heading,
-                reason,
-                None,
-                None,
-            )
-        }
-    };
     let Some(user) = &ctx.user else {
-        // The session ended while the owner was at ITS: log in, then come back here.
         return Err(AppError::LoginRequired {
-            next: format!("/connect/callback?{}", req.query_string()),
+            next: "/shops".to_owned(),
         });
     };
     let outcome = connect::callback(

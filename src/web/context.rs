@@ -246,6 +246,8 @@ pub struct Chrome {
     pub path: String,
     /// This page in the other language (same path and query).
     pub lang_href: String,
+    /// The partner's name, logo and support contacts (`PARTNER_*`).
+    pub partner: std::sync::Arc<crate::configuration::PartnerSettings>,
 }
 
 impl Chrome {
@@ -262,6 +264,11 @@ impl Chrome {
         self.user
             .as_ref()
             .is_some_and(|u| u.role == UserRole::Admin)
+    }
+
+    /// The brand in the header and the footer: the partner's name, else the app's.
+    pub fn brand<'a>(&'a self, m: &'static Messages) -> &'a str {
+        self.partner.name.as_deref().unwrap_or(m.app_name)
     }
 
     pub fn csrf(&self) -> &str {
@@ -292,6 +299,7 @@ impl Ctx {
             title,
             path: self.path.clone(),
             lang_href: self.lang_href.clone(),
+            partner: self.state.partner.clone(),
         }
     }
 }
@@ -415,6 +423,7 @@ fn render_error(
             title: m.error_title,
             path: req.path().to_owned(),
             lang_href: lang_switch_href(req.path(), req.query_string(), lang.other()),
+            partner: state.partner.clone(),
         },
         m,
         message: m.get(key),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub its_view: ItsView,
     /// Re-verification: the bulk job's concurrency, shown with the scheduler's settings.
     pub verify: crate::configuration::VerifySettings,
+    /// The partner's name, logo and support contacts, for every page's frame.
+    pub partner: std::sync::Arc<crate::configuration::PartnerSettings>,
 }
 
 pub struct ItsView {
@@ -61,7 +63,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/shops/{id}/disconnect", web::post().to(shops::disconnect))
         .route("/connect/callback", web::get().to(callback::callback))
+        .route(callback::FINISH_PATH, web::get().to(callback::finish))
         .route("/static/{file}", web::get().to(assets::serve))
+        .route("/partner-logo", web::get().to(assets::partner_logo))
+        .route("/forgot-password", web::get().to(auth::forgot_password))
         .configure(admin::routes)
         .configure(api::routes) // JSON API under /api, and /connect-links pages
         .configure(connect_links::routes)

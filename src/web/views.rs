@@ -94,6 +94,20 @@ impl ShopView {
         self.state == ConnectionState::Connected
     }
 
+    /// The "what you get, what to prepare" card: until the shop has been connected once
+    /// (a connected owner has no use for it on every visit).
+    pub fn shows_zalo_card(&self) -> bool {
+        !matches!(
+            self.state,
+            ConnectionState::Connected | ConnectionState::NeedsReauth
+        )
+    }
+
+    /// The shop's link stopped working: its Zalo messages are not being sent.
+    pub fn needs_reauth(&self) -> bool {
+        self.state == ConnectionState::NeedsReauth
+    }
+
     pub fn can_disconnect(&self) -> bool {
         self.state.can_become(ConnectionState::Disconnected)
     }
@@ -124,6 +138,11 @@ impl ShopView {
     pub fn steps(&self, m: &'static Messages) -> Vec<Step> {
         connect_steps(self.state, m)
     }
+}
+
+/// How many of these shops (one owner's own list) need their owner to log in again.
+pub fn needing_reauth(shops: &[ShopView]) -> usize {
+    shops.iter().filter(|s| s.needs_reauth()).count()
 }
 
 /// One step of the connect journey: your shop → ITS login → done.
@@ -163,7 +182,7 @@ pub fn lang_switch_href(path: &str, query: &str, target: Lang) -> String {
     let lang = ("lang", target.code());
     let path = same_site_path(path);
     let path = path.as_str();
-    if path == "/connect/callback" {
+    if path == "/connect/callback" || path == super::callback::FINISH_PATH {
         let q = serde_urlencoded::to_string([lang]).unwrap_or_default();
         return format!("/shops?{q}");
     }

@@ -199,6 +199,7 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     walk.answer(&app, "failed login", r).await;
     walk.page(&app, "/khong-co-trang-nay").await;
+    walk.page(&app, "/forgot-password").await;
     walk.page(&app, "/connect/callback?token=abc").await;
 
     // The owner: empty list, the form and its errors, every state of a shop.
@@ -239,6 +240,20 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
         StatusCode::SEE_OTHER
     );
     walk.page(&app, &format!("/shops/{pending}")).await;
+
+    // A browser's way back from ITS: the "Đang hoàn tất kết nối…" page.
+    let finishing = app.add_shop("Tiệm hoa Lan").await;
+    let r = app.press_connect(&finishing).await;
+    let back = app.approve_on_its(&location(&r)).await;
+    let r = app
+        .client
+        .get(&back)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    walk.answer(&app, "finishing", r).await;
 
     let gone = app.add_shop("Quán phở Thìn").await;
     app.connect_through_its(&gone).await;

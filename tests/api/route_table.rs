@@ -71,6 +71,8 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
     let routes: Vec<(Method, String, [Expect; 4])> = vec![
         (Method::GET, "/".into(), signed_in),
         (Method::GET, "/shops".into(), signed_in),
+        // Anyone may learn whom to contact about a forgotten password.
+        (Method::GET, "/forgot-password".into(), [Allowed; 4]),
         (Method::GET, "/shops/new".into(), signed_in),
         (Method::GET, format!("/shops/{shop}"), a_only),
         (Method::GET, format!("/shops/{shop}/disconnect"), a_only),
