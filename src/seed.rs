@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::configuration::Settings;
 use crate::crypto::{KeySealer, SealedKey, SecretKey};
 use crate::domain::{fold_for_search, ConnectionState, ShopKey, UserRole};
-use crate::{password, store};
+use crate::password::Hasher;
+use crate::store;
 
 /// Rows per multi-row INSERT.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -140,6 +141,7 @@ pub async fn seed(
     let sealer = KeySealer::new(secret);
     let mut rng = StdRng::from_entropy();
     let now = store::now_ms();
+    let hasher = Hasher::default();
 
     // The admin, only when missing.
     let admin_password = if store::users::find_by_email(db, ADMIN_EMAIL)
@@ -147,7 +149,7 @@ pub async fn seed(
         .is_none()
     {
         let password = random_password(&mut rng);
-        let hash = password::hash(password.clone()).await?;
+        let hash = hasher.hash(password.clone()).await?;
         store::users::insert(
             db,
             ADMIN_EMAIL,
@@ -164,7 +166,7 @@ pub async fn seed(
 
     // Owners: numbered after the ones a previous run created, one shared hash.
     let owner_password = random_password(&mut rng);
-    let owner_hash = password::hash(owner_password.clone()).await?;
+    let owner_hash = hasher.hash(owner_password.clone()).await?;
     let first_number = next_owner_number(db).await?;
     let owner_ids: Vec<Uuid> = (0..owners).map(|_| Uuid::new_v4()).collect();
     insert_owners(db, &owner_ids, first_number, &owner_hash, now, &mut rng).await?;

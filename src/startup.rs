@@ -116,6 +116,8 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
             api: settings.api.clone(),
             its_partner: settings.its_partner,
+            sessions: Default::default(),
+            passwords: Default::default(),
         };
         let state = web::Data::new(AppState {
             services: services.clone(),

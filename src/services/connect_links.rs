@@ -437,7 +437,7 @@ pub async fn finish(
     else {
         return Ok(None);
     };
-    sessions::delete(&svc.db, session_hash).await?;
+    sessions::delete(&svc.db, &svc.sessions, session_hash).await?;
     let status = if connected { "connected" } else { "failed" };
     Ok(return_url_with(
         &return_url,

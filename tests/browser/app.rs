@@ -54,7 +54,7 @@ pub async fn spawn() -> TestApp {
         (&owner_email, "Nguyễn Thị Lan", UserRole::Owner),
         (&admin_email, "Trần Minh Quân", UserRole::Admin),
     ] {
-        accounts::create_user(&db, email, name, role, PASSWORD)
+        accounts::create_user(&db, &shoplink::password::Hasher::default(), email, name, role, PASSWORD)
             .await
             .expect("user created");
     }
@@ -100,6 +100,7 @@ impl TestApp {
     pub async fn insert_shops(&self, names: &[&str]) {
         let owner = accounts::create_user(
             &self.db,
+            &shoplink::password::Hasher::default(),
             "other.owner@example.vn",
             "Lê Văn Bình",
             UserRole::Owner,
