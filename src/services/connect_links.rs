@@ -276,7 +276,7 @@ async fn create_once(
                 now,
             )
             .await?;
-            events::record(
+            events::record_and_queue(
                 &mut *tx,
                 id,
                 now,

@@ -236,7 +236,7 @@ pub async fn read_shop_key(
             return Err(KeyReadError::Unreadable);
         }
     };
-    events::record(
+    events::record_and_queue(
         &mut *tx,
         shop.id,
         now,

@@ -90,7 +90,7 @@ pub async fn add_shop(
         }
         Err(e) => return Err(e.into()),
     };
-    events::record(
+    events::record_and_queue(
         &mut *tx,
         id,
         now,
@@ -131,7 +131,7 @@ pub async fn disconnect(
     }
     let now = store::now_ms();
     if shops::disconnect(&mut *tx, shop_id, now).await? {
-        events::record(
+        events::record_and_queue(
             &mut *tx,
             shop_id,
             now,
