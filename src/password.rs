@@ -166,15 +166,21 @@ mod tests {
     #[tokio::test]
     async fn a_check_that_panics_or_cannot_be_made_is_an_error_not_a_wrong_password() {
         let hasher = Hasher::default();
-        let panicked = hasher.run_check(|| panic!("simulated failure inside the hasher")).await;
+        let panicked = hasher
+            .run_check(|| panic!("simulated failure inside the hasher"))
+            .await;
         assert!(panicked.is_err(), "{panicked:?}");
         // The semaphore's permit came back: the next check runs.
         assert!(hasher.run_check(|| Ok(true)).await.unwrap());
         let no_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ";
-        let checked = hasher.verify("anything at all".into(), Some(no_hash.into())).await;
+        let checked = hasher
+            .verify("anything at all".into(), Some(no_hash.into()))
+            .await;
         assert!(checked.is_err(), "{checked:?}");
         // A marker that is not a hash at all is an account without a password.
-        let marker = hasher.verify("anything at all".into(), Some("!no-password".into())).await;
+        let marker = hasher
+            .verify("anything at all".into(), Some("!no-password".into()))
+            .await;
         assert!(!marker.unwrap());
     }
 

@@ -774,6 +774,4 @@ mod tests {
             assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
         }
     }
-
-
 }

@@ -71,10 +71,10 @@ pub async fn authenticate(
     };
     let ok = hasher
         .verify(
-        password_text.to_owned(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+            password_text.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     let user = user.filter(|u| ok && u.disabled_at.is_none());
     if let Some(u) = &user {
         if password::needs_rehash(&u.password_hash) {

@@ -710,7 +710,8 @@ async fn move_to(
 ) -> Result<(), ServiceError> {
     let from = shop.state();
     if shops::change_state(&mut **tx, shop.id, from, to, failure, now).await? {
-        events::record_and_queue(&mut **tx, shop.id, now, actor, Some(from), to, Some(reason)).await?;
+        events::record_and_queue(&mut **tx, shop.id, now, actor, Some(from), to, Some(reason))
+            .await?;
         Ok(())
     } else {
         Err(ServiceError::Refused("error_shop_changed_meanwhile"))

@@ -236,14 +236,20 @@ pub struct SeedEvent {
 }
 
 /// Inserts shops, `ROWS_PER_STATEMENT` to a statement.
-pub async fn insert_shops(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedShop]) -> anyhow::Result<()> {
+pub async fn insert_shops(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[SeedShop],
+) -> anyhow::Result<()> {
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         insert_shop_batch(tx, batch).await?;
     }
     Ok(())
 }
 
-async fn insert_shop_batch(tx: &mut Transaction<'_, Sqlite>, batch: &[SeedShop]) -> anyhow::Result<()> {
+async fn insert_shop_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    batch: &[SeedShop],
+) -> anyhow::Result<()> {
     let sql = multi_row_insert(
         "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
          its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
@@ -316,7 +322,6 @@ async fn insert_event_batch(
         .context("inserting seed shop history")?;
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,9 @@ use sqlx::SqlitePool;
 
 /// Whether the database answers (the health check).
 pub async fn ping(db: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(db).await?;
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(db)
+        .await?;
     Ok(())
 }
 

@@ -123,9 +123,14 @@ pub async fn login(
         });
     }
 
-    let user = accounts::authenticate(db, &ctx.state.services.passwords, &input.email, &input.password)
-        .await
-        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
+    let user = accounts::authenticate(
+        db,
+        &ctx.state.services.passwords,
+        &input.email,
+        &input.password,
+    )
+    .await
+    .map_err(|e| AppError::Internal(format!("{e:#}")))?;
     let Some(user) = user else {
         login_throttle::record_failure(db, &subjects, store::now_ms()).await?;
         tracing::info!(%address, "login refused");

@@ -19,8 +19,8 @@ use crate::crypto::random_token;
 use crate::i18n::Messages;
 use crate::services::connect::{self, StartOutcome};
 use crate::services::connect_links::{self, LinkRefusal};
-use crate::services::user_actor;
 use crate::services::sessions;
+use crate::services::user_actor;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/connect-links/{token}", web::get().to(landing))

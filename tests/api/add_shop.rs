@@ -31,7 +31,11 @@ async fn a_double_click_on_save_adds_one_shop_and_both_answers_show_it() {
     );
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(second.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&first), location(&second), "both show the one shop");
+    assert_eq!(
+        location(&first),
+        location(&second),
+        "both show the one shop"
+    );
     assert_eq!(shops_named(&app, "Tiệm bấm hai lần").await, 1);
 
     // Another owner may well pick the same name: that is a shop of theirs.

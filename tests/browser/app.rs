@@ -54,9 +54,16 @@ pub async fn spawn() -> TestApp {
         (&owner_email, "Nguyễn Thị Lan", UserRole::Owner),
         (&admin_email, "Trần Minh Quân", UserRole::Admin),
     ] {
-        accounts::create_user(&db, &shoplink::password::Hasher::default(), email, name, role, PASSWORD)
-            .await
-            .expect("user created");
+        accounts::create_user(
+            &db,
+            &shoplink::password::Hasher::default(),
+            email,
+            name,
+            role,
+            PASSWORD,
+        )
+        .await
+        .expect("user created");
     }
     TestApp {
         address,

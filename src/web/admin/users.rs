@@ -482,9 +482,10 @@ async fn reset_password(
     if let Some(key) = problem {
         return detail_page(&ctx, &admin, id, None, Some(ctx.m.get(key))).await;
     }
-    let ended = accounts::reset_password(&ctx.state.services, id, form.password, keep_for(&admin, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let ended =
+        accounts::reset_password(&ctx.state.services, id, form.password, keep_for(&admin, id))
+            .await?
+            .ok_or(AppError::NotFound)?;
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "password reset");
     Ok(redirect(&format!("/admin/users/{id}?outcome=password")))
 }
