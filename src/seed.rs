@@ -421,19 +421,58 @@ fn make_shop(
         (None, None)
     };
 
-    // The history, oldest first: every entry starts where the previous one ended and the
-    // last one ends in the shop's state at its `updated_at`.
     let user = crate::services::user_actor(owner_id);
-    let created = (
-        None,
-        NotConnected,
-        user.as_str(),
-        "event_shop_created".to_owned(),
-    );
+    let steps = history(rng, state, &user, failure_code, failure_detail);
+    let connected_at = spread_history(rng, events, id, steps, created_at, updated_at);
+
+    let last_verified_at = match state {
+        // Verified since the last change (verifying a connected shop keeps `updated_at`).
+        Connected => Some(updated_at + rng.gen_range(0..(now - updated_at).max(1))),
+        // The verification that found the key rejected.
+        NeedsReauth => Some(updated_at),
+        Disconnected => Some(connected_at),
+        _ => None,
+    };
+
+    Ok(SeedShop {
+        id,
+        owner_id,
+        name,
+        search_name,
+        phone,
+        email,
+        external_shop_id,
+        its_shop_id,
+        its_shop_name,
+        state,
+        failure_code,
+        failure_detail,
+        key,
+        last_verified_at,
+        updated_at,
+        created_at,
+    })
+}
+
+/// One entry of a seeded history: from, to, who, why.
+type Step<'a> = (Option<ConnectionState>, ConnectionState, &'a str, String);
+
+/// A shop's history, oldest first: every entry starts where the previous one ended and
+/// the last one ends in the shop's `state`.
+fn history<'a>(
+    rng: &mut StdRng,
+    state: ConnectionState,
+    user: &'a str,
+    failure_code: Option<&'static str>,
+    failure_detail: Option<&'static str>,
+) -> Vec<Step<'a>> {
+    use ConnectionState::*;
+
+    let created = (None, NotConnected, user, "event_shop_created".to_owned());
     let started = (
         Some(NotConnected),
         Pending,
-        user.as_str(),
+        user,
         "event_connect_started".to_owned(),
     );
     let forgotten = (
@@ -448,7 +487,7 @@ fn make_shop(
         "its",
         "event_connected".to_owned(),
     );
-    let steps: Vec<(Option<ConnectionState>, ConnectionState, &str, String)> = match state {
+    match state {
         NotConnected => vec![
             created,
             started,
@@ -475,7 +514,7 @@ fn make_shop(
                     (
                         Some(Failed),
                         Pending,
-                        user.as_str(),
+                        user,
                         "event_connect_started".to_owned(),
                     ),
                 ]
@@ -518,11 +557,24 @@ fn make_shop(
             (
                 Some(Connected),
                 Disconnected,
-                user.as_str(),
+                user,
                 "event_disconnected".to_owned(),
             ),
         ],
-    };
+    }
+}
+
+/// Writes `steps` as events spread from `created_at` (the first) to `updated_at` (the
+/// last), with a little jitter between. Returns when the shop last became connected
+/// (`updated_at` when it never did).
+fn spread_history(
+    rng: &mut StdRng,
+    events: &mut Vec<SeedEvent>,
+    id: Uuid,
+    steps: Vec<Step<'_>>,
+    created_at: i64,
+    updated_at: i64,
+) -> i64 {
     let span = (updated_at - created_at).max(steps.len() as i64);
     let last = steps.len().saturating_sub(1).max(1) as i64;
     let mut connected_at = updated_at;
@@ -535,7 +587,7 @@ fn make_shop(
         } else {
             created_at + span * i as i64 / last - rng.gen_range(0..(span / last / 4).max(1))
         };
-        if to_state == Connected {
+        if to_state == ConnectionState::Connected {
             connected_at = at;
         }
         events.push(SeedEvent {
@@ -547,34 +599,7 @@ fn make_shop(
             reason,
         });
     }
-
-    let last_verified_at = match state {
-        // Verified since the last change (verifying a connected shop keeps `updated_at`).
-        Connected => Some(updated_at + rng.gen_range(0..(now - updated_at).max(1))),
-        // The verification that found the key rejected.
-        NeedsReauth => Some(updated_at),
-        Disconnected => Some(connected_at),
-        _ => None,
-    };
-
-    Ok(SeedShop {
-        id,
-        owner_id,
-        name,
-        search_name,
-        phone,
-        email,
-        external_shop_id,
-        its_shop_id,
-        its_shop_name,
-        state,
-        failure_code,
-        failure_detail,
-        key,
-        last_verified_at,
-        updated_at,
-        created_at,
-    })
+    connected_at
 }
 
 /// Failure codes (catalogue keys) with the provider's words as the app records them.
