@@ -130,15 +130,16 @@ pub async fn enable(svc: &Services, id: Uuid) -> Result<bool, ServiceError> {
     Ok(true)
 }
 
-/// Sets a new password (already checked with `password::check_strength`) and ends the
-/// user's sessions except `keep`, in one transaction. `None` when there is no such user;
-/// else how many sessions ended.
+/// Sets a new password and ends the user's sessions except `keep`, in one transaction.
+/// `None` when there is no such user; else how many sessions ended. A weak password is
+/// refused (the form checks it first, to show the problem beside the field).
 pub async fn reset_password(
     svc: &Services,
     id: Uuid,
     password_text: String,
     keep: Option<&str>,
 ) -> Result<Option<u64>, ServiceError> {
+    password::check_strength(&password_text).map_err(ServiceError::Refused)?;
     // Hash before the transaction: it takes a while and holds no lock.
     let hash = svc.passwords.hash(password_text).await?;
     let mut tx = store::begin_write(&svc.db).await?;
