@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 
 use crate::configuration::Settings;
 use crate::domain::UserRole;
+use crate::password::Hasher;
 use crate::services::accounts::{self, CreateUserError};
 use crate::startup::Application;
 use crate::{sandbox, store, telemetry};
@@ -196,7 +197,7 @@ async fn create_demo_users(db: &SqlitePool) -> anyhow::Result<()> {
         (UserRole::Owner, "owner@shoplink.local", "Chủ cửa hàng"),
     ] {
         let password = crate::crypto::random_token()[..16].to_owned();
-        accounts::create_user(db, email, name, role, &password)
+        accounts::create_user(db, &Hasher::default(), email, name, role, &password)
             .await
             .map_err(|e| anyhow::anyhow!("creating the demo {} failed: {e}", role.as_str()))?;
         println!("  {:<6} {email}  password: {password}", role.as_str());
@@ -214,7 +215,7 @@ async fn create_user(
         UserRole::parse(role).map_err(|_| anyhow::anyhow!("--role must be admin or owner"))?;
     let password = read_password()?;
     let db = store::connect(&settings.database_path).await?;
-    match accounts::create_user(&db, email, name, role, &password).await {
+    match accounts::create_user(&db, &Hasher::default(), email, name, role, &password).await {
         Ok(id) => {
             println!("created {} {email} ({id})", role.as_str());
             Ok(())

@@ -7,6 +7,8 @@ pub mod crypto;
 pub mod domain;
 pub mod i18n;
 pub mod its;
+#[cfg(test)]
+mod layering;
 pub mod password;
 pub mod sandbox;
 pub mod seed;

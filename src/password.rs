@@ -23,7 +23,23 @@ fn hasher() -> Argon2<'static> {
 /// At most this many hashes are computed at once: each takes 19 MiB and a core for a
 /// moment, so a burst of logins waits its turn instead of exhausting memory or starving
 /// the async workers that serve every other request.
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+const AT_ONCE: usize = 2;
+
+/// The app's password hasher: hashing and checking, at most `AT_ONCE` at a time. One per
+/// app, in `Services` (cheap to clone: the clones share the permits); a command-line tool
+/// makes its own.
+#[derive(Clone)]
+pub struct Hasher {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Hasher {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE)),
+        }
+    }
+}
 
 /// Passwords people pick first (of the allowed length); compared case-insensitively.
 const COMMON: &str = include_str!("common_passwords.txt");
@@ -61,16 +77,59 @@ pub fn needs_rehash(stored: &str) -> bool {
         })
 }
 
-pub async fn hash(password: String) -> anyhow::Result<String> {
-    let _permit = HASHING.acquire().await?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
-    })
-    .await?
+impl Hasher {
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        let _permit = self.permits.acquire().await?;
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            hasher()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+        })
+        .await?
+    }
+
+    /// Verifies `password` against `stored` (or against a dummy hash when there is no
+    /// user), always doing the same amount of work. `Ok(true)` only for a real match. A
+    /// check that could not be made (the hashing thread panicked, a stored hash that
+    /// cannot be checked) is an error, never a "wrong password": the login answers 500 and
+    /// the cause is logged.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> anyhow::Result<bool> {
+        let real = stored.is_some();
+        self.run_check(move || {
+            let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
+            // Not a PHC string at all: an account without a password (a connect link's
+            // owner holds such a marker), which no password opens.
+            let Ok(parsed) = PasswordHash::new(&hash_text) else {
+                return Ok(false);
+            };
+            anyhow::ensure!(
+                parsed.hash.is_some(),
+                "the stored password hash holds no hash"
+            );
+            match hasher().verify_password(password.as_bytes(), &parsed) {
+                Ok(()) => Ok(real),
+                Err(argon2::password_hash::Error::Password) => Ok(false),
+                Err(e) => Err(anyhow::anyhow!(
+                    "the stored password hash cannot be checked: {e}"
+                )),
+            }
+        })
+        .await
+    }
+
+    /// Runs one password check on a blocking thread, at most `AT_ONCE` at a time. A panic
+    /// in it is an error of its own.
+    async fn run_check(
+        &self,
+        check: impl FnOnce() -> anyhow::Result<bool> + Send + 'static,
+    ) -> anyhow::Result<bool> {
+        let _permit = self.permits.acquire().await?;
+        tokio::task::spawn_blocking(check)
+            .await
+            .map_err(|e| anyhow::anyhow!("checking a password failed: {e}"))?
+    }
 }
 
 fn dummy_hash() -> &'static str {
@@ -84,71 +143,44 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Verifies `password` against `stored` (or against a dummy hash when there is no user),
-/// always doing the same amount of work. `Ok(true)` only for a real match. A check that
-/// could not be made (the hashing thread panicked, a stored hash that cannot be checked)
-/// is an error, never a "wrong password": the login answers 500 and the cause is logged.
-pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    let real = stored.is_some();
-    run_check(move || {
-        let hash_text = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        // Not a PHC string at all: an account without a password (a connect link's owner
-        // holds such a marker), which no password opens.
-        let Ok(parsed) = PasswordHash::new(&hash_text) else {
-            return Ok(false);
-        };
-        anyhow::ensure!(
-            parsed.hash.is_some(),
-            "the stored password hash holds no hash"
-        );
-        match hasher().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Ok(real),
-            Err(argon2::password_hash::Error::Password) => Ok(false),
-            Err(e) => Err(anyhow::anyhow!(
-                "the stored password hash cannot be checked: {e}"
-            )),
-        }
-    })
-    .await
-}
-
-/// Runs one password check on a blocking thread, at most two at once. A panic in it is
-/// an error of its own.
-async fn run_check(
-    check: impl FnOnce() -> anyhow::Result<bool> + Send + 'static,
-) -> anyhow::Result<bool> {
-    let _permit = HASHING.acquire().await?;
-    tokio::task::spawn_blocking(check)
-        .await
-        .map_err(|e| anyhow::anyhow!("checking a password failed: {e}"))?
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn a_hash_verifies_its_own_password_only() {
-        let h = hash("correct horse battery".into()).await.unwrap();
+        let hasher = Hasher::default();
+        let h = hasher.hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone()))
+        assert!(hasher
+            .verify("correct horse battery".into(), Some(h.clone()))
             .await
             .unwrap());
-        assert!(!verify("wrong horse battery".into(), Some(h)).await.unwrap());
-        assert!(!verify("anything at all".into(), None).await.unwrap());
+        assert!(!hasher
+            .verify("wrong horse battery".into(), Some(h))
+            .await
+            .unwrap());
+        assert!(!hasher.verify("anything at all".into(), None).await.unwrap());
     }
 
     #[tokio::test]
     async fn a_check_that_panics_or_cannot_be_made_is_an_error_not_a_wrong_password() {
-        let panicked = run_check(|| panic!("simulated failure inside the hasher")).await;
+        let hasher = Hasher::default();
+        let panicked = hasher
+            .run_check(|| panic!("simulated failure inside the hasher"))
+            .await;
         assert!(panicked.is_err(), "{panicked:?}");
         // The semaphore's permit came back: the next check runs.
-        assert!(run_check(|| Ok(true)).await.unwrap());
+        assert!(hasher.run_check(|| Ok(true)).await.unwrap());
         let no_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ";
-        let checked = verify("anything at all".into(), Some(no_hash.into())).await;
+        let checked = hasher
+            .verify("anything at all".into(), Some(no_hash.into()))
+            .await;
         assert!(checked.is_err(), "{checked:?}");
         // A marker that is not a hash at all is an account without a password.
-        let marker = verify("anything at all".into(), Some("!no-password".into())).await;
+        let marker = hasher
+            .verify("anything at all".into(), Some("!no-password".into()))
+            .await;
         assert!(!marker.unwrap());
     }
 
@@ -161,7 +193,10 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_with_old_parameters_are_marked_for_rehash() {
-        let fresh = hash("correct horse battery".into()).await.unwrap();
+        let fresh = Hasher::default()
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
         assert!(!needs_rehash(&fresh));
         let weak = Argon2::new(
             Algorithm::Argon2id,

@@ -3,9 +3,8 @@
 //! for the benchmark in `tests/bench/`.
 //!
 //! It is built for speed: one argon2 hash shared by every seeded owner, multi-row INSERTs
-//! of `ROWS_PER_STATEMENT` rows (the statement text is the same for every full batch, so
-//! sqlx prepares it once per connection) and one transaction per `SHOPS_PER_TRANSACTION`
-//! shops. It only ever adds rows: owners are numbered after the ones already seeded and
+//! (`store::bulk`, which holds its SQL) and one transaction for the whole run, with shops
+//! made `SHOPS_PER_BATCH` at a time. It only ever adds rows: owners are numbered after the ones already seeded and
 //! ITS shop ids after the largest one stored.
 
 use std::path::PathBuf;
@@ -14,21 +13,21 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::SqlitePool;
 use uuid::Uuid;
 
 use crate::configuration::Settings;
-use crate::crypto::{KeySealer, SealedKey, SecretKey};
+use crate::crypto::{KeySealer, SecretKey};
 use crate::domain::{fold_for_search, ConnectionState, ShopKey, UserRole};
-use crate::{password, store};
+use crate::password::Hasher;
+use crate::store;
+use crate::store::bulk::{self, SeedEvent, SeedShop};
 
-/// Rows per multi-row INSERT.
-const ROWS_PER_STATEMENT: usize = 500;
 /// Shops made in memory at a time (all of them go into one transaction).
 const SHOPS_PER_BATCH: usize = 10_000;
 /// The seeding connection's page cache, in KiB (the pool's connections keep SQLite's 2 MiB):
 /// the UNIQUE index on the shops' random ids stays in memory at a million shops.
-const SEED_CACHE_KIB: u32 = 256 * 1024;
+const SEED_CACHE_KIB: i64 = 256 * 1024;
 /// The first ITS shop id handed out (ITS ids are large 64-bit numbers).
 const ITS_SHOP_ID_BASE: i64 = 1_052_570_182_707_778_180;
 /// More than this in one run is surely a typo.
@@ -140,6 +139,7 @@ pub async fn seed(
     let sealer = KeySealer::new(secret);
     let mut rng = StdRng::from_entropy();
     let now = store::now_ms();
+    let hasher = Hasher::default();
 
     // The admin, only when missing.
     let admin_password = if store::users::find_by_email(db, ADMIN_EMAIL)
@@ -147,7 +147,7 @@ pub async fn seed(
         .is_none()
     {
         let password = random_password(&mut rng);
-        let hash = password::hash(password.clone()).await?;
+        let hash = hasher.hash(password.clone()).await?;
         store::users::insert(
             db,
             ADMIN_EMAIL,
@@ -164,15 +164,14 @@ pub async fn seed(
 
     // Owners: numbered after the ones a previous run created, one shared hash.
     let owner_password = random_password(&mut rng);
-    let owner_hash = password::hash(owner_password.clone()).await?;
+    let owner_hash = hasher.hash(owner_password.clone()).await?;
     let first_number = next_owner_number(db).await?;
     let owner_ids: Vec<Uuid> = (0..owners).map(|_| Uuid::new_v4()).collect();
-    insert_owners(db, &owner_ids, first_number, &owner_hash, now, &mut rng).await?;
+    let owner_rows = owner_rows(&owner_ids, first_number, now, &mut rng);
+    bulk::insert_owners(db, &owner_rows, &owner_hash).await?;
 
-    // Shops, in transactions of SHOPS_PER_TRANSACTION.
-    let max_its: Option<i64> = sqlx::query_scalar("SELECT MAX(its_shop_id) FROM shops")
-        .fetch_one(db)
-        .await?;
+    // Shops, made SHOPS_PER_BATCH at a time.
+    let max_its = bulk::max_its_shop_id(db).await?;
     let mut next_its_id = match max_its {
         Some(max) if max >= ITS_SHOP_ID_BASE => max
             .checked_add(1)
@@ -189,15 +188,11 @@ pub async fn seed(
     // dozen random-keyed B-trees and the trigram index row by row is what made a million
     // shops take 24 times as long as a hundred thousand.
     let mut conn = db.acquire().await?;
-    let cache_before: i64 = sqlx::query_scalar("PRAGMA cache_size")
-        .fetch_one(&mut *conn)
-        .await?;
-    sqlx::query(&format!("PRAGMA cache_size = -{SEED_CACHE_KIB}"))
-        .execute(&mut *conn)
-        .await?;
+    let cache_before = bulk::cache_size(&mut conn).await?;
+    bulk::set_cache_size(&mut conn, -SEED_CACHE_KIB).await?;
     let result = async {
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-        let bulk = BulkLoad::start(&mut tx).await?;
+        let mut tx = bulk::begin_immediate(&mut conn).await?;
+        let set_aside = bulk::BulkLoad::start(&mut tx).await?;
         while done < shops {
             let n = (shops - done).min(SHOPS_PER_BATCH as u64);
             let mut rows = Vec::with_capacity(n as usize);
@@ -220,31 +215,23 @@ pub async fn seed(
             // The one index kept during the load is the UNIQUE one on the random id:
             // rows in id order visit its pages in order.
             rows.sort_unstable_by_key(|r| r.id);
-            for batch in rows.chunks(ROWS_PER_STATEMENT) {
-                insert_shops(&mut tx, batch).await?;
-            }
-            for batch in events.chunks(ROWS_PER_STATEMENT) {
-                insert_events(&mut tx, batch).await?;
-            }
+            bulk::insert_shops(&mut tx, &rows).await?;
+            bulk::insert_events(&mut tx, &events).await?;
             events_written += events.len() as u64;
             done += n;
         }
-        bulk.finish(&mut tx).await?;
+        set_aside.finish(&mut tx).await?;
         tx.commit().await?;
         anyhow::Ok(())
     }
     .await;
-    let restored = sqlx::query(&format!("PRAGMA cache_size = {cache_before}"))
-        .execute(&mut *conn)
-        .await;
+    let restored = bulk::set_cache_size(&mut conn, cache_before).await;
     result?;
     restored?;
     drop(conn);
 
     // Leave a small WAL behind for whoever opens the database next.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(db)
-        .await?;
+    bulk::checkpoint(db).await?;
 
     Ok(SeedReport {
         shops,
@@ -259,112 +246,6 @@ pub async fn seed(
         admin_password,
         elapsed: started.elapsed(),
     })
-}
-
-/// What a bulk load set aside, to put back once the rows are in: the ordinary (non-UNIQUE)
-/// indexes of `shops` and `shop_events`, built afterwards in one sorted pass each instead of
-/// one random insert per row, and the search index's insert trigger, replaced by one
-/// `INSERT … SELECT` over the new rows. Both are read from the schema itself, so a later
-/// migration's indexes or trigger text are put back exactly as they were; a trigger whose
-/// shape is not the expected `INSERT … VALUES (new.seq, …)` is simply left in place.
-/// Everything happens inside the caller's transaction: other connections never see the
-/// tables without their indexes.
-struct BulkLoad {
-    indexes: Vec<String>,
-    search_trigger: Option<(String, String)>,
-    first_seq: i64,
-}
-
-const SEARCH_TRIGGER: &str = "shops_search_after_insert";
-
-impl BulkLoad {
-    async fn start(tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<BulkLoad> {
-        let first_seq: i64 = sqlx::query_scalar("SELECT coalesce(MAX(seq), 0) + 1 FROM shops")
-            .fetch_one(&mut **tx)
-            .await?;
-        let indexes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name IN ('shops', 'shop_events') AND sql IS NOT NULL
-               AND upper(sql) NOT LIKE 'CREATE UNIQUE%'",
-        )
-        .fetch_all(&mut **tx)
-        .await?;
-        for (name, _) in &indexes {
-            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-                .execute(&mut **tx)
-                .await?;
-        }
-        let trigger: Option<String> =
-            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
-                .bind(SEARCH_TRIGGER)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let search_trigger = match trigger {
-            Some(create) => match search_fill_sql(&create) {
-                Some(fill) => {
-                    sqlx::query(&format!("DROP TRIGGER {SEARCH_TRIGGER}"))
-                        .execute(&mut **tx)
-                        .await?;
-                    Some((create, fill))
-                }
-                None => None,
-            },
-            None => None,
-        };
-        Ok(BulkLoad {
-            indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
-            search_trigger,
-            first_seq,
-        })
-    }
-
-    async fn finish(self, tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<()> {
-        if let Some((create, fill)) = &self.search_trigger {
-            sqlx::query(fill)
-                .bind(self.first_seq)
-                .execute(&mut **tx)
-                .await
-                .context("filling the search index")?;
-            sqlx::query(create).execute(&mut **tx).await?;
-        }
-        for sql in &self.indexes {
-            sqlx::query(sql)
-                .execute(&mut **tx)
-                .await
-                .with_context(|| format!("re-creating an index: {sql}"))?;
-        }
-        Ok(())
-    }
-}
-
-/// From the search index's insert trigger (`… BEGIN INSERT INTO shops_search (rowid,
-/// haystack) VALUES (new.seq, <expr>); END`), the same insert for every shop from `?1` on.
-fn search_fill_sql(create_trigger: &str) -> Option<String> {
-    let upper = create_trigger.to_ascii_uppercase();
-    let body = create_trigger[upper.find(" BEGIN")? + 6..upper.rfind("END")?].trim();
-    let body = body.strip_suffix(';')?.trim();
-    if body.contains(';') {
-        return None; // more than one statement
-    }
-    let words: Vec<&str> = body.split_whitespace().collect();
-    let head = "INSERT INTO shops_search (rowid, haystack) VALUES";
-    let head_words: Vec<&str> = head.split_whitespace().collect();
-    if words.len() <= head_words.len()
-        || !words
-            .iter()
-            .zip(&head_words)
-            .all(|(a, b)| a.eq_ignore_ascii_case(b))
-    {
-        return None;
-    }
-    let values_at = body.to_ascii_uppercase().find("VALUES")? + "VALUES".len();
-    let values = body[values_at..].trim();
-    let inner = values.strip_prefix('(')?.strip_suffix(')')?;
-    // Every `new.` is the inserted row: here, the outer `shops` row of the SELECT.
-    let select = inner.replace("new.", "shops.").replace("NEW.", "shops.");
-    Some(format!(
-        "INSERT INTO shops_search (rowid, haystack) SELECT {select} FROM shops WHERE shops.seq >= ?1"
-    ))
 }
 
 fn state_index(state: ConnectionState) -> usize {
@@ -383,10 +264,8 @@ fn random_password(rng: &mut StdRng) -> String {
 
 /// One more than the largest `owner{n}@seed.shoplink.local` already stored.
 async fn next_owner_number(db: &SqlitePool) -> anyhow::Result<u64> {
-    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE email LIKE ?")
-        .bind(format!("{OWNER_EMAIL_PREFIX}%{OWNER_EMAIL_DOMAIN}"))
-        .fetch_all(db)
-        .await?;
+    let emails =
+        bulk::emails_like(db, &format!("{OWNER_EMAIL_PREFIX}%{OWNER_EMAIL_DOMAIN}")).await?;
     let max = emails
         .iter()
         .filter_map(|e| {
@@ -400,16 +279,14 @@ async fn next_owner_number(db: &SqlitePool) -> anyhow::Result<u64> {
     Ok(max + 1)
 }
 
-async fn insert_owners(
-    db: &SqlitePool,
+/// The seeded owners' rows: numbered emails from `first_number`, Vietnamese names.
+fn owner_rows(
     ids: &[Uuid],
     first_number: u64,
-    hash: &str,
     now: i64,
     rng: &mut StdRng,
-) -> anyhow::Result<()> {
-    let rows: Vec<(Uuid, String, String, i64)> = ids
-        .iter()
+) -> Vec<(Uuid, String, String, i64)> {
+    ids.iter()
         .enumerate()
         .map(|(i, id)| {
             let email = format!(
@@ -425,133 +302,7 @@ async fn insert_owners(
             let created_at = now - rng.gen_range(91 * DAY_MS..2 * 365 * DAY_MS);
             (*id, email, name, created_at)
         })
-        .collect();
-    let mut tx = db.begin().await?;
-    for batch in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert(
-            "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ",
-            "(?, ?, ?, 'owner', ?, ?)",
-            batch.len(),
-        );
-        let mut query = sqlx::query(&sql);
-        for (id, email, name, created_at) in batch {
-            query = query
-                .bind(*id)
-                .bind(email)
-                .bind(name)
-                .bind(hash)
-                .bind(*created_at);
-        }
-        query
-            .execute(&mut *tx)
-            .await
-            .context("inserting seed owners")?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-fn multi_row_insert(head: &str, row: &str, rows: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * (row.len() + 1));
-    sql.push_str(head);
-    for i in 0..rows {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(row);
-    }
-    sql
-}
-
-struct SeedShop {
-    id: Uuid,
-    owner_id: Uuid,
-    name: String,
-    search_name: String,
-    phone: Option<String>,
-    email: Option<String>,
-    external_shop_id: Option<String>,
-    its_shop_id: Option<i64>,
-    its_shop_name: Option<String>,
-    state: ConnectionState,
-    failure_code: Option<&'static str>,
-    failure_detail: Option<&'static str>,
-    key: Option<SealedKey>,
-    last_verified_at: Option<i64>,
-    updated_at: i64,
-    created_at: i64,
-}
-
-struct SeedEvent {
-    shop_id: Uuid,
-    at: i64,
-    actor: String,
-    from_state: Option<ConnectionState>,
-    to_state: ConnectionState,
-    reason: String,
-}
-
-async fn insert_shops(tx: &mut Transaction<'_, Sqlite>, batch: &[SeedShop]) -> anyhow::Result<()> {
-    let sql = multi_row_insert(
-        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
-         its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
-         last_verified_at, updated_at, created_at) VALUES ",
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        batch.len(),
-    );
-    let mut query = sqlx::query(&sql);
-    for s in batch {
-        query = query
-            .bind(s.id)
-            .bind(s.owner_id)
-            .bind(&s.name)
-            .bind(&s.search_name)
-            .bind(&s.phone)
-            .bind(&s.email)
-            .bind(&s.external_shop_id)
-            .bind(s.its_shop_id)
-            .bind(&s.its_shop_name)
-            .bind(s.state.as_str())
-            .bind(s.failure_code)
-            .bind(s.failure_detail)
-            .bind(s.key.as_ref().map(|k| &k.ciphertext))
-            .bind(s.key.as_ref().map(|k| &k.nonce))
-            .bind(s.key.as_ref().map(|k| &k.key_id))
-            .bind(s.last_verified_at)
-            .bind(s.updated_at)
-            .bind(s.created_at);
-    }
-    query
-        .execute(&mut **tx)
-        .await
-        .context("inserting seed shops")?;
-    Ok(())
-}
-
-async fn insert_events(
-    tx: &mut Transaction<'_, Sqlite>,
-    batch: &[SeedEvent],
-) -> anyhow::Result<()> {
-    let sql = multi_row_insert(
-        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
-        "(?, ?, ?, ?, ?, ?)",
-        batch.len(),
-    );
-    let mut query = sqlx::query(&sql);
-    for e in batch {
-        query = query
-            .bind(e.shop_id)
-            .bind(e.at)
-            .bind(&e.actor)
-            .bind(e.from_state.map(ConnectionState::as_str))
-            .bind(e.to_state.as_str())
-            .bind(&e.reason);
-    }
-    query
-        .execute(&mut **tx)
-        .await
-        .context("inserting seed shop history")?;
-    Ok(())
+        .collect()
 }
 
 fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
@@ -670,19 +421,58 @@ fn make_shop(
         (None, None)
     };
 
-    // The history, oldest first: every entry starts where the previous one ended and the
-    // last one ends in the shop's state at its `updated_at`.
     let user = crate::services::user_actor(owner_id);
-    let created = (
-        None,
-        NotConnected,
-        user.as_str(),
-        "event_shop_created".to_owned(),
-    );
+    let steps = history(rng, state, &user, failure_code, failure_detail);
+    let connected_at = spread_history(rng, events, id, steps, created_at, updated_at);
+
+    let last_verified_at = match state {
+        // Verified since the last change (verifying a connected shop keeps `updated_at`).
+        Connected => Some(updated_at + rng.gen_range(0..(now - updated_at).max(1))),
+        // The verification that found the key rejected.
+        NeedsReauth => Some(updated_at),
+        Disconnected => Some(connected_at),
+        _ => None,
+    };
+
+    Ok(SeedShop {
+        id,
+        owner_id,
+        name,
+        search_name,
+        phone,
+        email,
+        external_shop_id,
+        its_shop_id,
+        its_shop_name,
+        state,
+        failure_code,
+        failure_detail,
+        key,
+        last_verified_at,
+        updated_at,
+        created_at,
+    })
+}
+
+/// One entry of a seeded history: from, to, who, why.
+type Step<'a> = (Option<ConnectionState>, ConnectionState, &'a str, String);
+
+/// A shop's history, oldest first: every entry starts where the previous one ended and
+/// the last one ends in the shop's `state`.
+fn history<'a>(
+    rng: &mut StdRng,
+    state: ConnectionState,
+    user: &'a str,
+    failure_code: Option<&'static str>,
+    failure_detail: Option<&'static str>,
+) -> Vec<Step<'a>> {
+    use ConnectionState::*;
+
+    let created = (None, NotConnected, user, "event_shop_created".to_owned());
     let started = (
         Some(NotConnected),
         Pending,
-        user.as_str(),
+        user,
         "event_connect_started".to_owned(),
     );
     let forgotten = (
@@ -697,7 +487,7 @@ fn make_shop(
         "its",
         "event_connected".to_owned(),
     );
-    let steps: Vec<(Option<ConnectionState>, ConnectionState, &str, String)> = match state {
+    match state {
         NotConnected => vec![
             created,
             started,
@@ -724,7 +514,7 @@ fn make_shop(
                     (
                         Some(Failed),
                         Pending,
-                        user.as_str(),
+                        user,
                         "event_connect_started".to_owned(),
                     ),
                 ]
@@ -767,11 +557,24 @@ fn make_shop(
             (
                 Some(Connected),
                 Disconnected,
-                user.as_str(),
+                user,
                 "event_disconnected".to_owned(),
             ),
         ],
-    };
+    }
+}
+
+/// Writes `steps` as events spread from `created_at` (the first) to `updated_at` (the
+/// last), with a little jitter between. Returns when the shop last became connected
+/// (`updated_at` when it never did).
+fn spread_history(
+    rng: &mut StdRng,
+    events: &mut Vec<SeedEvent>,
+    id: Uuid,
+    steps: Vec<Step<'_>>,
+    created_at: i64,
+    updated_at: i64,
+) -> i64 {
     let span = (updated_at - created_at).max(steps.len() as i64);
     let last = steps.len().saturating_sub(1).max(1) as i64;
     let mut connected_at = updated_at;
@@ -784,7 +587,7 @@ fn make_shop(
         } else {
             created_at + span * i as i64 / last - rng.gen_range(0..(span / last / 4).max(1))
         };
-        if to_state == Connected {
+        if to_state == ConnectionState::Connected {
             connected_at = at;
         }
         events.push(SeedEvent {
@@ -796,34 +599,7 @@ fn make_shop(
             reason,
         });
     }
-
-    let last_verified_at = match state {
-        // Verified since the last change (verifying a connected shop keeps `updated_at`).
-        Connected => Some(updated_at + rng.gen_range(0..(now - updated_at).max(1))),
-        // The verification that found the key rejected.
-        NeedsReauth => Some(updated_at),
-        Disconnected => Some(connected_at),
-        _ => None,
-    };
-
-    Ok(SeedShop {
-        id,
-        owner_id,
-        name,
-        search_name,
-        phone,
-        email,
-        external_shop_id,
-        its_shop_id,
-        its_shop_name,
-        state,
-        failure_code,
-        failure_detail,
-        key,
-        last_verified_at,
-        updated_at,
-        created_at,
-    })
+    connected_at
 }
 
 /// Failure codes (catalogue keys) with the provider's words as the app records them.
@@ -1022,31 +798,5 @@ mod tests {
             assert_eq!(shop.key.is_some(), shop.state.has_key());
             assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
         }
-    }
-
-    #[test]
-    fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
-        let migration = include_str!("../migrations/app/20261123000003_shop_search.sql");
-        let start = migration
-            .find("CREATE TRIGGER shops_search_after_insert")
-            .unwrap();
-        let end = start + migration[start..].find("END;").unwrap() + "END".len();
-        let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
-        assert!(fill.starts_with(
-            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
-        ));
-        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
-        assert!(!fill.contains("new."));
-        // Anything else is left alone (the trigger then stays in place).
-        assert_eq!(
-            search_fill_sql("CREATE TRIGGER t AFTER INSERT ON shops BEGIN DELETE FROM x; END"),
-            None
-        );
-        assert_eq!(
-            search_fill_sql(
-                "CREATE TRIGGER t AFTER INSERT ON shops BEGIN INSERT INTO shops_search (rowid, haystack) VALUES (new.seq, 'a'); INSERT INTO y VALUES (1); END"
-            ),
-            None
-        );
     }
 }

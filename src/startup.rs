@@ -43,60 +43,9 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let public_url = match &settings.public_url {
-            Some(url) => url.clone(),
-            None => {
-                let host = if settings.bind.ip().is_unspecified() {
-                    "127.0.0.1".to_owned()
-                } else {
-                    settings.bind.ip().to_string()
-                };
-                Url::parse(&format!("http://{host}:{port}/"))?
-            }
-        };
-        // `join` treats a base without a trailing slash as a file: make it a folder.
-        let public_url = if public_url.path().ends_with('/') {
-            public_url
-        } else {
-            let mut url = public_url.clone();
-            url.set_path(&format!("{}/", public_url.path()));
-            url
-        };
+        let public_url = public_url(&settings, port)?;
 
-        let (running_sandbox, base_url, api_key) = match &settings.its {
-            ItsMode::Remote { base_url, api_key } => (None, base_url.clone(), api_key.clone()),
-            ItsMode::Sandbox {
-                bind,
-                latency,
-                failure_rate,
-                white_label,
-                registered_redirect_urls,
-            } => {
-                let api_key = secret.sandbox_api_key();
-                // The sandbox keeps its shop keys in plain text: a private file from the start.
-                store::create_private_dir(&settings.data_dir)?;
-                store::create_private_file(&settings.data_dir.join("sandbox.db"))?;
-                let listener = TcpListener::bind(bind)
-                    .with_context(|| format!("the sandbox cannot listen on {bind}"))?;
-                let running = sandbox::start(
-                    sandbox::SandboxSettings {
-                        api_key: api_key.clone(),
-                        database_path: settings.data_dir.join("sandbox.db"),
-                        faults: sandbox::Faults {
-                            latency: *latency,
-                            failure_rate: *failure_rate,
-                        },
-                        partner_name: "shoplink (sandbox)".into(),
-                        white_label: *white_label,
-                        registered_redirect_urls: registered_redirect_urls.clone(),
-                    },
-                    listener,
-                )
-                .await?;
-                let base_url = running.base_url.clone();
-                (Some(running), base_url, api_key)
-            }
-        };
+        let (running_sandbox, base_url, api_key) = its_endpoint(&settings, &secret).await?;
 
         let base_url_shown = base_url.clone();
         let api_key = ApiKey::new(api_key);
@@ -116,6 +65,8 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
             api: settings.api.clone(),
             its_partner: settings.its_partner,
+            sessions: Default::default(),
+            passwords: Default::default(),
         };
         let state = web::Data::new(AppState {
             services: services.clone(),
@@ -133,22 +84,7 @@ impl Application {
             partner: std::sync::Arc::new(settings.partner.clone()),
         });
 
-        let body_deadline = crate::web::body_guard::BodyDeadline(settings.request_body_timeout);
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(Compress::default())
-                // Inside the context middleware, which renders its refusals as pages.
-                .wrap(from_fn(crate::web::body_guard::middleware))
-                .wrap(from_fn(crate::web::context::middleware))
-                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-                .app_data(state.clone())
-                .app_data(web::Data::new(body_deadline))
-                .app_data(web::PayloadConfig::new(crate::web::MAX_BODY_BYTES))
-                .configure(crate::web::routes)
-        })
-        .listen(listener)?
-        .shutdown_timeout(20)
-        .run();
+        let server = serve(listener, state, settings.request_body_timeout)?;
 
         Ok(Application {
             port,
@@ -197,6 +133,97 @@ impl Application {
         }
         result
     }
+}
+
+/// The HTTP server on `listener`: the middleware stack (compression, the body deadline,
+/// the page context, request spans) around the routes.
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    request_body_timeout: std::time::Duration,
+) -> std::io::Result<Server> {
+    let body_deadline = crate::web::body_guard::BodyDeadline(request_body_timeout);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .wrap(Compress::default())
+            // Inside the context middleware, which renders its refusals as pages.
+            .wrap(from_fn(crate::web::body_guard::middleware))
+            .wrap(from_fn(crate::web::context::middleware))
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+            .app_data(state.clone())
+            .app_data(web::Data::new(body_deadline))
+            .app_data(web::PayloadConfig::new(crate::web::MAX_BODY_BYTES))
+            .configure(crate::web::routes)
+    })
+    .listen(listener)?
+    .shutdown_timeout(20)
+    .run())
+}
+
+/// The app's public base URL: `PUBLIC_URL`, or the address it listens on; always ending in
+/// `/`, since `join` treats a base without a trailing slash as a file.
+fn public_url(settings: &Settings, port: u16) -> anyhow::Result<Url> {
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let host = if settings.bind.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                settings.bind.ip().to_string()
+            };
+            Url::parse(&format!("http://{host}:{port}/"))?
+        }
+    };
+    Ok(if public_url.path().ends_with('/') {
+        public_url
+    } else {
+        let mut url = public_url.clone();
+        url.set_path(&format!("{}/", public_url.path()));
+        url
+    })
+}
+
+/// Where the ITS client goes: the remote provider, or the built-in sandbox, started here
+/// (with its own private SQLite file). Returns the sandbox if started, the base URL and
+/// the api key.
+async fn its_endpoint(
+    settings: &Settings,
+    secret: &SecretKey,
+) -> anyhow::Result<(Option<sandbox::RunningSandbox>, String, String)> {
+    Ok(match &settings.its {
+        ItsMode::Remote { base_url, api_key } => (None, base_url.clone(), api_key.clone()),
+        ItsMode::Sandbox {
+            bind,
+            latency,
+            failure_rate,
+            white_label,
+            registered_redirect_urls,
+        } => {
+            let api_key = secret.sandbox_api_key();
+            // The sandbox keeps its shop keys in plain text: a private file from the start.
+            store::create_private_dir(&settings.data_dir)?;
+            store::create_private_file(&settings.data_dir.join("sandbox.db"))?;
+            let listener = TcpListener::bind(bind)
+                .with_context(|| format!("the sandbox cannot listen on {bind}"))?;
+            let running = sandbox::start(
+                sandbox::SandboxSettings {
+                    api_key: api_key.clone(),
+                    database_path: settings.data_dir.join("sandbox.db"),
+                    faults: sandbox::Faults {
+                        latency: *latency,
+                        failure_rate: *failure_rate,
+                    },
+                    partner_name: "shoplink (sandbox)".into(),
+                    white_label: *white_label,
+                    registered_redirect_urls: registered_redirect_urls.clone(),
+                },
+                listener,
+            )
+            .await?;
+            let base_url = running.base_url.clone();
+            (Some(running), base_url, api_key)
+        }
+    })
 }
 
 /// `SECRET_KEY`, or in sandbox mode without it the generated one in the data directory.

@@ -45,6 +45,7 @@ async fn setup() -> Setup {
     let db = shoplink::store::connect(&db_path).await.unwrap();
     shoplink::services::accounts::create_user(
         &db,
+        &shoplink::password::Hasher::default(),
         "owner@example.vn",
         "Chủ",
         shoplink::domain::UserRole::Owner,

@@ -153,6 +153,7 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
     // The seeded accounts log in with the printed passwords.
     let owner = shoplink::services::accounts::authenticate(
         &db,
+        &shoplink::password::Hasher::default(),
         "owner7@seed.shoplink.local",
         &report.owner_password,
     )
@@ -161,6 +162,7 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
     assert!(owner.is_some());
     let admin = shoplink::services::accounts::authenticate(
         &db,
+        &shoplink::password::Hasher::default(),
         ADMIN_EMAIL,
         report.admin_password.as_deref().unwrap(),
     )

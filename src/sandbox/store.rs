@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::secret;
 
@@ -102,6 +102,136 @@ pub(crate) enum LinkState {
 }
 
 const SHOP_COLUMNS: &str = "s.id, s.name, s.email, s.phone, s.closed_at IS NOT NULL AS closed";
+
+/// What a consumed authorisation request carries into the approval.
+struct ConsumedRequest {
+    shop_id: Option<i64>,
+    external_shop_id: Option<String>,
+    external_user_id: Option<String>,
+    redirect_url: Option<String>,
+}
+
+/// Marks the request with this token used, if it is unused and not expired.
+async fn consume_request(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<ConsumedRequest>, sqlx::Error> {
+    let consumed = sqlx::query(
+        "UPDATE sandbox_requests SET consumed_at = ?1
+         WHERE token_hash = ?2 AND consumed_at IS NULL AND expires_at > ?1
+         RETURNING shop_id, external_shop_id, external_user_id, redirect_url",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    consumed
+        .map(|row| {
+            Ok(ConsumedRequest {
+                shop_id: row.try_get("shop_id")?,
+                external_shop_id: row.try_get("external_shop_id")?,
+                external_user_id: row.try_get("external_user_id")?,
+                redirect_url: row.try_get("redirect_url")?,
+            })
+        })
+        .transpose()
+}
+
+async fn find_shop(conn: &mut SqliteConnection, id: i64) -> Result<Option<Shop>, sqlx::Error> {
+    let sql = format!("SELECT {SHOP_COLUMNS} FROM sandbox_shops s WHERE s.id = ?1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(shop_from_row).transpose()
+}
+
+/// The oldest shop with the typed email or phone, or a new shop with the typed details.
+async fn shop_by_details(
+    conn: &mut SqliteConnection,
+    choice: &ShopChoice,
+    now: i64,
+) -> Result<Shop, ApproveError> {
+    let ShopChoice::Details {
+        shop_name,
+        owner_name,
+        email,
+        phone,
+    } = choice
+    else {
+        return Err(ApproveError::ShopMissing);
+    };
+    let sql = format!(
+        "SELECT {SHOP_COLUMNS} FROM sandbox_shops s
+         WHERE (?1 IS NOT NULL AND s.email = ?1) OR (?2 IS NOT NULL AND s.phone = ?2)
+         ORDER BY s.created_at, s.id LIMIT 1"
+    );
+    let existing = sqlx::query(&sql)
+        .bind(email)
+        .bind(phone)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(shop) = existing.as_ref().map(shop_from_row).transpose()? {
+        return Ok(shop);
+    }
+    for _ in 0..8 {
+        let id = secret::new_large_id();
+        let inserted = sqlx::query(
+            "INSERT INTO sandbox_shops (id, name, owner_name, email, phone, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(shop_name)
+        .bind(owner_name)
+        .bind(email)
+        .bind(phone)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Shop {
+                id,
+                name: shop_name.clone(),
+                email: email.clone(),
+                phone: phone.clone(),
+                closed: false,
+            });
+        }
+    }
+    Err(ApproveError::Db(sqlx::Error::Protocol(
+        "could not find a free shop id".into(),
+    )))
+}
+
+/// Makes the shop's link active. An active link keeps its key; a new link, or a re-link
+/// after an unlink, gets a new key.
+async fn activate_link(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    request: &ConsumedRequest,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sandbox_links (shop_id, shop_key, active, external_shop_id, external_user_id, linked_at)
+         VALUES (?1, ?2, 1, ?3, ?4, ?5)
+         ON CONFLICT (shop_id) DO UPDATE SET
+             shop_key = CASE WHEN active = 1 THEN shop_key ELSE excluded.shop_key END,
+             linked_at = CASE WHEN active = 1 THEN linked_at ELSE excluded.linked_at END,
+             active = 1,
+             unlinked_at = NULL,
+             external_shop_id = COALESCE(excluded.external_shop_id, external_shop_id),
+             external_user_id = COALESCE(excluded.external_user_id, external_user_id)",
+    )
+    .bind(shop_id)
+    .bind(secret::new_shop_key(shop_id))
+    .bind(&request.external_shop_id)
+    .bind(&request.external_user_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 fn shop_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Shop, sqlx::Error> {
     Ok(Shop {
@@ -298,115 +428,25 @@ impl Store {
         now: i64,
     ) -> Result<Approved, ApproveError> {
         let mut tx = self.pool.begin().await?;
-        let consumed = sqlx::query(
-            "UPDATE sandbox_requests SET consumed_at = ?1
-             WHERE token_hash = ?2 AND consumed_at IS NULL AND expires_at > ?1
-             RETURNING shop_id, external_shop_id, external_user_id, redirect_url",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(consumed) = consumed else {
-            return Err(ApproveError::TokenInvalid);
-        };
-        let requested_shop: Option<i64> = consumed.try_get("shop_id")?;
-        let external_shop_id: Option<String> = consumed.try_get("external_shop_id")?;
-        let external_user_id: Option<String> = consumed.try_get("external_user_id")?;
-        let redirect_url: Option<String> = consumed.try_get("redirect_url")?;
-
-        let shop = match (requested_shop, choice) {
-            (Some(id), _) => {
-                let sql = format!("SELECT {SHOP_COLUMNS} FROM sandbox_shops s WHERE s.id = ?1");
-                let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
-                row.as_ref()
-                    .map(shop_from_row)
-                    .transpose()?
-                    .ok_or(ApproveError::ShopMissing)?
-            }
+        let request = consume_request(&mut tx, token_hash, now)
+            .await?
+            .ok_or(ApproveError::TokenInvalid)?;
+        let shop = match (request.shop_id, choice) {
+            (Some(id), _) => find_shop(&mut tx, id)
+                .await?
+                .ok_or(ApproveError::ShopMissing)?,
             (None, ShopChoice::FromRequest) => return Err(ApproveError::ShopMissing),
-            (
-                None,
-                ShopChoice::Details {
-                    shop_name,
-                    owner_name,
-                    email,
-                    phone,
-                },
-            ) => {
-                let sql = format!(
-                    "SELECT {SHOP_COLUMNS} FROM sandbox_shops s
-                     WHERE (?1 IS NOT NULL AND s.email = ?1) OR (?2 IS NOT NULL AND s.phone = ?2)
-                     ORDER BY s.created_at, s.id LIMIT 1"
-                );
-                let existing = sqlx::query(&sql)
-                    .bind(email)
-                    .bind(phone)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                match existing.as_ref().map(shop_from_row).transpose()? {
-                    Some(shop) => shop,
-                    None => {
-                        let mut created = None;
-                        for _ in 0..8 {
-                            let id = secret::new_large_id();
-                            let inserted = sqlx::query(
-                                "INSERT INTO sandbox_shops (id, name, owner_name, email, phone, created_at)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-                            )
-                            .bind(id)
-                            .bind(shop_name)
-                            .bind(owner_name)
-                            .bind(email)
-                            .bind(phone)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                            if inserted.rows_affected() == 1 {
-                                created = Some(Shop {
-                                    id,
-                                    name: shop_name.clone(),
-                                    email: email.clone(),
-                                    phone: phone.clone(),
-                                    closed: false,
-                                });
-                                break;
-                            }
-                        }
-                        created.ok_or(ApproveError::Db(sqlx::Error::Protocol(
-                            "could not find a free shop id".into(),
-                        )))?
-                    }
-                }
-            }
+            (None, ShopChoice::Details { .. }) => shop_by_details(&mut tx, choice, now).await?,
         };
         if shop.closed {
             return Err(ApproveError::AccountClosed);
         }
-
-        sqlx::query(
-            "INSERT INTO sandbox_links (shop_id, shop_key, active, external_shop_id, external_user_id, linked_at)
-             VALUES (?1, ?2, 1, ?3, ?4, ?5)
-             ON CONFLICT (shop_id) DO UPDATE SET
-                 shop_key = CASE WHEN active = 1 THEN shop_key ELSE excluded.shop_key END,
-                 linked_at = CASE WHEN active = 1 THEN linked_at ELSE excluded.linked_at END,
-                 active = 1,
-                 unlinked_at = NULL,
-                 external_shop_id = COALESCE(excluded.external_shop_id, external_shop_id),
-                 external_user_id = COALESCE(excluded.external_user_id, external_user_id)",
-        )
-        .bind(shop.id)
-        .bind(secret::new_shop_key(shop.id))
-        .bind(&external_shop_id)
-        .bind(&external_user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        activate_link(&mut tx, shop.id, &request, now).await?;
         tx.commit().await?;
         Ok(Approved {
             shop_id: shop.id,
             shop_name: shop.name,
-            redirect_url,
+            redirect_url: request.redirect_url,
         })
     }
 

@@ -1,11 +1,16 @@
-//! Users: creating them and checking their passwords.
+//! Users: creating them, checking their passwords, and the admin's account actions
+//! (disable, enable, password reset, ending sessions).
+//!
+//! Disabling a user and resetting their password end their sessions in the same
+//! transaction, so a stolen or shared session stops working at once.
 
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
+use super::{ServiceError, Services};
 use crate::domain::{Email, UserRole};
-use crate::password;
-use crate::store::{self, users};
+use crate::password::{self, Hasher};
+use crate::store::{self, sessions, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -19,6 +24,7 @@ pub enum CreateUserError {
 
 pub async fn create_user(
     db: &SqlitePool,
+    hasher: &Hasher,
     email: &str,
     name: &str,
     role: UserRole,
@@ -32,7 +38,7 @@ pub async fn create_user(
     } else {
         name
     };
-    let hash = password::hash(password_text.to_owned()).await?;
+    let hash = hasher.hash(password_text.to_owned()).await?;
     users::insert(
         db,
         email.as_str(),
@@ -55,6 +61,7 @@ pub async fn create_user(
 /// whether or not the email exists.
 pub async fn authenticate(
     db: &SqlitePool,
+    hasher: &Hasher,
     email: &str,
     password_text: &str,
 ) -> anyhow::Result<Option<users::UserRow>> {
@@ -62,15 +69,16 @@ pub async fn authenticate(
         Ok(email) => users::find_by_email(db, email.as_str()).await?,
         Err(_) => None,
     };
-    let ok = password::verify(
-        password_text.to_owned(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+    let ok = hasher
+        .verify(
+            password_text.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     let user = user.filter(|u| ok && u.disabled_at.is_none());
     if let Some(u) = &user {
         if password::needs_rehash(&u.password_hash) {
-            rehash(db, u, password_text).await;
+            rehash(db, hasher, u, password_text).await;
         }
     }
     Ok(user)
@@ -79,8 +87,8 @@ pub async fn authenticate(
 /// Re-hashes a password whose stored hash has older parameters, now that the login has
 /// the password in hand. Only if the hash is still the one just verified (an admin's
 /// reset in between wins); a failure leaves the old hash, which still works.
-async fn rehash(db: &SqlitePool, user: &users::UserRow, password_text: &str) {
-    let replaced = match password::hash(password_text.to_owned()).await {
+async fn rehash(db: &SqlitePool, hasher: &Hasher, user: &users::UserRow, password_text: &str) {
+    let replaced = match hasher.hash(password_text.to_owned()).await {
         Ok(fresh) => users::replace_password_hash(db, user.id, &user.password_hash, &fresh)
             .await
             .map_err(anyhow::Error::from),
@@ -94,4 +102,67 @@ async fn rehash(db: &SqlitePool, user: &users::UserRow, password_text: &str) {
             tracing::warn!(user = %user.id, error = %e, "re-hashing a password failed; the old hash stays")
         }
     }
+}
+
+/// Disables a user and ends all their sessions, in one transaction. Also when already
+/// disabled: a session must never outlive a disable. `None` when there is no such user;
+/// else how many sessions ended.
+pub async fn disable(svc: &Services, id: Uuid) -> Result<Option<u64>, ServiceError> {
+    let mut tx = store::begin_write(&svc.db).await?;
+    if users::find_email(&mut *tx, id).await?.is_none() {
+        return Ok(None);
+    }
+    users::disable(&mut *tx, &svc.sessions, id, store::now_ms()).await?;
+    let ended = sessions::delete_for_user(&mut *tx, &svc.sessions, id, None).await?;
+    tx.commit().await?;
+    // The deletes above emptied the cache before the commit; a read in between may have
+    // cached the old rows again.
+    svc.sessions.invalidate();
+    Ok(Some(ended))
+}
+
+/// Lets a disabled user log in again. `false` when there is no such user.
+pub async fn enable(svc: &Services, id: Uuid) -> Result<bool, ServiceError> {
+    if users::find_email(&svc.db, id).await?.is_none() {
+        return Ok(false);
+    }
+    users::enable(&svc.db, id).await?;
+    Ok(true)
+}
+
+/// Sets a new password and ends the user's sessions except `keep`, in one transaction.
+/// `None` when there is no such user; else how many sessions ended. A weak password is
+/// refused (the form checks it first, to show the problem beside the field).
+pub async fn reset_password(
+    svc: &Services,
+    id: Uuid,
+    password_text: String,
+    keep: Option<&str>,
+) -> Result<Option<u64>, ServiceError> {
+    password::check_strength(&password_text).map_err(ServiceError::Refused)?;
+    // Hash before the transaction: it takes a while and holds no lock.
+    let hash = svc.passwords.hash(password_text).await?;
+    let mut tx = store::begin_write(&svc.db).await?;
+    if !users::set_password_hash(&mut *tx, id, &hash).await? {
+        return Ok(None);
+    }
+    let ended = sessions::delete_for_user(&mut *tx, &svc.sessions, id, keep).await?;
+    tx.commit().await?;
+    svc.sessions.invalidate();
+    Ok(Some(ended))
+}
+
+/// Ends every session of a user except `keep`. `None` when there is no such user; else
+/// how many ended.
+pub async fn end_sessions(
+    svc: &Services,
+    id: Uuid,
+    keep: Option<&str>,
+) -> Result<Option<u64>, ServiceError> {
+    if users::find_email(&svc.db, id).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        sessions::delete_for_user(&svc.db, &svc.sessions, id, keep).await?,
+    ))
 }

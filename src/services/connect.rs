@@ -197,7 +197,7 @@ pub async fn start(
         if shop.state().has_key() {
             // A working connection stays exactly as it is until a new key is confirmed.
             let state = shop.state();
-            events::record(
+            events::record_and_queue(
                 &mut *tx,
                 shop.id,
                 now,
@@ -246,7 +246,7 @@ pub async fn start(
             let state = shops::find(&mut *tx, shop.id)
                 .await?
                 .map_or(ConnectionState::Pending, |s| s.state());
-            events::record(
+            events::record_and_queue(
                 &mut *tx,
                 shop.id,
                 now,
@@ -611,7 +611,7 @@ async fn verify_and_store(
         }
         Err(e) => return Err(e.into()),
     }
-    events::record(
+    events::record_and_queue(
         &mut *tx,
         shop.id,
         now,
@@ -673,7 +673,7 @@ async fn fail_shop_and_attempt(
     )
     .await?
     {
-        events::record(
+        events::record_and_queue(
             &mut *tx,
             shop_id,
             now,
@@ -684,7 +684,7 @@ async fn fail_shop_and_attempt(
         )
         .await?;
     } else {
-        events::record(
+        events::record_and_queue(
             &mut *tx,
             shop_id,
             now,
@@ -710,7 +710,8 @@ async fn move_to(
 ) -> Result<(), ServiceError> {
     let from = shop.state();
     if shops::change_state(&mut **tx, shop.id, from, to, failure, now).await? {
-        events::record(&mut **tx, shop.id, now, actor, Some(from), to, Some(reason)).await?;
+        events::record_and_queue(&mut **tx, shop.id, now, actor, Some(from), to, Some(reason))
+            .await?;
         Ok(())
     } else {
         Err(ServiceError::Refused("error_shop_changed_meanwhile"))

@@ -276,7 +276,7 @@ async fn create_once(
                 now,
             )
             .await?;
-            events::record(
+            events::record_and_queue(
                 &mut *tx,
                 id,
                 now,
@@ -437,7 +437,7 @@ pub async fn finish(
     else {
         return Ok(None);
     };
-    sessions::delete(&svc.db, session_hash).await?;
+    sessions::delete(&svc.db, &svc.sessions, session_hash).await?;
     let status = if connected { "connected" } else { "failed" };
     Ok(return_url_with(
         &return_url,

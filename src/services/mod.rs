@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod login_throttle;
 pub mod maintenance;
 pub mod service_keys;
+pub mod sessions;
 pub mod shops;
 pub mod verify;
 pub mod webhooks;
@@ -38,6 +39,10 @@ pub struct Services {
     pub api: crate::configuration::ApiSettings,
     /// The partner's set-up at ITS: white-label or not, token or fixed `redirect_url`.
     pub its_partner: crate::configuration::ItsPartnerSettings,
+    /// Sessions read moments ago (see `store::sessions::SessionCache`).
+    pub sessions: std::sync::Arc<crate::store::sessions::SessionCache>,
+    /// Password hashing and checking, a few at a time.
+    pub passwords: crate::password::Hasher,
 }
 
 /// An error a use case cannot turn into an outcome: the database failed.

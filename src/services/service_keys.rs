@@ -142,7 +142,7 @@ pub async fn revoke(svc: &Services, id: Uuid, by: &str) -> Result<bool, ServiceE
     let done = service_keys::revoke(&mut *tx, id, store::now_ms()).await?;
     let ended = store::connect_links::end_sessions_of_key(&mut *tx, id).await?;
     tx.commit().await?;
-    store::sessions::invalidate_cache();
+    svc.sessions.invalidate();
     if done {
         tracing::info!(key = %id, by, sessions_ended = ended, "service key revoked");
     }
@@ -236,7 +236,7 @@ pub async fn read_shop_key(
             return Err(KeyReadError::Unreadable);
         }
     };
-    events::record(
+    events::record_and_queue(
         &mut *tx,
         shop.id,
         now,

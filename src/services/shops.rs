@@ -33,6 +33,9 @@ impl From<sqlx::Error> for AddShopError {
     }
 }
 
+/// Two adds of the same name by the same owner this close together are one double click.
+const DOUBLE_SUBMIT_MS: i64 = 10_000;
+
 pub async fn add_shop(
     svc: &Services,
     owner_id: Uuid,
@@ -69,6 +72,14 @@ pub async fn add_shop(
         owner_ref: Some(owner_ref).filter(|e| !e.is_empty()),
     };
     let mut tx = crate::store::begin_write(&svc.db).await?;
+    // A double click sends the form twice: the second gets the shop the first added. The
+    // check and the insert are one step because the write transaction (BEGIN IMMEDIATE)
+    // lets one writer in at a time.
+    if let Some(id) =
+        shops::added_since(&mut *tx, owner_id, name.as_str(), now - DOUBLE_SUBMIT_MS).await?
+    {
+        return Ok(id);
+    }
     let id = match shops::insert(&mut *tx, &new, now).await {
         Ok(id) => id,
         Err(e) if store::is_unique_violation(&e, "shops.owner_id") => {
@@ -79,7 +90,7 @@ pub async fn add_shop(
         }
         Err(e) => return Err(e.into()),
     };
-    events::record(
+    events::record_and_queue(
         &mut *tx,
         id,
         now,
@@ -120,7 +131,7 @@ pub async fn disconnect(
     }
     let now = store::now_ms();
     if shops::disconnect(&mut *tx, shop_id, now).await? {
-        events::record(
+        events::record_and_queue(
             &mut *tx,
             shop_id,
             now,

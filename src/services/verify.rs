@@ -54,7 +54,7 @@ pub async fn verify_shop(
         Ok(current) if Some(current.id.get()) == shop.its_shop_id => {
             shops::mark_verified(&mut *tx, shop.id, &current.name, now).await?;
             if from != ConnectionState::Connected {
-                events::record(
+                events::record_and_queue(
                     &mut *tx,
                     shop.id,
                     now,
@@ -85,7 +85,7 @@ pub async fn verify_shop(
             )
             .await?
             {
-                events::record(
+                events::record_and_queue(
                     &mut *tx,
                     shop.id,
                     now,
@@ -110,7 +110,7 @@ pub async fn verify_shop(
                 )
                 .await?
             {
-                events::record(
+                events::record_and_queue(
                     &mut *tx,
                     shop.id,
                     now,

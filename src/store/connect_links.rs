@@ -197,7 +197,7 @@ pub async fn return_for_session(
 
 /// Ends the sessions opened by the links a service key made (when the key is revoked, the
 /// access it handed out goes with it). Returns how many ended. The caller empties the
-/// session cache after its commit (`sessions::invalidate_cache`).
+/// session cache after its commit (`SessionCache::invalidate`).
 pub async fn end_sessions_of_key(
     db: impl SqliteExecutor<'_>,
     service_key_id: Uuid,

@@ -15,8 +15,9 @@ pub struct EventRow {
     pub reason: Option<String>,
 }
 
-/// Appends one entry to a shop's history. Called inside the transaction that changes the
-/// state, so the history and the state never disagree.
+/// Appends one entry to a shop's history and queues the webhooks it announces. Called
+/// inside the transaction that changes the state, so the history and the state never
+/// disagree.
 ///
 /// A change to connected, needs_reauth, failed or disconnected also writes the webhook
 /// outbox (the event and its deliveries) in the same transaction: an announced change
@@ -24,7 +25,7 @@ pub struct EventRow {
 /// of the transaction (`&mut *tx`). No savepoint is used: SQLite may roll a whole
 /// transaction back on a full disk, and a savepoint left behind would then poison the
 /// pooled connection.
-pub async fn record(
+pub async fn record_and_queue(
     mut conn: impl DerefMut<Target = SqliteConnection>,
     shop_id: Uuid,
     now: i64,

@@ -4,6 +4,7 @@
 
 pub mod api_shops;
 pub mod attempts;
+pub mod bulk;
 pub mod connect_links;
 pub mod events;
 pub mod jobs;
@@ -23,6 +24,14 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+
+/// Whether the database answers (the health check).
+pub async fn ping(db: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}
 
 /// Opens (creating if needed) the app's database and applies the embedded migrations.
 /// WAL lets readers work while one writer writes; `busy_timeout` makes a writer wait for

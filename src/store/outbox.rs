@@ -1,5 +1,5 @@
 //! The webhook outbox: events written in the transaction of the state change that caused
-//! them (see `events::record`), fanned out to one delivery per subscribed endpoint, and
+//! them (see `events::record_and_queue`), fanned out to one delivery per subscribed endpoint, and
 //! the queries the delivery worker runs.
 
 use sqlx::{FromRow, SqliteConnection, SqliteExecutor};

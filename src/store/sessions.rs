@@ -1,3 +1,7 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
 use sqlx::{FromRow, SqliteExecutor};
 use uuid::Uuid;
 
@@ -64,10 +68,16 @@ pub async fn find_live(
 
 /// Sessions read in the last few seconds, so most requests skip a database round trip.
 /// Every change that can end a session or its user's right to one (`delete`,
-/// `delete_for_user`, `users::disable`) bumps `GENERATION`, which empties the cache at
-/// once: "disabled" still means "logged out now". One process per database, as always
-/// with this SQLite app.
-static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// `delete_for_user`, `users::disable`, `connect_links::end_sessions_of_key`) takes the
+/// cache and bumps its generation, which empties it at once: "disabled" still means
+/// "logged out now". One per app (it lives in `Services`), and one app per database, as
+/// always with this SQLite app.
+#[derive(Default)]
+pub struct SessionCache {
+    generation: AtomicU64,
+    map: Mutex<HashMap<String, Cached>>,
+}
+
 const CACHE_TTL_MS: i64 = 5_000;
 const CACHE_MAX: usize = 10_000;
 
@@ -77,23 +87,23 @@ struct Cached {
     generation: u64,
 }
 
-fn cache() -> &'static std::sync::Mutex<std::collections::HashMap<String, Cached>> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Cached>>> =
-        std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
+impl SessionCache {
+    /// Ends every cached session (called by each change that can end one, after it is written).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
 
-/// Ends every cached session (called by each change that can end one, after it is written).
-pub fn invalidate_cache() {
-    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Invalidates when the statement is done (or failed), never before it ran.
-pub struct InvalidateOnDrop;
+pub struct InvalidateOnDrop<'a>(pub &'a SessionCache);
 
-impl Drop for InvalidateOnDrop {
+impl Drop for InvalidateOnDrop<'_> {
     fn drop(&mut self) {
-        invalidate_cache();
+        self.0.invalidate();
     }
 }
 
@@ -101,14 +111,15 @@ impl Drop for InvalidateOnDrop {
 /// lifetime and idle rules are checked again on the cached row.
 pub async fn find_live_cached(
     db: impl SqliteExecutor<'_>,
+    cache: &SessionCache,
     id_hash: &str,
     now: i64,
     admin_idle_ms: i64,
     owner_idle_ms: i64,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
-    let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+    let generation = cache.generation.load(Ordering::SeqCst);
     {
-        let map = cache().lock().unwrap_or_else(|e| e.into_inner());
+        let map = cache.map();
         if let Some(hit) = map.get(id_hash) {
             let idle = if hit.row.role == "admin" {
                 admin_idle_ms
@@ -125,7 +136,7 @@ pub async fn find_live_cached(
         }
     }
     let row = find_live(db, id_hash, now, admin_idle_ms, owner_idle_ms).await?;
-    let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = cache.map();
     match &row {
         Some(row) => {
             if map.len() >= CACHE_MAX {
@@ -152,6 +163,7 @@ pub async fn find_live_cached(
 
 pub async fn touch(
     db: impl SqliteExecutor<'_>,
+    cache: &SessionCache,
     id_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -160,19 +172,19 @@ pub async fn touch(
         .bind(id_hash)
         .execute(db)
         .await?;
-    if let Some(hit) = cache()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_mut(id_hash)
-    {
+    if let Some(hit) = cache.map().get_mut(id_hash) {
         hit.row.last_seen_at = now;
     }
     Ok(())
 }
 
-/// (Inside a transaction, the caller calls `invalidate_cache` again after the commit.)
-pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<(), sqlx::Error> {
-    let _invalidate = InvalidateOnDrop;
+/// (Inside a transaction, the caller calls `SessionCache::invalidate` again after the commit.)
+pub async fn delete(
+    db: impl SqliteExecutor<'_>,
+    cache: &SessionCache,
+    id_hash: &str,
+) -> Result<(), sqlx::Error> {
+    let _invalidate = InvalidateOnDrop(cache);
     sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
         .bind(id_hash)
         .execute(db)
@@ -211,10 +223,11 @@ pub async fn live_for_user(
 /// themself). Returns how many ended.
 pub async fn delete_for_user(
     db: impl SqliteExecutor<'_>,
+    cache: &SessionCache,
     user_id: Uuid,
     keep: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
-    let _invalidate = InvalidateOnDrop;
+    let _invalidate = InvalidateOnDrop(cache);
     let result = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?")
         .bind(user_id)
         .bind(keep)

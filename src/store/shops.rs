@@ -100,6 +100,24 @@ pub async fn list_for_owner(
     .await
 }
 
+/// The newest shop of this owner with exactly this name, created at `since` or later.
+pub async fn added_since(
+    db: impl SqliteExecutor<'_>,
+    owner_id: Uuid,
+    name: &str,
+    since: i64,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM shops WHERE owner_id = ? AND name = ? AND created_at >= ?
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(owner_id)
+    .bind(name)
+    .bind(since)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn find(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<ShopRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE id = ?"))
         .bind(id)

@@ -133,8 +133,13 @@ pub async fn find_with_shops(
 }
 
 /// Marks a user disabled (login refused). Returns whether they were enabled.
-pub async fn disable(db: impl SqliteExecutor<'_>, id: Uuid, now: i64) -> Result<bool, sqlx::Error> {
-    let _invalidate = super::sessions::InvalidateOnDrop;
+pub async fn disable(
+    db: impl SqliteExecutor<'_>,
+    cache: &super::sessions::SessionCache,
+    id: Uuid,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let _invalidate = super::sessions::InvalidateOnDrop(cache);
     let result =
         sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL")
             .bind(now)

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use super::context::{cookie, session_cookie_name, Chrome, Ctx, CurrentUser, SESSION_LIFETIME_MS};
 use super::csrf::{CsrfForm, NoFields, LOGIN_CSRF_COOKIE};
 use super::error::AppError;
-use crate::crypto::{random_token, token_hash};
+use crate::crypto::random_token;
 use crate::domain::UserRole;
 use crate::i18n::Messages;
-use crate::services::{accounts, login_throttle};
-use crate::store::{self, sessions};
+use crate::services::{accounts, login_throttle, sessions};
+use crate::store;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -123,9 +123,14 @@ pub async fn login(
         });
     }
 
-    let user = accounts::authenticate(db, &input.email, &input.password)
-        .await
-        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
+    let user = accounts::authenticate(
+        db,
+        &ctx.state.services.passwords,
+        &input.email,
+        &input.password,
+    )
+    .await
+    .map_err(|e| AppError::Internal(format!("{e:#}")))?;
     let Some(user) = user else {
         login_throttle::record_failure(db, &subjects, store::now_ms()).await?;
         tracing::info!(%address, "login refused");
@@ -146,20 +151,8 @@ pub async fn login(
 
     login_throttle::record_success(db, &subjects).await?;
     // End the old session, if any, and start a fresh one with a new id.
-    if let Some(old) = &ctx.user {
-        sessions::delete(db, &old.session_hash).await?;
-    }
-    let session_id = random_token();
-    let now = store::now_ms();
-    sessions::insert(
-        db,
-        &token_hash(&session_id),
-        user.id,
-        &random_token(),
-        now,
-        now + SESSION_LIFETIME_MS,
-    )
-    .await?;
+    let replacing = ctx.user.as_ref().map(|old| old.session_hash.as_str());
+    let session_id = sessions::begin(&ctx.state.services, replacing, user.id).await?;
     tracing::info!(user = %user.id, "logged in");
 
     let target = if next == "/" {
@@ -188,7 +181,7 @@ pub async fn logout(
     user: CurrentUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    sessions::delete(&ctx.state.services.db, &user.0.session_hash).await?;
+    sessions::end(&ctx.state.services, &user.0.session_hash).await?;
     let secure = ctx.state.cookie_secure;
     let mut response = redirect("/login?outcome=logged_out");
     response

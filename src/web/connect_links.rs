@@ -19,8 +19,8 @@ use crate::crypto::random_token;
 use crate::i18n::Messages;
 use crate::services::connect::{self, StartOutcome};
 use crate::services::connect_links::{self, LinkRefusal};
+use crate::services::sessions;
 use crate::services::user_actor;
-use crate::store::sessions;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/connect-links/{token}", web::get().to(landing))
@@ -153,7 +153,7 @@ async fn use_link(
     };
     // Like a login: whatever session the browser had ends, the link's session replaces it.
     if let Some(old) = &ctx.user {
-        sessions::delete(&svc.db, &old.session_hash).await?;
+        sessions::end(svc, &old.session_hash).await?;
     }
     let session_hash = crate::crypto::token_hash(&opened.session_token);
     let shop_page = format!("/shops/{}", opened.shop_id);

@@ -18,16 +18,12 @@ use super::AppState;
 use crate::crypto::token_hash;
 use crate::domain::UserRole;
 use crate::i18n::{Lang, Messages};
-use crate::store::{self, sessions};
+use crate::services::sessions;
 
 pub const LANG_COOKIE: &str = "shoplink_lang";
 /// The longest query string any page accepts.
 pub const MAX_QUERY_BYTES: usize = 2048;
-/// Sessions idle longer than this end (admins hold more power, so theirs end sooner).
-pub const ADMIN_IDLE_MS: i64 = 30 * 60 * 1000;
-pub const OWNER_IDLE_MS: i64 = 24 * 60 * 60 * 1000;
-/// A session ends this long after login whatever happens.
-pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+pub use crate::services::sessions::{ADMIN_IDLE_MS, OWNER_IDLE_MS, SESSION_LIFETIME_MS};
 
 /// The logged-in user of this request.
 #[derive(Debug, Clone)]
@@ -188,18 +184,9 @@ async fn load_user(
         return Ok(None);
     }
     let hash = token_hash(value);
-    let now = store::now_ms();
-    let Some(row) =
-        sessions::find_live_cached(&state.services.db, &hash, now, ADMIN_IDLE_MS, OWNER_IDLE_MS)
-            .await?
-    else {
+    let Some(row) = sessions::current(&state.services, &hash).await? else {
         return Ok(None);
     };
-    // Write the last-seen time at most once a minute: a write per request would cost more
-    // than the page.
-    if now - row.last_seen_at > 60_000 {
-        sessions::touch(&state.services.db, &hash, now).await?;
-    }
     Ok(Some(SessionUser {
         id: row.user_id,
         email: row.email,

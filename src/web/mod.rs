@@ -91,10 +91,7 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 
 /// Liveness and readiness: answers 200 only when the database answers.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.services.db)
-        .await
-    {
+    match crate::store::ping(&state.services.db).await {
         Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");

@@ -56,13 +56,8 @@ pub async fn create(
     user: CurrentUser,
     form: CsrfForm<NewShopInput>,
 ) -> Result<HttpResponse, AppError> {
-    // A double click sends the form twice: the second answer is the shop the first added.
-    // Adding shops is rare, so one at a time makes the check and the insert one step.
-    static ADDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _one_at_a_time = ADDING.lock().await;
-    if let Some(id) = just_added(&ctx, user.0.id, &form.0).await? {
-        return Ok(redirect(&format!("/shops/{id}?outcome=created")));
-    }
+    // A double click sends the form twice: `add_shop` answers the second with the shop the
+    // first added.
     match shop_service::add_shop(&ctx.state.services, user.0.id, &form.0).await {
         Ok(id) => Ok(redirect(&format!("/shops/{id}?outcome=created"))),
         Err(AddShopError::Invalid(errors)) => {
@@ -78,17 +73,6 @@ pub async fn create(
         }
         Err(AddShopError::Service(e)) => Err(e.into()),
     }
-}
-
-/// A shop of this owner with the same name, added in the last few seconds.
-async fn just_added(ctx: &Ctx, owner: Uuid, form: &NewShopInput) -> Result<Option<Uuid>, AppError> {
-    let since = crate::store::now_ms() - 10_000;
-    let name = form.name.trim();
-    Ok(shops::list_for_owner(&ctx.state.services.db, owner, 3)
-        .await?
-        .into_iter()
-        .find(|r| r.created_at >= since && r.name.trim() == name)
-        .map(|r| r.id))
 }
 
 #[derive(Template)]

@@ -344,6 +344,7 @@ async fn a_fresh_data_folder_and_every_file_in_it_are_private() {
     // A write through the app, so the write-ahead log exists.
     shoplink::services::accounts::create_user(
         &db,
+        &shoplink::password::Hasher::default(),
         "modes@example.vn",
         "Chủ",
         shoplink::domain::UserRole::Owner,

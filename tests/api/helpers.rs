@@ -109,9 +109,16 @@ pub async fn spawn_app_running(options: AppOptions) -> (TestApp, JoinHandle<std:
         (&other_owner_email, UserRole::Owner),
         (&admin_email, UserRole::Admin),
     ] {
-        accounts::create_user(&db, email, "Người dùng thử", role, PASSWORD)
-            .await
-            .expect("user created");
+        accounts::create_user(
+            &db,
+            &shoplink::password::Hasher::default(),
+            email,
+            "Người dùng thử",
+            role,
+            PASSWORD,
+        )
+        .await
+        .expect("user created");
     }
 
     let app = TestApp {

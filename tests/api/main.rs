@@ -2,6 +2,7 @@
 //! the way a browser would (cookies kept, redirects looked at one by one).
 
 mod access;
+mod add_shop;
 mod admin_jobs;
 mod admin_settings;
 mod admin_shops;

@@ -174,6 +174,7 @@ async fn a_database_filled_at_the_first_schema_migrates_with_every_row_kept() {
         migrator.run(&db).await.unwrap();
         let owner = shoplink::services::accounts::create_user(
             &db,
+            &shoplink::password::Hasher::default(),
             "old@example.vn",
             "Cũ",
             shoplink::domain::UserRole::Owner,

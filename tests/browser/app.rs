@@ -54,9 +54,16 @@ pub async fn spawn() -> TestApp {
         (&owner_email, "Nguyễn Thị Lan", UserRole::Owner),
         (&admin_email, "Trần Minh Quân", UserRole::Admin),
     ] {
-        accounts::create_user(&db, email, name, role, PASSWORD)
-            .await
-            .expect("user created");
+        accounts::create_user(
+            &db,
+            &shoplink::password::Hasher::default(),
+            email,
+            name,
+            role,
+            PASSWORD,
+        )
+        .await
+        .expect("user created");
     }
     TestApp {
         address,
@@ -100,6 +107,7 @@ impl TestApp {
     pub async fn insert_shops(&self, names: &[&str]) {
         let owner = accounts::create_user(
             &self.db,
+            &shoplink::password::Hasher::default(),
             "other.owner@example.vn",
             "Lê Văn Bình",
             UserRole::Owner,

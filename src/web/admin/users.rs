@@ -246,6 +246,7 @@ async fn create(
         let role = role.unwrap_or(UserRole::Owner);
         match accounts::create_user(
             &ctx.state.services.db,
+            &ctx.state.services.passwords,
             &form.email,
             &form.name,
             role,
@@ -437,15 +438,9 @@ async fn disable(
     if id == admin.0.id {
         return Err(AppError::BadRequest("error_cannot_disable_self"));
     }
-    let mut tx = store::begin_write(&ctx.state.services.db).await?;
-    if users::find_email(&mut *tx, id).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    users::disable(&mut *tx, id, store::now_ms()).await?;
-    // Also when already disabled: a session must never outlive a disable.
-    let ended = sessions::delete_for_user(&mut *tx, id, None).await?;
-    tx.commit().await?;
-    sessions::invalidate_cache();
+    let ended = accounts::disable(&ctx.state.services, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "user disabled");
     Ok(redirect(&format!("/admin/users/{id}?outcome=disabled")))
 }
@@ -457,11 +452,9 @@ async fn enable(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let db = &ctx.state.services.db;
-    if users::find_email(db, id).await?.is_none() {
+    if !accounts::enable(&ctx.state.services, id).await? {
         return Err(AppError::NotFound);
     }
-    users::enable(db, id).await?;
     tracing::info!(admin = %admin.0.id, user = %id, "user enabled");
     Ok(redirect(&format!("/admin/users/{id}?outcome=enabled")))
 }
@@ -489,17 +482,10 @@ async fn reset_password(
     if let Some(key) = problem {
         return detail_page(&ctx, &admin, id, None, Some(ctx.m.get(key))).await;
     }
-    // Hash before the transaction: it takes a while and holds no lock.
-    let hash = password::hash(form.password)
-        .await
-        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
-    let mut tx = store::begin_write(&ctx.state.services.db).await?;
-    if !users::set_password_hash(&mut *tx, id, &hash).await? {
-        return Err(AppError::NotFound);
-    }
-    let ended = sessions::delete_for_user(&mut *tx, id, keep_for(&admin, id)).await?;
-    tx.commit().await?;
-    sessions::invalidate_cache();
+    let ended =
+        accounts::reset_password(&ctx.state.services, id, form.password, keep_for(&admin, id))
+            .await?
+            .ok_or(AppError::NotFound)?;
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "password reset");
     Ok(redirect(&format!("/admin/users/{id}?outcome=password")))
 }
@@ -511,11 +497,9 @@ async fn end_sessions(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let db = &ctx.state.services.db;
-    if users::find_email(db, id).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    let ended = sessions::delete_for_user(db, id, keep_for(&admin, id)).await?;
+    let ended = accounts::end_sessions(&ctx.state.services, id, keep_for(&admin, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     tracing::info!(admin = %admin.0.id, user = %id, sessions_ended = ended, "sessions ended");
     Ok(redirect(&format!(
         "/admin/users/{id}?outcome=sessions_ended"

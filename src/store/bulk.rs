@@ -1,0 +1,355 @@
+//! The bulk loads behind `shoplink seed`: multi-row INSERTs of `ROWS_PER_STATEMENT` rows
+//! (the statement text is the same for every full batch, so sqlx prepares it once per
+//! connection), and the indexes and search trigger set aside during a load (`BulkLoad`).
+//! Only the seed command uses these; the app never does.
+
+use anyhow::Context;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::crypto::SealedKey;
+use crate::domain::ConnectionState;
+
+/// Rows per multi-row INSERT.
+pub const ROWS_PER_STATEMENT: usize = 500;
+
+/// The largest ITS shop id stored, if any.
+pub async fn max_its_shop_id(db: &SqlitePool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT MAX(its_shop_id) FROM shops")
+        .fetch_one(db)
+        .await
+}
+
+/// The emails of the users whose email is `LIKE` the pattern.
+pub async fn emails_like(db: &SqlitePool, pattern: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT email FROM users WHERE email LIKE ?")
+        .bind(pattern)
+        .fetch_all(db)
+        .await
+}
+
+/// The connection's page cache setting (`PRAGMA cache_size`: pages, or KiB when negative).
+pub async fn cache_size(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(&mut *conn)
+        .await
+}
+
+pub async fn set_cache_size(conn: &mut SqliteConnection, value: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("PRAGMA cache_size = {value}"))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A write transaction on one connection (`BEGIN IMMEDIATE`, like `store::begin_write`).
+pub async fn begin_immediate(
+    conn: &mut SqliteConnection,
+) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
+    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await
+}
+
+/// Folds the WAL back into the database file and empties it.
+pub async fn checkpoint(db: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What a bulk load set aside, to put back once the rows are in: the ordinary (non-UNIQUE)
+/// indexes of `shops` and `shop_events`, built afterwards in one sorted pass each instead of
+/// one random insert per row, and the search index's insert trigger, replaced by one
+/// `INSERT … SELECT` over the new rows. Both are read from the schema itself, so a later
+/// migration's indexes or trigger text are put back exactly as they were; a trigger whose
+/// shape is not the expected `INSERT … VALUES (new.seq, …)` is simply left in place.
+/// Everything happens inside the caller's transaction: other connections never see the
+/// tables without their indexes.
+pub struct BulkLoad {
+    indexes: Vec<String>,
+    search_trigger: Option<(String, String)>,
+    first_seq: i64,
+}
+
+const SEARCH_TRIGGER: &str = "shops_search_after_insert";
+
+impl BulkLoad {
+    pub async fn start(tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<BulkLoad> {
+        let first_seq: i64 = sqlx::query_scalar("SELECT coalesce(MAX(seq), 0) + 1 FROM shops")
+            .fetch_one(&mut **tx)
+            .await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name IN ('shops', 'shop_events') AND sql IS NOT NULL
+               AND upper(sql) NOT LIKE 'CREATE UNIQUE%'",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut **tx)
+                .await?;
+        }
+        let trigger: Option<String> =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
+                .bind(SEARCH_TRIGGER)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let search_trigger = match trigger {
+            Some(create) => match search_fill_sql(&create) {
+                Some(fill) => {
+                    sqlx::query(&format!("DROP TRIGGER {SEARCH_TRIGGER}"))
+                        .execute(&mut **tx)
+                        .await?;
+                    Some((create, fill))
+                }
+                None => None,
+            },
+            None => None,
+        };
+        Ok(BulkLoad {
+            indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
+            search_trigger,
+            first_seq,
+        })
+    }
+
+    pub async fn finish(self, tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<()> {
+        if let Some((create, fill)) = &self.search_trigger {
+            sqlx::query(fill)
+                .bind(self.first_seq)
+                .execute(&mut **tx)
+                .await
+                .context("filling the search index")?;
+            sqlx::query(create).execute(&mut **tx).await?;
+        }
+        for sql in &self.indexes {
+            sqlx::query(sql)
+                .execute(&mut **tx)
+                .await
+                .with_context(|| format!("re-creating an index: {sql}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// From the search index's insert trigger (`… BEGIN INSERT INTO shops_search (rowid,
+/// haystack) VALUES (new.seq, <expr>); END`), the same insert for every shop from `?1` on.
+fn search_fill_sql(create_trigger: &str) -> Option<String> {
+    let upper = create_trigger.to_ascii_uppercase();
+    let body = create_trigger[upper.find(" BEGIN")? + 6..upper.rfind("END")?].trim();
+    let body = body.strip_suffix(';')?.trim();
+    if body.contains(';') {
+        return None; // more than one statement
+    }
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let head = "INSERT INTO shops_search (rowid, haystack) VALUES";
+    let head_words: Vec<&str> = head.split_whitespace().collect();
+    if words.len() <= head_words.len()
+        || !words
+            .iter()
+            .zip(&head_words)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    {
+        return None;
+    }
+    let values_at = body.to_ascii_uppercase().find("VALUES")? + "VALUES".len();
+    let values = body[values_at..].trim();
+    let inner = values.strip_prefix('(')?.strip_suffix(')')?;
+    // Every `new.` is the inserted row: here, the outer `shops` row of the SELECT.
+    let select = inner.replace("new.", "shops.").replace("NEW.", "shops.");
+    Some(format!(
+        "INSERT INTO shops_search (rowid, haystack) SELECT {select} FROM shops WHERE shops.seq >= ?1"
+    ))
+}
+
+/// Inserts owners (id, email, name, created at) sharing one password hash, in one
+/// transaction.
+pub async fn insert_owners(
+    db: &SqlitePool,
+    rows: &[(Uuid, String, String, i64)],
+    hash: &str,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = multi_row_insert(
+            "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ",
+            "(?, ?, ?, 'owner', ?, ?)",
+            batch.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, email, name, created_at) in batch {
+            query = query
+                .bind(*id)
+                .bind(email)
+                .bind(name)
+                .bind(hash)
+                .bind(*created_at);
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .context("inserting seed owners")?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn multi_row_insert(head: &str, row: &str, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (row.len() + 1));
+    sql.push_str(head);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(row);
+    }
+    sql
+}
+
+pub struct SeedShop {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub search_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub external_shop_id: Option<String>,
+    pub its_shop_id: Option<i64>,
+    pub its_shop_name: Option<String>,
+    pub state: ConnectionState,
+    pub failure_code: Option<&'static str>,
+    pub failure_detail: Option<&'static str>,
+    pub key: Option<SealedKey>,
+    pub last_verified_at: Option<i64>,
+    pub updated_at: i64,
+    pub created_at: i64,
+}
+
+pub struct SeedEvent {
+    pub shop_id: Uuid,
+    pub at: i64,
+    pub actor: String,
+    pub from_state: Option<ConnectionState>,
+    pub to_state: ConnectionState,
+    pub reason: String,
+}
+
+/// Inserts shops, `ROWS_PER_STATEMENT` to a statement.
+pub async fn insert_shops(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[SeedShop],
+) -> anyhow::Result<()> {
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        insert_shop_batch(tx, batch).await?;
+    }
+    Ok(())
+}
+
+async fn insert_shop_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    batch: &[SeedShop],
+) -> anyhow::Result<()> {
+    let sql = multi_row_insert(
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
+         its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
+         last_verified_at, updated_at, created_at) VALUES ",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch.len(),
+    );
+    let mut query = sqlx::query(&sql);
+    for s in batch {
+        query = query
+            .bind(s.id)
+            .bind(s.owner_id)
+            .bind(&s.name)
+            .bind(&s.search_name)
+            .bind(&s.phone)
+            .bind(&s.email)
+            .bind(&s.external_shop_id)
+            .bind(s.its_shop_id)
+            .bind(&s.its_shop_name)
+            .bind(s.state.as_str())
+            .bind(s.failure_code)
+            .bind(s.failure_detail)
+            .bind(s.key.as_ref().map(|k| &k.ciphertext))
+            .bind(s.key.as_ref().map(|k| &k.nonce))
+            .bind(s.key.as_ref().map(|k| &k.key_id))
+            .bind(s.last_verified_at)
+            .bind(s.updated_at)
+            .bind(s.created_at);
+    }
+    query
+        .execute(&mut **tx)
+        .await
+        .context("inserting seed shops")?;
+    Ok(())
+}
+
+/// Inserts shop history rows, `ROWS_PER_STATEMENT` to a statement.
+pub async fn insert_events(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[SeedEvent],
+) -> anyhow::Result<()> {
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        insert_event_batch(tx, batch).await?;
+    }
+    Ok(())
+}
+
+async fn insert_event_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    batch: &[SeedEvent],
+) -> anyhow::Result<()> {
+    let sql = multi_row_insert(
+        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
+        "(?, ?, ?, ?, ?, ?)",
+        batch.len(),
+    );
+    let mut query = sqlx::query(&sql);
+    for e in batch {
+        query = query
+            .bind(e.shop_id)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(e.from_state.map(ConnectionState::as_str))
+            .bind(e.to_state.as_str())
+            .bind(&e.reason);
+    }
+    query
+        .execute(&mut **tx)
+        .await
+        .context("inserting seed shop history")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
+        let migration = include_str!("../../migrations/app/20261123000003_shop_search.sql");
+        let start = migration
+            .find("CREATE TRIGGER shops_search_after_insert")
+            .unwrap();
+        let end = start + migration[start..].find("END;").unwrap() + "END".len();
+        let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
+        assert!(fill.starts_with(
+            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
+        ));
+        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
+        assert!(!fill.contains("new."));
+        // Anything else is left alone (the trigger then stays in place).
+        assert_eq!(
+            search_fill_sql("CREATE TRIGGER t AFTER INSERT ON shops BEGIN DELETE FROM x; END"),
+            None
+        );
+        assert_eq!(
+            search_fill_sql(
+                "CREATE TRIGGER t AFTER INSERT ON shops BEGIN INSERT INTO shops_search (rowid, haystack) VALUES (new.seq, 'a'); INSERT INTO y VALUES (1); END"
+            ),
+            None
+        );
+    }
+}
