@@ -149,6 +149,7 @@ super::catalogue!(Messages {
     error_forbidden => "Bạn không có quyền xem trang này.", "You are not allowed to see this page.";
     error_csrf => "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Hãy tải lại trang và thử lại.", "The form expired or did not come from this site. Reload the page and try again.";
     error_form_invalid => "Biểu mẫu gửi lên không hợp lệ.", "The submitted form is not valid.";
+    error_query_invalid => "Địa chỉ trang có tham số không hợp lệ. Hãy kiểm tra lại đường dẫn hoặc quay về trang trước.", "The page address has an invalid parameter. Check the link or go back to the previous page.";
     error_query_too_long => "Địa chỉ trang quá dài.", "The page address is too long.";
     error_form_too_large => "Nội dung gửi lên quá lớn.", "The submitted content is too large.";
     error_content_encoding => "Không nhận nội dung gửi lên ở dạng nén. Vui lòng gửi lại không nén.", "Compressed request content is not accepted. Please send it uncompressed.";

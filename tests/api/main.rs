@@ -20,6 +20,7 @@ mod helpers;
 mod its_faults;
 mod maintenance;
 mod openapi_schema;
+mod owner_pages;
 mod route_table;
 mod startup;
 mod webhooks;
