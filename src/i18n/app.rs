@@ -82,7 +82,7 @@ super::catalogue!(Messages {
 
     // States
     state_not_connected => "Chưa kết nối", "Not connected";
-    state_pending => "Đang chờ ITS", "Waiting for ITS";
+    state_pending => "Chờ bạn đăng nhập ITS", "Waiting for you to sign in to ITS";
     state_connected => "Đã kết nối", "Connected";
     state_needs_reauth => "Cần đăng nhập lại", "Needs re-auth";
     state_failed => "Kết nối lỗi", "Failed";
@@ -98,6 +98,7 @@ super::catalogue!(Messages {
     event_connect_started => "Bắt đầu kết nối", "Connection started";
     event_connected => "Đã lưu và kiểm tra khoá cửa hàng", "Shop key stored and verified";
     event_disconnected => "Ngắt kết nối, đã xoá khoá", "Disconnected, key deleted";
+    event_connect_expired => "Yêu cầu kết nối hết hạn sau 15 phút mà chưa đăng nhập ITS; cửa hàng trở lại trạng thái trước đó", "The connection request expired after 15 minutes without an ITS sign-in; the shop went back to its earlier state";
     event_its_shop_id_forgotten => "ITS không nhận mã cửa hàng cũ; kết nối lại từ đầu", "ITS did not know the old shop id; starting over";
 
     // The callback
@@ -334,7 +335,7 @@ super::catalogue!(Messages {
     time_today => "hôm nay, {}", "today, {}";
     time_yesterday => "hôm qua, {}", "yesterday, {}";
     needs_reauth_explainer => "ITS không còn chấp nhận khoá của cửa hàng này, nên tin nhắn Zalo chưa gửi được. Bấm \"Kết nối lại\" và đăng nhập ITS một lần nữa; bạn sẽ được đưa về đây.", "ITS no longer accepts this shop's key, so Zalo messages cannot be sent. Press \"Reconnect\" and log in on ITS once more; you come straight back here.";
-    pending_explainer => "Đang chờ bạn đăng nhập và đồng ý trên trang ITS. Nếu bạn đã đóng trang đó, hãy bấm \"Thử kết nối lại\".", "Waiting for you to log in and approve on the ITS page. If you closed that page, press \"Try connecting again\".";
+    pending_explainer => "Đang chờ bạn đăng nhập và đồng ý trên trang ITS. Nếu bạn đã đóng trang đó, hãy bấm \"Thử kết nối lại\". Sau 15 phút chưa đăng nhập, yêu cầu tự hết hạn và cửa hàng trở lại trạng thái trước đó.", "Waiting for you to log in and approve on the ITS page. If you closed that page, press \"Try connecting again\". After 15 minutes without a sign-in the request expires and the shop goes back to its earlier state.";
     disconnected_explainer => "Cửa hàng đã ngắt kết nối và khoá đã bị xoá. Bấm \"Kết nối lại\" để liên kết lại với ITS.", "The shop is disconnected and its key is deleted. Press \"Reconnect\" to link it with ITS again.";
     step_status_done => "đã xong", "completed";
     flash_back_to_shops => "Về danh sách cửa hàng", "Back to my shops";

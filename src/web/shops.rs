@@ -10,6 +10,7 @@ use super::context::{html, Chrome, Ctx, CurrentUser};
 use super::csrf::{CsrfForm, NoFields};
 use super::error::AppError;
 use super::views::{EventView, FieldErrors, OutcomeQuery, ShopView};
+use crate::domain::ConnectionState;
 use crate::i18n::Messages;
 use crate::services::connect::{self, StartOutcome};
 use crate::services::shops::{self as shop_service, AddShopError, NewShopInput};
@@ -25,7 +26,19 @@ struct ListPage {
 }
 
 pub async fn list(ctx: Ctx, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let rows = shops::list_for_owner(&ctx.state.services.db, user.0.id, 500).await?;
+    let svc = &ctx.state.services;
+    let mut rows = shops::list_for_owner(&svc.db, user.0.id, 500).await?;
+    // A shop still "waiting for you to sign in" whose attempt ran out goes back first.
+    let mut restored = 0;
+    for row in rows
+        .iter()
+        .filter(|r| r.state() == ConnectionState::Pending)
+    {
+        restored += connect::expire_attempts(svc, Some(row.id)).await?;
+    }
+    if restored > 0 {
+        rows = shops::list_for_owner(&svc.db, user.0.id, 500).await?;
+    }
     html(&ListPage {
         c: ctx.chrome(ctx.m.shops_title),
         m: ctx.m,
@@ -115,9 +128,17 @@ pub async fn show(
     query: web::Query<OutcomeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let svc = &ctx.state.services;
-    let row = shops::find_for_owner(&svc.db, path.into_inner(), user.0.id)
+    let shop_id = path.into_inner();
+    let mut row = shops::find_for_owner(&svc.db, shop_id, user.0.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if row.state() == ConnectionState::Pending
+        && connect::expire_attempts(svc, Some(row.id)).await? > 0
+    {
+        row = shops::find_for_owner(&svc.db, shop_id, user.0.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    }
     let shop = ShopView::new(&row, ctx.m);
     let stored = crate::services::shops::stored_key(&svc.sealer, &row);
     let (masked_key, key_unreadable) = (stored.masked(), stored.is_unreadable());
@@ -159,12 +180,10 @@ pub async fn show(
             kind: "success",
             text: m.flash_shop_created.to_owned(),
         }),
-        Some("disconnected") if shop.state == crate::domain::ConnectionState::Disconnected => {
-            Some(Flash {
-                kind: "success",
-                text: m.flash_disconnected.to_owned(),
-            })
-        }
+        Some("disconnected") if shop.state == ConnectionState::Disconnected => Some(Flash {
+            kind: "success",
+            text: m.flash_disconnected.to_owned(),
+        }),
         _ => None,
     };
     let events = events::for_shop(&svc.db, row.id, 50)

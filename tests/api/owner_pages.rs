@@ -249,3 +249,149 @@ async fn malformed_ids_paths_and_queries_get_the_styled_page_or_json() {
         );
     }
 }
+
+/// Moves the shop's pending attempts' expiry into the past, as 15 minutes would.
+async fn expire_pending_attempts(app: &crate::helpers::TestApp, shop: &str) {
+    sqlx::query(
+        "UPDATE connect_attempts SET expires_at = expires_at - 16 * 60 * 1000
+         WHERE shop_id = ? AND state = 'pending'",
+    )
+    .bind(uuid::Uuid::parse_str(shop).unwrap())
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+async fn failure_code(app: &crate::helpers::TestApp, shop: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT failure_code FROM shops WHERE id = ?")
+        .bind(uuid::Uuid::parse_str(shop).unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_attempt_the_owner_walked_away_from_returns_the_shop_to_where_it_was() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Tiệm bánh Hạnh").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let auth_url = crate::helpers::location(&r);
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    let html = app.get_html(&format!("/shops/{shop}")).await;
+    assert!(
+        html.contains("Chờ bạn đăng nhập ITS"),
+        "named for whom it waits"
+    );
+    assert!(!html.contains("Đang chờ ITS"));
+
+    // Still within its 15 minutes: reading the page changes nothing.
+    app.get_html("/shops").await;
+    assert_eq!(app.shop_state(&shop).await, "pending");
+
+    // The owner walked away; the time passed. Reading the shop ends the attempt.
+    expire_pending_attempts(&app, &shop).await;
+    let html = app.get_html(&format!("/shops/{shop}")).await;
+    assert_eq!(app.shop_state(&shop).await, "not_connected");
+    assert!(
+        html.contains("Yêu cầu kết nối hết hạn sau 15 phút"),
+        "the history says what happened"
+    );
+    let (state, outcome): (String, Option<String>) =
+        sqlx::query_as("SELECT state, outcome FROM connect_attempts WHERE shop_id = ?")
+            .bind(uuid::Uuid::parse_str(&shop).unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (state.as_str(), outcome.as_deref()),
+        ("finished", Some("expired"))
+    );
+    let events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shop_events WHERE shop_id = ? AND reason = 'event_connect_expired'
+           AND from_state = 'pending' AND to_state = 'not_connected' AND actor = 'system'",
+    )
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(events, 1, "recorded once");
+    // Reading again records nothing more.
+    app.get_html(&format!("/shops/{shop}")).await;
+    app.get_html("/shops").await;
+    let again: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shop_events WHERE shop_id = ? AND reason = 'event_connect_expired'",
+    )
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(again, 1);
+
+    // Coming back from ITS late is told as expired, not as "already handled".
+    let callback = app.approve_on_its(&auth_url).await;
+    let r = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Yêu cầu kết nối đã hết hạn"), "{body}");
+    assert_eq!(app.shop_state(&shop).await, "not_connected");
+}
+
+#[tokio::test]
+async fn an_expired_attempt_on_a_failed_shop_brings_back_the_failure_and_its_reason() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Quán cà phê Gió").await;
+    app.set_faults(shoplink::sandbox::Faults {
+        latency: std::time::Duration::ZERO,
+        failure_rate: 1.0,
+    });
+    app.press_connect(&shop).await;
+    assert_eq!(app.shop_state(&shop).await, "failed");
+    let reason = failure_code(&app, &shop).await;
+    assert_eq!(reason.as_deref(), Some("error_its_unavailable"));
+
+    app.set_faults(shoplink::sandbox::Faults::default());
+    // Pressed twice (a retry while the first is still open): the second inherits where
+    // the shop was before the first, not "pending".
+    app.press_connect(&shop).await;
+    app.press_connect(&shop).await;
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    expire_pending_attempts(&app, &shop).await;
+    app.get_html("/shops").await;
+    assert_eq!(app.shop_state(&shop).await, "failed");
+    assert_eq!(failure_code(&app, &shop).await, reason);
+    let html = app.get_html(&format!("/shops/{shop}")).await;
+    assert!(
+        html.contains("ITS đang gặp sự cố"),
+        "the reason is shown again"
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_ends_expired_attempts_no_one_looks_at() {
+    // Scheduled re-verification off: the tick still ends expired attempts.
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        extra_env: vec![
+            ("VERIFY_INTERVAL_SECS", "0".into()),
+            ("VERIFY_TICK_SECS", "1".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    app.login_owner().await;
+    let shop = app.add_shop("Nhà sách Phương Nam").await;
+    app.press_connect(&shop).await;
+    assert_eq!(app.shop_state(&shop).await, "pending");
+    expire_pending_attempts(&app, &shop).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.shop_state(&shop).await == "pending" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler did not end the attempt"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.shop_state(&shop).await, "not_connected");
+}
