@@ -21,6 +21,26 @@ super::catalogue!(Messages {
     cancel => "Huỷ", "Cancel";
     optional => "không bắt buộc", "optional";
 
+    // What to do about a failure, per reason; the shop edit page
+    next_step_heading => "Việc cần làm:", "What to do:";
+    next_step_account_closed => "Tài khoản ITS của cửa hàng đã bị đóng, nên kết nối lại lúc này sẽ không được. Hãy liên hệ bộ phận chăm sóc khách hàng của ITS (nhà cung cấp tài khoản ITS của bạn) để mở lại tài khoản. Khi tài khoản đã mở lại, bấm nút bên dưới để kết nối.", "The shop's ITS account is closed, so connecting again now will not work. Contact ITS customer care (the provider of your ITS account) to reopen the account. Once it is reopened, press the button below to connect.";
+    next_step_check_details => "Hãy sửa số điện thoại hoặc email của cửa hàng cho đúng, rồi bấm \"Thử kết nối lại\".", "Correct the shop's phone number or email, then press \"Try connecting again\".";
+    next_step_partner_setup => "Lỗi này nằm ở phần thiết lập của hệ thống, không phải ở cửa hàng của bạn, nên thử lại lúc này sẽ không được. Hãy báo cho bộ phận hỗ trợ của đơn vị cung cấp dịch vụ cho bạn; khi họ báo đã sửa xong, hãy kết nối lại.", "This is a problem in the system's set-up, not in your shop, so trying again now will not work. Tell the support team of the company that provides this service to you; when they say it is fixed, connect again.";
+    next_step_shop_taken => "Tài khoản ITS bạn vừa đăng nhập đã gắn với một cửa hàng khác. Hãy bấm \"Thử kết nối lại\" và đăng nhập bằng tài khoản ITS của chính cửa hàng này, hoặc liên hệ bộ phận hỗ trợ để gỡ liên kết cũ.", "The ITS account you signed in with is already linked to another shop. Press \"Try connecting again\" and sign in with this shop's own ITS account, or contact support to remove the old link.";
+    next_step_own_account => "Hãy bấm \"Thử kết nối lại\" và đăng nhập bằng đúng tài khoản ITS của cửa hàng này.", "Press \"Try connecting again\" and sign in with this shop's own ITS account.";
+    next_step_retry_later => "Đây thường là sự cố tạm thời. Hãy đợi vài phút rồi bấm \"Thử kết nối lại\".", "This is usually temporary. Wait a few minutes, then press \"Try connecting again\".";
+    next_step_retry_or_contact_its => "Hãy thử lại sau ít phút. Nếu vẫn không được, hãy liên hệ bộ phận chăm sóc khách hàng của ITS.", "Try again in a few minutes. If it still fails, contact ITS customer care.";
+    next_step_retry => "Hãy bấm \"Thử kết nối lại\".", "Press \"Try connecting again\".";
+    connect_after_reopen => "Tài khoản đã mở lại? Kết nối lại", "Account reopened? Connect again";
+    edit_shop_details => "Sửa thông tin cửa hàng", "Edit shop details";
+    edit_shop_title => "Sửa thông tin cửa hàng", "Edit shop details";
+    edit_shop_title_error => "Có lỗi: sửa thông tin cửa hàng", "Error: edit shop details";
+    edit_shop_hint => "Tên, số điện thoại và email được gửi sang ITS để điền sẵn khi bạn kết nối. Sửa ở đây không thay đổi kết nối hiện có.", "The name, phone and email are sent to ITS to fill in the form when you connect. Changing them here does not change an existing connection.";
+    form_has_errors => "Biểu mẫu có lỗi. Hãy sửa các mục được đánh dấu bên dưới.", "The form has errors. Please fix the marked fields below.";
+    save_changes => "Lưu thay đổi", "Save changes";
+    flash_shop_edited => "Đã lưu thông tin cửa hàng.", "The shop's details are saved.";
+    event_shop_edited => "Sửa thông tin cửa hàng", "Shop details edited";
+
     // Login
     login_title => "Đăng nhập", "Log in";
     login_button => "Đăng nhập", "Log in";
@@ -206,6 +226,7 @@ super::catalogue!(Messages {
     flash_verified => "Khoá cửa hàng vẫn hoạt động. Đã cập nhật thời gian kiểm tra.", "The shop key works. The verification time is updated.";
     flash_verify_needs_reauth => "ITS không còn chấp nhận khoá này: cửa hàng cần đăng nhập lại.", "ITS no longer accepts this key: the shop needs to log in again.";
     flash_verify_no_key => "Cửa hàng chưa có khoá để kiểm tra.", "The shop has no key to verify.";
+    flash_verify_account_closed => "ITS báo tài khoản ITS của cửa hàng đã bị đóng, nên khoá không còn dùng được. Đăng nhập lại không giúp được: chủ cửa hàng cần liên hệ ITS để mở lại tài khoản rồi mới kết nối lại.", "ITS says the shop's ITS account is closed, so its key no longer works. Logging in again will not help: the owner must contact ITS to reopen the account, then connect again.";
     flash_verify_its_trouble => "ITS chưa trả lời được; trạng thái giữ nguyên. Hãy thử lại sau.", "ITS could not answer; nothing changed. Try again later.";
     event_verified => "Kiểm tra lại: khoá hoạt động", "Re-checked: the key works";
     event_key_rejected => "ITS từ chối khoá (401): cần đăng nhập lại", "ITS refused the key (401): re-auth needed";

@@ -67,6 +67,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shops", web::post().to(shops::create))
         .route("/shops/new", web::get().to(shops::new_form))
         .route("/shops/{id}", web::get().to(shops::show))
+        .route("/shops/{id}/edit", web::get().to(shops::edit_form))
+        .route("/shops/{id}/edit", web::post().to(shops::edit))
         .route("/shops/{id}/connect", web::post().to(shops::connect))
         .route(
             "/shops/{id}/disconnect",

@@ -395,3 +395,206 @@ async fn the_scheduler_ends_expired_attempts_no_one_looks_at() {
     }
     assert_eq!(app.shop_state(&shop).await, "not_connected");
 }
+
+#[tokio::test]
+async fn a_closed_its_account_is_reported_as_closed_and_offers_whom_to_contact_not_a_retry() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Đóng").await;
+    app.connect_through_its(&shop).await;
+    assert_eq!(app.shop_state(&shop).await, "connected");
+    let its_id = app.its_shop_id(&shop).await.unwrap();
+    app.sandbox_shop_action(its_id, "close").await;
+
+    // The admin's "Kiểm tra ngay" says the account is closed, not "needs re-login".
+    let admin = app.logged_in_browser(&app.admin_email).await;
+    let page = app.url(&format!("/admin/shops/{shop}"));
+    let token = csrf_in(&admin.get(&page).send().await.unwrap().text().await.unwrap());
+    let r = admin
+        .post(format!("{page}/verify"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::helpers::location(&r),
+        format!("/admin/shops/{shop}?outcome=account_closed")
+    );
+    let html = admin
+        .get(format!("{page}?outcome=account_closed"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("tài khoản ITS của cửa hàng đã bị đóng"),
+        "{html}"
+    );
+    assert!(!html.contains("ITS không còn chấp nhận khoá này: cửa hàng cần đăng nhập lại"));
+    assert_eq!(app.shop_state(&shop).await, "failed");
+    assert_eq!(
+        failure_code(&app, &shop).await.as_deref(),
+        Some("error_its_account_closed")
+    );
+
+    // The owner is told whom to contact; no "Thử kết nối lại", only a way back once reopened.
+    let html = app.get_html(&format!("/shops/{shop}")).await;
+    assert!(
+        html.contains("Hãy liên hệ bộ phận chăm sóc khách hàng của ITS"),
+        "{html}"
+    );
+    assert!(!html.contains("Thử kết nối lại</button>"), "{html}");
+    assert!(html.contains("Tài khoản đã mở lại? Kết nối lại"));
+    // It still holds the old key: disconnecting (deleting it) stays possible.
+    assert!(html.contains(&format!("href=\"/shops/{shop}/disconnect\"")));
+
+    // Reopened: the same button connects.
+    app.sandbox_shop_action(its_id, "reopen").await;
+    let r = app.press_connect(&shop).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.shop_state(&shop).await, "connected");
+}
+
+#[tokio::test]
+async fn a_temporary_failure_offers_a_retry_and_no_disconnect_for_a_shop_that_never_had_a_key() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Mới").await;
+    app.set_faults(shoplink::sandbox::Faults {
+        latency: std::time::Duration::ZERO,
+        failure_rate: 1.0,
+    });
+    app.press_connect(&shop).await;
+    assert_eq!(app.shop_state(&shop).await, "failed");
+    let html = app.get_html(&format!("/shops/{shop}")).await;
+    assert!(html.contains("Đây thường là sự cố tạm thời"), "{html}");
+    assert!(html.contains("Thử kết nối lại</button>"));
+    assert!(
+        !html.contains(&format!("/shops/{shop}/disconnect")),
+        "nothing to disconnect on a shop that never had a key"
+    );
+    assert!(html.contains(&format!("href=\"/shops/{shop}/edit\"")));
+}
+
+#[tokio::test]
+async fn an_owner_edits_a_shops_name_phone_and_email() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Tiệm hoa Cúc").await;
+    let edit = format!("/shops/{shop}/edit");
+    let html = app.get_html(&edit).await;
+    assert!(html.contains("value=\"Tiệm hoa Cúc\""));
+
+    // Invalid input: 422, each problem beside its field, an error summary, nothing stored.
+    let r = app
+        .post_from(
+            &edit,
+            &edit,
+            &[
+                ("name", "  "),
+                ("phone", "12"),
+                ("email", "không-phải-email"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("role=\"alert\""));
+    assert!(
+        body.contains("<title>Có lỗi"),
+        "the title says an error happened"
+    );
+    assert!(body.contains("Vui lòng nhập tên cửa hàng."));
+    assert!(body.contains("Số điện thoại không hợp lệ"));
+    assert!(body.contains("Địa chỉ email không hợp lệ."));
+    let name: String = sqlx::query_scalar("SELECT name FROM shops WHERE id = ?")
+        .bind(uuid::Uuid::parse_str(&shop).unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(name, "Tiệm hoa Cúc");
+
+    // Without the form's token: refused.
+    let r = app
+        .post_form(&edit, &[("name", "Khác"), ("phone", ""), ("email", "")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Another owner cannot see or change it.
+    let other = app.logged_in_browser(&app.other_owner_email).await;
+    let r = other.get(app.url(&edit)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let other_token = csrf_in(
+        &other
+            .get(app.url("/shops"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let r = other
+        .post(app.url(&edit))
+        .form(&[
+            ("csrf_token", other_token.as_str()),
+            ("name", "Chiếm"),
+            ("phone", ""),
+            ("email", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Valid: saved, the page says so, the history records it.
+    let r = app
+        .post_from(
+            &edit,
+            &edit,
+            &[
+                ("name", "Tiệm hoa Cúc Vàng"),
+                ("phone", "0912 345 678"),
+                ("email", "cuc@example.vn"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        crate::helpers::location(&r),
+        format!("/shops/{shop}?outcome=edited")
+    );
+    let (name, phone, email): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT name, phone, email FROM shops WHERE id = ?")
+            .bind(uuid::Uuid::parse_str(&shop).unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(name, "Tiệm hoa Cúc Vàng");
+    assert!(phone.is_some_and(|p| p.contains("912")));
+    assert_eq!(email.as_deref(), Some("cuc@example.vn"));
+    let html = app.get_html(&format!("/shops/{shop}?outcome=edited")).await;
+    assert!(html.contains("Đã lưu thông tin cửa hàng."));
+    assert!(html.contains("Sửa thông tin cửa hàng"));
+    let events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shop_events WHERE shop_id = ? AND reason = 'event_shop_edited'",
+    )
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(events, 1);
+    // The admin's search finds it by its new name.
+    let admin = app.logged_in_browser(&app.admin_email).await;
+    let list = admin
+        .get(app.url("/admin/shops?q=cuc+vang"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Tiệm hoa Cúc Vàng"));
+}

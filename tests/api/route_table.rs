@@ -74,6 +74,7 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         (Method::GET, "/shops/new".into(), signed_in),
         (Method::GET, format!("/shops/{shop}"), a_only),
         (Method::GET, format!("/shops/{shop}/disconnect"), a_only),
+        (Method::GET, format!("/shops/{shop}/edit"), a_only),
         (
             Method::GET,
             "/connect/callback?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&shop_id=1".into(),
@@ -107,6 +108,7 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         (Method::GET, "/admin/webhooks".into(), admin_only),
         (Method::POST, format!("/shops/{shop}/connect"), a_only),
         (Method::POST, format!("/shops/{shop}/disconnect"), a_only),
+        (Method::POST, format!("/shops/{shop}/edit"), a_only),
         (
             Method::POST,
             format!("/admin/shops/{shop}/verify"),
