@@ -97,6 +97,7 @@ pub async fn add_shop(
 /// connection (name, phone, email). The owner's label and the ITS link are not edited here.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct ShopDetailsInput {
+    #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub phone: String,
@@ -112,6 +113,13 @@ pub async fn update_details(
     shop_id: Uuid,
     input: &ShopDetailsInput,
 ) -> Result<(), AddShopError> {
+    // Another owner's shop answers "not found" whatever the form holds.
+    if shops::find_for_owner(&svc.db, shop_id, owner_id)
+        .await?
+        .is_none()
+    {
+        return Err(AddShopError::Service(ServiceError::NotFound));
+    }
     let mut errors = FieldErrors::new();
     let name = ShopName::parse(&input.name)
         .map_err(|e| errors.push(("name", e.0)))

@@ -8,7 +8,7 @@ use crate::helpers::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
-    /// Served (2xx, a redirect that is not to the login page, or a 400 about the input).
+    /// Served (2xx, a redirect that is not to the login page, or a 400/422 about the input).
     Allowed,
     /// Sent to the login page.
     Login,
@@ -25,6 +25,7 @@ fn classify(status: StatusCode, location: Option<&str>) -> Expect {
         s if s.is_success()
             || s.is_redirection()
             || s == StatusCode::BAD_REQUEST
+            || s == StatusCode::UNPROCESSABLE_ENTITY
             || s == StatusCode::CONFLICT =>
         {
             Allowed
