@@ -67,6 +67,26 @@ super::catalogue!(Messages {
     reauth_summary => "{} cửa hàng cần đăng nhập lại", "{} shop(s) need to log in again";
     reauth_summary_text => "Tin nhắn Zalo của các cửa hàng này đang không gửi được. Bấm \"Đăng nhập lại\" trên từng cửa hàng.", "These shops' Zalo messages are not being sent. Press \"Log in again\" on each shop.";
 
+    // What to do about a failure, per reason; the shop edit page
+    next_step_heading => "Việc cần làm:", "What to do:";
+    next_step_account_closed => "Tài khoản ITS của cửa hàng đã bị đóng, nên kết nối lại lúc này sẽ không được. Hãy liên hệ bộ phận chăm sóc khách hàng của ITS (nhà cung cấp tài khoản ITS của bạn) để mở lại tài khoản. Khi tài khoản đã mở lại, bấm nút bên dưới để kết nối.", "The shop's ITS account is closed, so connecting again now will not work. Contact ITS customer care (the provider of your ITS account) to reopen the account. Once it is reopened, press the button below to connect.";
+    next_step_check_details => "Hãy sửa số điện thoại hoặc email của cửa hàng cho đúng, rồi bấm \"Thử kết nối lại\".", "Correct the shop's phone number or email, then press \"Try connecting again\".";
+    next_step_partner_setup => "Lỗi này nằm ở phần thiết lập của hệ thống, không phải ở cửa hàng của bạn, nên thử lại lúc này sẽ không được. Hãy báo cho bộ phận hỗ trợ của đơn vị cung cấp dịch vụ cho bạn; khi họ báo đã sửa xong, hãy kết nối lại.", "This is a problem in the system's set-up, not in your shop, so trying again now will not work. Tell the support team of the company that provides this service to you; when they say it is fixed, connect again.";
+    next_step_shop_taken => "Tài khoản ITS bạn vừa đăng nhập đã gắn với một cửa hàng khác. Hãy bấm \"Thử kết nối lại\" và đăng nhập bằng tài khoản ITS của chính cửa hàng này, hoặc liên hệ bộ phận hỗ trợ để gỡ liên kết cũ.", "The ITS account you signed in with is already linked to another shop. Press \"Try connecting again\" and sign in with this shop's own ITS account, or contact support to remove the old link.";
+    next_step_own_account => "Hãy bấm \"Thử kết nối lại\" và đăng nhập bằng đúng tài khoản ITS của cửa hàng này.", "Press \"Try connecting again\" and sign in with this shop's own ITS account.";
+    next_step_retry_later => "Đây thường là sự cố tạm thời. Hãy đợi vài phút rồi bấm \"Thử kết nối lại\".", "This is usually temporary. Wait a few minutes, then press \"Try connecting again\".";
+    next_step_retry_or_contact_its => "Hãy thử lại sau ít phút. Nếu vẫn không được, hãy liên hệ bộ phận chăm sóc khách hàng của ITS.", "Try again in a few minutes. If it still fails, contact ITS customer care.";
+    next_step_retry => "Hãy bấm \"Thử kết nối lại\".", "Press \"Try connecting again\".";
+    connect_after_reopen => "Tài khoản đã mở lại? Kết nối lại", "Account reopened? Connect again";
+    edit_shop_details => "Sửa thông tin cửa hàng", "Edit shop details";
+    edit_shop_title => "Sửa thông tin cửa hàng", "Edit shop details";
+    edit_shop_title_error => "Có lỗi: sửa thông tin cửa hàng", "Error: edit shop details";
+    edit_shop_hint => "Tên, số điện thoại và email được gửi sang ITS để điền sẵn khi bạn kết nối. Sửa ở đây không thay đổi kết nối hiện có.", "The name, phone and email are sent to ITS to fill in the form when you connect. Changing them here does not change an existing connection.";
+    form_has_errors => "Biểu mẫu có lỗi. Hãy sửa các mục được đánh dấu bên dưới.", "The form has errors. Please fix the marked fields below.";
+    save_changes => "Lưu thay đổi", "Save changes";
+    flash_shop_edited => "Đã lưu thông tin cửa hàng.", "The shop's details are saved.";
+    event_shop_edited => "Sửa thông tin cửa hàng", "Shop details edited";
+
     // Login
     login_title => "Đăng nhập", "Log in";
     login_button => "Đăng nhập", "Log in";
@@ -129,7 +149,7 @@ super::catalogue!(Messages {
 
     // States
     state_not_connected => "Chưa kết nối", "Not connected";
-    state_pending => "Đang chờ ITS", "Waiting for ITS";
+    state_pending => "Chờ bạn đăng nhập ITS", "Waiting for you to sign in to ITS";
     state_connected => "Đã kết nối", "Connected";
     state_needs_reauth => "Cần đăng nhập lại", "Needs re-auth";
     state_failed => "Kết nối lỗi", "Failed";
@@ -145,6 +165,7 @@ super::catalogue!(Messages {
     event_connect_started => "Bắt đầu kết nối", "Connection started";
     event_connected => "Đã lưu và kiểm tra khoá cửa hàng", "Shop key stored and verified";
     event_disconnected => "Ngắt kết nối, đã xoá khoá", "Disconnected, key deleted";
+    event_connect_expired => "Yêu cầu kết nối hết hạn sau 15 phút mà chưa đăng nhập ITS; cửa hàng trở lại trạng thái trước đó", "The connection request expired after 15 minutes without an ITS sign-in; the shop went back to its earlier state";
     event_its_shop_id_forgotten => "ITS không nhận mã cửa hàng cũ; kết nối lại từ đầu", "ITS did not know the old shop id; starting over";
 
     // The callback
@@ -196,6 +217,7 @@ super::catalogue!(Messages {
     error_forbidden => "Bạn không có quyền xem trang này.", "You are not allowed to see this page.";
     error_csrf => "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Hãy tải lại trang và thử lại.", "The form expired or did not come from this site. Reload the page and try again.";
     error_form_invalid => "Biểu mẫu gửi lên không hợp lệ.", "The submitted form is not valid.";
+    error_query_invalid => "Địa chỉ trang có tham số không hợp lệ. Hãy kiểm tra lại đường dẫn hoặc quay về trang trước.", "The page address has an invalid parameter. Check the link or go back to the previous page.";
     error_query_too_long => "Địa chỉ trang quá dài.", "The page address is too long.";
     error_form_too_large => "Nội dung gửi lên quá lớn.", "The submitted content is too large.";
     error_content_encoding => "Không nhận nội dung gửi lên ở dạng nén. Vui lòng gửi lại không nén.", "Compressed request content is not accepted. Please send it uncompressed.";
@@ -251,6 +273,7 @@ super::catalogue!(Messages {
     flash_verified => "Khoá cửa hàng vẫn hoạt động. Đã cập nhật thời gian kiểm tra.", "The shop key works. The verification time is updated.";
     flash_verify_needs_reauth => "ITS không còn chấp nhận khoá này: cửa hàng cần đăng nhập lại.", "ITS no longer accepts this key: the shop needs to log in again.";
     flash_verify_no_key => "Cửa hàng chưa có khoá để kiểm tra.", "The shop has no key to verify.";
+    flash_verify_account_closed => "ITS báo tài khoản ITS của cửa hàng đã bị đóng, nên khoá không còn dùng được. Đăng nhập lại không giúp được: chủ cửa hàng cần liên hệ ITS để mở lại tài khoản rồi mới kết nối lại.", "ITS says the shop's ITS account is closed, so its key no longer works. Logging in again will not help: the owner must contact ITS to reopen the account, then connect again.";
     flash_verify_its_trouble => "ITS chưa trả lời được; trạng thái giữ nguyên. Hãy thử lại sau.", "ITS could not answer; nothing changed. Try again later.";
     event_verified => "Kiểm tra lại: khoá hoạt động", "Re-checked: the key works";
     event_key_rejected => "ITS từ chối khoá (401): cần đăng nhập lại", "ITS refused the key (401): re-auth needed";
@@ -390,7 +413,7 @@ super::catalogue!(Messages {
     time_today => "hôm nay, {}", "today, {}";
     time_yesterday => "hôm qua, {}", "yesterday, {}";
     needs_reauth_explainer => "ITS không còn chấp nhận khoá của cửa hàng này, nên tin nhắn Zalo chưa gửi được. Bấm \"Kết nối lại\" và đăng nhập ITS một lần nữa; bạn sẽ được đưa về đây.", "ITS no longer accepts this shop's key, so Zalo messages cannot be sent. Press \"Reconnect\" and log in on ITS once more; you come straight back here.";
-    pending_explainer => "Đang chờ bạn đăng nhập và đồng ý trên trang ITS. Nếu bạn đã đóng trang đó, hãy bấm \"Thử kết nối lại\".", "Waiting for you to log in and approve on the ITS page. If you closed that page, press \"Try connecting again\".";
+    pending_explainer => "Đang chờ bạn đăng nhập và đồng ý trên trang ITS. Nếu bạn đã đóng trang đó, hãy bấm \"Thử kết nối lại\". Sau 15 phút chưa đăng nhập, yêu cầu tự hết hạn và cửa hàng trở lại trạng thái trước đó.", "Waiting for you to log in and approve on the ITS page. If you closed that page, press \"Try connecting again\". After 15 minutes without a sign-in the request expires and the shop goes back to its earlier state.";
     disconnected_explainer => "Cửa hàng đã ngắt kết nối và khoá đã bị xoá. Bấm \"Kết nối lại\" để liên kết lại với ITS.", "The shop is disconnected and its key is deleted. Press \"Reconnect\" to link it with ITS again.";
     step_status_done => "đã xong", "completed";
     flash_back_to_shops => "Về danh sách cửa hàng", "Back to my shops";

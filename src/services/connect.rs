@@ -180,6 +180,18 @@ pub async fn start(
         if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
             return Err(ServiceError::Refused("error_too_many_attempts"));
         }
+        // Where the shop goes back to should the owner walk away (see `expire_attempts`).
+        let previous = match shop.state() {
+            state if state.has_key() => attempts::Previous::default(),
+            ConnectionState::Pending => attempts::latest_previous(&mut *tx, shop.id)
+                .await?
+                .unwrap_or_default(),
+            state => attempts::Previous {
+                previous_state: Some(state.as_str().to_owned()),
+                previous_failure_code: shop.failure_code.clone(),
+                previous_failure_detail: shop.failure_detail.clone(),
+            },
+        };
         let id = attempts::insert(
             &mut *tx,
             &attempts::NewAttempt {
@@ -191,6 +203,7 @@ pub async fn start(
                 its_shop_id: known_its_id.map(ShopId::get),
                 created_at: now,
                 expires_at: now + ATTEMPT_TTL_MS,
+                previous: &previous,
             },
         )
         .await?;
@@ -471,6 +484,7 @@ async fn confirm_known_shop(
                 its_shop_id: Some(its_shop_id.get()),
                 created_at: now,
                 expires_at: now + ATTEMPT_TTL_MS,
+                previous: &attempt.previous,
             },
         )
         .await?;
@@ -718,6 +732,87 @@ async fn move_to(
     }
 }
 
+/// How long a consumed attempt counts as in play (its callback's ITS calls under way):
+/// well beyond a few ITS calls at their timeout, so expiry never races a callback.
+const CALLBACK_IN_FLIGHT_MS: i64 = 5 * 60 * 1000;
+/// How many shops one sweep looks at.
+const EXPIRY_BATCH: i64 = 200;
+
+/// Ends attempts whose 15 minutes passed without a callback (the owner walked away from
+/// the ITS page) and returns each shop left `pending` with nothing in play to where it was
+/// before: its state and failure reason, recorded in its history. Run lazily when an
+/// owner's shops are read and by the scheduler's tick; `shop` limits it to one shop.
+/// Each shop in one write transaction; nothing is written when nothing expired. Returns
+/// how many shops were returned to their earlier state.
+pub async fn expire_attempts(svc: &Services, shop: Option<Uuid>) -> Result<usize, ServiceError> {
+    let now = store::now_ms();
+    let shop_ids = attempts::shops_with_expired(&svc.db, shop, now, EXPIRY_BATCH).await?;
+    let mut restored = 0;
+    for shop_id in shop_ids {
+        let mut tx = crate::store::begin_write(&svc.db).await?;
+        let closed = attempts::close_expired_for_shop(&mut *tx, shop_id, now).await?;
+        if closed.is_empty()
+            || attempts::has_live(&mut *tx, shop_id, now, CALLBACK_IN_FLIGHT_MS).await?
+        {
+            tx.commit().await?;
+            continue;
+        }
+        let Some(row) = shops::find(&mut *tx, shop_id).await? else {
+            tx.commit().await?;
+            continue;
+        };
+        if row.state() != ConnectionState::Pending {
+            tx.commit().await?;
+            continue;
+        }
+        // The newest attempt knows where the shop was; a shop left pending by an older
+        // version (nothing recorded) had no key, so it goes back to "not connected".
+        let previous = closed
+            .into_iter()
+            .find(|p| p.previous_state.is_some())
+            .unwrap_or_default();
+        let to = previous
+            .previous_state
+            .as_deref()
+            .and_then(|s| ConnectionState::parse(s).ok())
+            .filter(|s| !s.has_key() && *s != ConnectionState::Pending)
+            .unwrap_or(ConnectionState::NotConnected);
+        let failure = match (to, previous.previous_failure_code.as_deref()) {
+            (ConnectionState::Failed, Some(code)) => {
+                Some((code, previous.previous_failure_detail.as_deref()))
+            }
+            _ => None,
+        };
+        if shops::change_state(
+            &mut *tx,
+            shop_id,
+            ConnectionState::Pending,
+            to,
+            failure,
+            now,
+        )
+        .await?
+        {
+            events::record_restored(
+                &mut *tx,
+                shop_id,
+                now,
+                "system",
+                ConnectionState::Pending,
+                to,
+                "event_connect_expired",
+            )
+            .await?;
+            restored += 1;
+            tx.commit().await?;
+            tracing::info!(shop = %shop_id, to = %to, "connection attempt expired; shop returned to its earlier state");
+        } else {
+            tx.commit().await?;
+        }
+    }
+    Ok(restored)
+}
+
 async fn explain_refusal(
     svc: &Services,
     hash: &str,
@@ -728,6 +823,7 @@ async fn explain_refusal(
         // Another user's token is answered exactly like an unknown one.
         None => "error_callback_unknown",
         Some(row) if row.user_id != user_id => "error_callback_unknown",
+        Some(row) if row.outcome.as_deref() == Some(attempts::EXPIRED) => "error_callback_expired",
         Some(row) if row.state != "pending" => "error_callback_used",
         Some(row) if row.expires_at <= now => "error_callback_expired",
         // Pending and fresh, but started in another browser whose session is still live.

@@ -168,17 +168,26 @@ pub async fn interrupt_leftovers(db: &sqlx::SqlitePool) -> Result<u64, sqlx::Err
     Ok(n)
 }
 
-/// Starts the scheduler: every `tick`, a share of the connected shops whose last
-/// verification is older than `interval` is verified again, as actor `system`. `None` when
-/// scheduled re-verification is off.
+/// Starts the scheduler: every `tick`, connection attempts that ran out of time end (see
+/// `connect::expire_attempts`), and, unless scheduled re-verification is off, a share of
+/// the connected shops whose last verification is older than `interval` is verified
+/// again, as actor `system`.
 pub fn spawn_scheduler(svc: Services, settings: VerifySettings) -> Option<JoinHandle<()>> {
-    let interval = settings.interval?;
     Some(tokio::spawn(async move {
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + settings.tick, settings.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
+            // Attempts the owners walked away from end here even if no one looks.
+            match super::connect::expire_attempts(&svc, None).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(shops = n, "expired connection attempts ended"),
+                Err(e) => tracing::error!(error = %e, "ending expired connection attempts failed"),
+            }
+            let Some(interval) = settings.interval else {
+                continue;
+            };
             match scheduler_tick(&svc, interval, settings.tick, settings.concurrency).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(shops = n, "scheduled re-verification"),

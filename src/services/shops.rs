@@ -104,6 +104,91 @@ pub async fn add_shop(
     Ok(id)
 }
 
+/// The edit form of a shop's details: what is sent to ITS as the pre-fill of the next
+/// connection (name, phone, email). The owner's label and the ITS link are not edited here.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct ShopDetailsInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Changes a shop's name, phone and email (the owner's own shop only), with a history
+/// entry naming what changed, in one transaction. Nothing changed: nothing is written.
+pub async fn update_details(
+    svc: &Services,
+    owner_id: Uuid,
+    shop_id: Uuid,
+    input: &ShopDetailsInput,
+) -> Result<(), AddShopError> {
+    // Another owner's shop answers "not found" whatever the form holds.
+    if shops::find_for_owner(&svc.db, shop_id, owner_id)
+        .await?
+        .is_none()
+    {
+        return Err(AddShopError::Service(ServiceError::NotFound));
+    }
+    let mut errors = FieldErrors::new();
+    let name = ShopName::parse(&input.name)
+        .map_err(|e| errors.push(("name", e.0)))
+        .ok();
+    let phone = optional(&input.phone, Phone::parse)
+        .map_err(|e| errors.push(("phone", e.0)))
+        .ok()
+        .flatten();
+    let email = optional(&input.email, Email::parse)
+        .map_err(|e| errors.push(("email", e.0)))
+        .ok()
+        .flatten();
+    let Some(name) = name.filter(|_| errors.is_empty()) else {
+        return Err(AddShopError::Invalid(errors));
+    };
+    let phone = phone.as_ref().map(Phone::as_str);
+    let email = email.as_ref().map(Email::as_str);
+    let now = store::now_ms();
+    let mut tx = crate::store::begin_write(&svc.db).await?;
+    let shop = shops::find_for_owner(&mut *tx, shop_id, owner_id)
+        .await?
+        .ok_or(AddShopError::Service(ServiceError::NotFound))?;
+    let unchanged = shop.name == name.as_str()
+        && shop.phone.as_deref() == phone
+        && shop.email.as_deref() == email;
+    if unchanged {
+        return Ok(());
+    }
+    let folded = fold_for_search(name.as_str());
+    if !shops::update_details(
+        &mut *tx,
+        shop_id,
+        owner_id,
+        name.as_str(),
+        &folded,
+        phone,
+        email,
+        now,
+    )
+    .await?
+    {
+        return Err(AddShopError::Service(ServiceError::NotFound));
+    }
+    let state = shop.state();
+    events::record_and_queue(
+        &mut *tx,
+        shop_id,
+        now,
+        &user_actor(owner_id),
+        Some(state),
+        state,
+        Some("event_shop_edited"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn optional<T, E>(raw: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<T>, E> {
     if raw.trim().is_empty() {
         Ok(None)

@@ -16,6 +16,9 @@ pub enum VerifyOutcome {
     Verified,
     /// ITS said 401: the shop must log in again.
     NeedsReauth,
+    /// ITS said 401 and, asked about the shop, that its account is closed (state failed:
+    /// logging in again cannot help; the owner must have the account reopened).
+    AccountClosed,
     /// The key works but for another ITS shop than the one stored (recorded, state failed).
     Mismatch,
     /// Nothing to verify: no stored key.
@@ -47,6 +50,15 @@ pub async fn verify_shop(
         super::shops::StoredKey::Unreadable => return Ok(VerifyOutcome::Unreadable),
     };
     let answer = svc.its.current_shop(&key).await;
+    // `CurrentShop` answers a closed account's key with the same 401 as an unlinked one;
+    // `AuthorizeShop{shop_id}` (partner key) tells them apart: `account_closed`. Asked
+    // before the transaction opens (never one across an ITS call).
+    let closed = match (&answer, shop.its_shop_id) {
+        (Err(ItsError::Provider(p)), Some(its_id)) if p.code == ErrorCode::Unauthenticated => {
+            account_closed(svc, its_id).await
+        }
+        _ => None,
+    };
     let now = store::now_ms();
     let from = shop.state();
     let mut tx = crate::store::begin_write(&svc.db).await?;
@@ -98,6 +110,36 @@ pub async fn verify_shop(
             }
             VerifyOutcome::Mismatch
         }
+        Err(ItsError::Provider(p)) if p.code == ErrorCode::Unauthenticated && closed.is_some() => {
+            let failure = closed.unwrap_or_else(|| Failure::new("error_its_account_closed"));
+            let reason = match &failure.detail {
+                Some(d) => format!("{} | {d}", failure.code),
+                None => failure.code.to_owned(),
+            };
+            if shops::change_state(
+                &mut *tx,
+                shop.id,
+                from,
+                ConnectionState::Failed,
+                Some((failure.code, failure.provider_msg.as_deref())),
+                now,
+            )
+            .await?
+            {
+                events::record_and_queue(
+                    &mut *tx,
+                    shop.id,
+                    now,
+                    actor,
+                    Some(from),
+                    ConnectionState::Failed,
+                    Some(&reason),
+                )
+                .await?;
+            }
+            shops::touch_verified(&mut *tx, shop.id, now).await?;
+            VerifyOutcome::AccountClosed
+        }
         Err(ItsError::Provider(p)) if p.code == ErrorCode::Unauthenticated => {
             if from != ConnectionState::NeedsReauth
                 && shops::change_state(
@@ -131,4 +173,21 @@ pub async fn verify_shop(
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Whether ITS says the shop's account is closed: the failure to record, or `None` (any
+/// other answer, or no answer: the 401 then means what it usually means).
+async fn account_closed(svc: &Services, its_shop_id: i64) -> Option<Failure> {
+    let shop_id = crate::domain::ShopId::from_i64(its_shop_id).ok()?;
+    let request = crate::its::AuthorizeShopRequest {
+        shop_id: Some(shop_id),
+        ..Default::default()
+    };
+    match svc.its.authorize_shop(&request).await {
+        Err(err @ ItsError::Provider(_)) => {
+            let failure = Failure::from_its(&err);
+            (failure.code == "error_its_account_closed").then_some(failure)
+        }
+        _ => None,
+    }
 }

@@ -53,6 +53,31 @@ pub async fn record_and_queue(
     Ok(())
 }
 
+/// A history entry that tells the partner's systems nothing new (no webhook): a shop
+/// returning to the state it was in before an attempt that expired, which they saw then.
+pub async fn record_restored(
+    db: impl SqliteExecutor<'_>,
+    shop_id: Uuid,
+    now: i64,
+    actor: &str,
+    from: ConnectionState,
+    to: ConnectionState,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(shop_id)
+    .bind(now)
+    .bind(actor)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The newest entries first.
 pub async fn for_shop(
     db: impl SqliteExecutor<'_>,

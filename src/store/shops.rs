@@ -140,6 +140,35 @@ pub async fn find_for_owner(
     .await
 }
 
+/// The details an owner may change (name, phone, email), on their own shop only.
+/// `false`: no such shop of this owner.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_details(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+    owner_id: Uuid,
+    name: &str,
+    search_name: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE shops SET name = ?, search_name = ?, phone = ?, email = ?, updated_at = ?
+         WHERE id = ? AND owner_id = ?",
+    )
+    .bind(name)
+    .bind(search_name)
+    .bind(phone)
+    .bind(email)
+    .bind(now)
+    .bind(id)
+    .bind(owner_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 pub async fn find_by_its_shop_id(
     db: impl SqliteExecutor<'_>,
     its_shop_id: i64,

@@ -47,6 +47,19 @@ pub struct ItsView {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // A malformed id in a path (a link cut short in a chat) or a query that does not parse
+    // gets the styled error page in the reader's language, never actix's plain-text
+    // extractor error. The JSON API sets its own (scope-level, so they win there).
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|_, _| AppError::BadRequest("error_query_invalid").into()),
+        )
+        .app_data(
+            web::FormConfig::default()
+                .limit(csrf::MAX_FORM_BYTES)
+                .error_handler(|_, _| AppError::BadRequest("error_form_invalid").into()),
+        );
     cfg.route("/", web::get().to(home))
         .route("/healthz", web::get().to(healthz))
         .route("/login", web::get().to(auth::login_form))
@@ -56,6 +69,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shops", web::post().to(shops::create))
         .route("/shops/new", web::get().to(shops::new_form))
         .route("/shops/{id}", web::get().to(shops::show))
+        .route("/shops/{id}/edit", web::get().to(shops::edit_form))
+        .route("/shops/{id}/edit", web::post().to(shops::edit))
         .route("/shops/{id}/connect", web::post().to(shops::connect))
         .route(
             "/shops/{id}/disconnect",

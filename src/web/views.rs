@@ -31,6 +31,11 @@ impl FieldErrors {
         )
     }
 
+    /// Whether any field has a problem.
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
     /// The message for `field`, if it has a problem.
     pub fn get(&self, field: &str) -> Option<&'static str> {
         self.0

@@ -22,6 +22,7 @@ mod its_faults;
 mod maintenance;
 mod openapi_schema;
 mod owner_card;
+mod owner_pages;
 mod route_table;
 mod startup;
 mod webhooks;

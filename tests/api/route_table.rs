@@ -8,7 +8,7 @@ use crate::helpers::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
-    /// Served (2xx, a redirect that is not to the login page, or a 400 about the input).
+    /// Served (2xx, a redirect that is not to the login page, or a 400/422 about the input).
     Allowed,
     /// Sent to the login page.
     Login,
@@ -25,6 +25,7 @@ fn classify(status: StatusCode, location: Option<&str>) -> Expect {
         s if s.is_success()
             || s.is_redirection()
             || s == StatusCode::BAD_REQUEST
+            || s == StatusCode::UNPROCESSABLE_ENTITY
             || s == StatusCode::CONFLICT =>
         {
             Allowed
@@ -76,6 +77,7 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         (Method::GET, "/shops/new".into(), signed_in),
         (Method::GET, format!("/shops/{shop}"), a_only),
         (Method::GET, format!("/shops/{shop}/disconnect"), a_only),
+        (Method::GET, format!("/shops/{shop}/edit"), a_only),
         (
             Method::GET,
             "/connect/callback?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&shop_id=1".into(),
@@ -109,6 +111,7 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         (Method::GET, "/admin/webhooks".into(), admin_only),
         (Method::POST, format!("/shops/{shop}/connect"), a_only),
         (Method::POST, format!("/shops/{shop}/disconnect"), a_only),
+        (Method::POST, format!("/shops/{shop}/edit"), a_only),
         (
             Method::POST,
             format!("/admin/shops/{shop}/verify"),

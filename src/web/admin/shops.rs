@@ -274,6 +274,7 @@ async fn detail(
             "verified" => ("success", m.flash_verified),
             "needs_reauth" => ("error", m.flash_verify_needs_reauth),
             "mismatch" => ("error", m.error_shop_id_mismatch),
+            "account_closed" => ("error", m.flash_verify_account_closed),
             "no_key" => ("error", m.flash_verify_no_key),
             "unreadable" => ("error", m.key_unreadable),
             "its_trouble" => ("error", m.flash_verify_its_trouble),
@@ -328,6 +329,7 @@ async fn verify_now(
     let tag = match outcome {
         VerifyOutcome::Verified => "verified",
         VerifyOutcome::NeedsReauth => "needs_reauth",
+        VerifyOutcome::AccountClosed => "account_closed",
         VerifyOutcome::Mismatch => "mismatch",
         VerifyOutcome::NoKey => "no_key",
         VerifyOutcome::Unreadable => "unreadable",

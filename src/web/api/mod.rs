@@ -41,7 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "invalid_parameter",
-                    err.to_string(),
+                    query_error_message(&err),
                 )
                 .into()
             }))
@@ -73,6 +73,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route")
             })),
     );
+}
+
+/// What a caller is told about a query that does not parse: serde's words about the
+/// parameter (e.g. an unknown `status`), without actix's "Query deserialize error" wrapper;
+/// a number that does not parse is named as such rather than with Rust's parse error.
+fn query_error_message(err: &actix_web::error::QueryPayloadError) -> String {
+    use actix_web::error::QueryPayloadError;
+    let detail = match err {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        _ => String::new(),
+    };
+    if detail.starts_with("unknown variant") || detail.starts_with("duplicate field") {
+        format!("a query parameter is not valid: {detail}")
+    } else {
+        "a query parameter is not valid (see the operation's parameters in /api/openapi.json)"
+            .to_owned()
+    }
 }
 
 /// Whether a path is the API's, whose every answer is JSON, errors included.

@@ -318,6 +318,9 @@ pub enum VerifyResult {
     NeedsReauth,
     /// The key works for another ITS shop than the one stored (the shop is now failed).
     Mismatch,
+    /// ITS refused the key because the shop's ITS account is closed (the shop is now
+    /// failed; logging in again cannot help until the account is reopened).
+    AccountClosed,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -363,6 +366,7 @@ pub async fn verify(
         VerifyOutcome::Verified => VerifyResult::Verified,
         VerifyOutcome::NeedsReauth => VerifyResult::NeedsReauth,
         VerifyOutcome::Mismatch => VerifyResult::Mismatch,
+        VerifyOutcome::AccountClosed => VerifyResult::AccountClosed,
         VerifyOutcome::NoKey => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
