@@ -202,6 +202,17 @@ pub fn set_cookie_value(response: &Response, name: &str) -> Option<String> {
 }
 
 /// The value of the first `csrf_token` field in a page.
+/// The visible text of the parts of `html` matched by `selector`, joined (what a reader
+/// sees: no attribute values, no tokens or ids in URLs).
+pub fn text_of(html: &str, selector: &str) -> String {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .map(|e| e.text().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn csrf_in(html: &str) -> String {
     let doc = Html::parse_document(html);
     let sel = Selector::parse("input[name=csrf_token]").unwrap();

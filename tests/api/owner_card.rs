@@ -3,19 +3,8 @@
 //! name and contacts (`PARTNER_*`), and a link that stopped working made urgent.
 
 use reqwest::StatusCode;
-use scraper::{Html, Selector};
 
 use crate::helpers::*;
-
-/// The visible text of the parts of `html` matched by `selector`, joined.
-fn text_of(html: &str, selector: &str) -> String {
-    let doc = Html::parse_document(html);
-    let sel = Selector::parse(selector).unwrap();
-    doc.select(&sel)
-        .map(|e| e.text().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// `html` with every `<details>` element removed: what a reader sees without opening one.
 fn without_details(html: &str) -> String {
