@@ -128,7 +128,15 @@ pub async fn run(mut s: Session) {
         Messages::fill(VI.flash_connected, &[&its_name])
     );
     let facts = s.text("#connection-heading + .steps ~ .facts").await;
-    assert!(facts.contains(&its_name) && facts.contains(&its_id.to_string()));
+    assert!(facts.contains(&its_name), "{facts}");
+    // The ITS id and the masked key wait behind "Chi tiết kỹ thuật" until it is opened.
+    s.find(".tech-details summary")
+        .await
+        .click()
+        .await
+        .expect("open the technical details");
+    let tech = s.text(".tech-details .facts").await;
+    assert!(tech.contains(&its_id.to_string()), "{tech}");
     assert!(s.text("li[aria-current=step]").await.contains(VI.step_done));
     assert_eq!(s.texts(".step-done").await.len(), 3, "every step done");
     assert!(
