@@ -21,7 +21,10 @@ pub async fn run(mut s: Session) {
     );
     assert_eq!(s.lang().await, "en");
     assert_eq!(s.text(".flash").await, EN.flash_shop_created);
-    assert_eq!(s.text("#connection-heading").await, EN.connection_heading);
+    assert_eq!(
+        s.text("#connection-heading").await,
+        EN.owner_connection_heading
+    );
     assert_eq!(s.text(".actions button.primary").await, EN.connect_zalo);
     assert!(s
         .text("li[aria-current=step]")
