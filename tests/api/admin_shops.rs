@@ -514,16 +514,7 @@ async fn a_burst_of_expensive_admin_reads_does_not_starve_owners_or_the_health_c
     let owner = app.logged_in_browser(&app.owner_email).await;
     let admin = app.logged_in_browser(&app.admin_email).await;
     {
-        let csrf = csrf_in(
-            &owner
-                .get(app.url("/shops/new"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        );
+        let csrf = csrf_in(&app.html_as(&owner, "/shops/new").await);
         let r = owner
             .post(app.url("/shops"))
             .header("Origin", &app.address)
@@ -667,14 +658,7 @@ async fn the_overview_counters_equal_a_full_recount_after_random_changes() {
         assert_eq!(counters, recount, "after {step}");
         // The overview shows the total of the recount.
         let total: i64 = recount.iter().map(|(_, n)| n).sum();
-        let html = admin
-            .get(app.url("/admin?lang=vi"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html_as(&admin, "/admin?lang=vi").await;
         assert!(
             html.contains(&total.to_string()),
             "after {step}: total {total}"
@@ -749,16 +733,7 @@ async fn the_overview_counters_equal_a_full_recount_after_random_changes() {
                 .unwrap();
                 if let Some((id, its)) = connected {
                     app.sandbox_shop_action(its, "unlink").await;
-                    let csrf = csrf_in(
-                        &admin
-                            .get(app.url(&format!("/admin/shops/{id}")))
-                            .send()
-                            .await
-                            .unwrap()
-                            .text()
-                            .await
-                            .unwrap(),
-                    );
+                    let csrf = csrf_in(&app.html_as(&admin, &format!("/admin/shops/{id}")).await);
                     admin
                         .post(app.url(&format!("/admin/shops/{id}/verify")))
                         .header("Origin", &app.address)

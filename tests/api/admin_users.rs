@@ -19,14 +19,7 @@ async fn login_elsewhere(
     password: &str,
 ) -> (reqwest::Client, StatusCode) {
     let client = browser();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.html_as(&client, "/login").await;
     let r = client
         .post(app.url("/login"))
         .form(&[

@@ -297,14 +297,7 @@ async fn an_its_shop_already_held_by_another_owners_shop_is_refused_without_nami
     assert!(!page.contains("held by"), "no English detail");
     // The admin's page has the detail.
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let html = admin
-        .get(app.url(&format!("/admin/shops/{second}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_as(&admin, &format!("/admin/shops/{second}")).await;
     assert!(
         html.contains(&format!("is held by shop {first}")),
         "admin sees the detail"
@@ -415,14 +408,7 @@ async fn with_registered_urls_the_token_mode_is_a_configuration_problem_that_nam
     assert!(!page.contains("/connect/callback"), "no URL for the owner");
 
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let html = admin
-        .get(app.url(&format!("/admin/shops/{shop}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_as(&admin, &format!("/admin/shops/{shop}")).await;
     assert!(
         html.contains("Lỗi cấu hình"),
         "a configuration problem for the admin"
@@ -433,14 +419,7 @@ async fn with_registered_urls_the_token_mode_is_a_configuration_problem_that_nam
     );
 
     // "Test credentials" finds it too.
-    let settings = admin
-        .get(app.url("/admin/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let settings = app.html_as(&admin, "/admin/settings").await;
     let r = admin
         .post(app.url("/admin/settings/test"))
         .form(&[("csrf_token", csrf_in(&settings))])
@@ -489,14 +468,7 @@ async fn the_fixed_redirect_mode_connects_through_the_session_and_our_external_i
 
     // "Test credentials" accepts the fixed URL.
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let settings = admin
-        .get(app.url("/admin/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let settings = app.html_as(&admin, "/admin/settings").await;
     let html = admin
         .post(app.url("/admin/settings/test"))
         .form(&[("csrf_token", csrf_in(&settings))])

@@ -264,14 +264,7 @@ async fn a_database_error_in_the_middle_of_the_csv_export_breaks_the_download() 
         .await
         .unwrap();
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let whole = admin
-        .get(app.url("/admin/shops.csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let whole = app.html_as(&admin, "/admin/shops.csv").await;
     assert_eq!(whole.lines().count(), 1_501, "the header and every shop");
 
     // The shop exported last (oldest change) now holds a name that is not UTF-8:

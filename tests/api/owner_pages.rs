@@ -30,16 +30,7 @@ async fn malformed_ids_paths_and_queries_get_the_styled_page_or_json() {
     let owner = app.logged_in_browser(&app.owner_email).await;
     let admin = app.admin_browser().await;
     let shop = uuid::Uuid::new_v4();
-    let token = csrf_in(
-        &owner
-            .get(app.url("/shops"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let token = csrf_in(&app.html_as(&owner, "/shops").await);
 
     // (who, method, path, status, the catalogue string the page must hold)
     let vi_not_found = "Không tìm thấy trang này.";
@@ -526,16 +517,7 @@ async fn an_owner_edits_a_shops_name_phone_and_email() {
     let other = app.logged_in_browser(&app.other_owner_email).await;
     let r = other.get(app.url(&edit)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let other_token = csrf_in(
-        &other
-            .get(app.url("/shops"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let other_token = csrf_in(&app.html_as(&other, "/shops").await);
     let r = other
         .post(app.url(&edit))
         .form(&[
@@ -588,13 +570,6 @@ async fn an_owner_edits_a_shops_name_phone_and_email() {
     assert_eq!(events, 1);
     // The admin's search finds it by its new name.
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let list = admin
-        .get(app.url("/admin/shops?q=cuc+vang"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = app.html_as(&admin, "/admin/shops?q=cuc+vang").await;
     assert!(list.contains("Tiệm hoa Cúc Vàng"));
 }
