@@ -658,7 +658,7 @@ async fn the_overview_counters_equal_a_full_recount_after_random_changes() {
         assert_eq!(counters, recount, "after {step}");
         // The overview shows the total of the recount.
         let total: i64 = recount.iter().map(|(_, n)| n).sum();
-        let html = app.html_as(&admin, "/admin?lang=vi").await;
+        let html = app.html_as(admin, "/admin?lang=vi").await;
         assert!(
             html.contains(&total.to_string()),
             "after {step}: total {total}"

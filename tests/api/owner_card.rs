@@ -234,7 +234,7 @@ async fn break_link(app: &TestApp, admin: &reqwest::Client, shop: &str) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let its_id = app.its_shop_id(shop).await.unwrap();
     app.sandbox_shop_action(its_id, "unlink").await;
-    let page = app.html_as(&admin, &format!("/admin/shops/{shop}")).await;
+    let page = app.html_as(admin, &format!("/admin/shops/{shop}")).await;
     let r = admin
         .post(app.url(&format!("/admin/shops/{shop}/verify")))
         .form(&[("csrf_token", csrf_in(&page))])
