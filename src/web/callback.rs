@@ -88,7 +88,7 @@ pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppErr
         // A browser (it asks for HTML) gets the waiting page at once; the two ITS calls
         // happen on `FINISH_PATH`, which the page reaches by itself (a meta refresh, no
         // JavaScript). Other clients get the outcome directly.
-        Ok(_) if wants_html(&req) => finishing(&ctx, req.query_string()),
+        Ok((token, shop_id)) if wants_html(&req) => finishing(&ctx, token.as_deref(), shop_id),
         Ok((token, shop_id)) => handle(&ctx, token, shop_id).await,
     }?;
     Ok(private(response))
@@ -146,11 +146,9 @@ fn finish_cookie(ctx: &Ctx, value: String) -> actix_web::cookie::Cookie<'static>
 
 /// "Đang hoàn tất kết nối…", with the callback's parameters (already checked for shape)
 /// kept in `FINISH_COOKIE` for `FINISH_PATH`.
-fn finishing(ctx: &Ctx, query: &str) -> Result<HttpResponse, AppError> {
-    let (token, shop_id) =
-        parse_query(query).map_err(|_| AppError::BadRequest("error_callback_malformed"))?;
+fn finishing(ctx: &Ctx, token: Option<&str>, shop_id: ShopId) -> Result<HttpResponse, AppError> {
     let mut saved = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(token) = &token {
+    if let Some(token) = token {
         saved.append_pair("token", token);
     }
     saved.append_pair("shop_id", &shop_id.to_string());
