@@ -240,6 +240,18 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
         StatusCode::SEE_OTHER
     );
     walk.page(&app, &format!("/shops/{pending}")).await;
+    // The edit page, and its answer to invalid input.
+    let edit = format!("/shops/{pending}/edit");
+    walk.page(&app, &edit).await;
+    let r = app
+        .post_from(
+            &edit,
+            &edit,
+            &[("name", " "), ("phone", "12"), ("email", "x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    walk.answer(&app, "invalid shop edit", r).await;
 
     // A browser's way back from ITS: the "Đang hoàn tất kết nối…" page.
     let finishing = app.add_shop("Tiệm hoa Lan").await;
