@@ -220,9 +220,13 @@ async fn create_user(
             println!("created {} {email} ({id})", role.as_str());
             Ok(())
         }
-        Err(CreateUserError::Invalid(key)) => {
+        Err(CreateUserError::BadEmail(e)) => {
             let m = crate::i18n::Messages::for_lang(crate::i18n::Lang::En);
-            anyhow::bail!("{}", m.get(key))
+            anyhow::bail!("{}", m.text(e.into()))
+        }
+        Err(CreateUserError::WeakPassword(problem)) => {
+            let m = crate::i18n::Messages::for_lang(crate::i18n::Lang::En);
+            anyhow::bail!("{}", m.text(problem.msg_key()))
         }
         Err(e) => Err(e.into()),
     }

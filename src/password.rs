@@ -44,18 +44,27 @@ impl Default for Hasher {
 /// Passwords people pick first (of the allowed length); compared case-insensitively.
 const COMMON: &str = include_str!("common_passwords.txt");
 
-/// Checks the length rules and the common-password list; returns the catalogue key of the problem.
-pub fn check_strength(password: &str) -> Result<(), &'static str> {
+crate::i18n::keyed! {
+    /// What is wrong with a new password, each with its message.
+    pub enum PasswordProblem {
+        TooShort => error_password_too_short,
+        TooLong => error_password_too_long,
+        Common => error_password_common,
+    }
+}
+
+/// Checks the length rules and the common-password list.
+pub fn check_strength(password: &str) -> Result<(), PasswordProblem> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
-        Err("error_password_too_short")
+        Err(PasswordProblem::TooShort)
     } else if n > MAX_LENGTH {
-        Err("error_password_too_long")
+        Err(PasswordProblem::TooLong)
     } else if COMMON
         .lines()
         .any(|common| common.eq_ignore_ascii_case(password.trim()))
     {
-        Err("error_password_common")
+        Err(PasswordProblem::Common)
     } else {
         Ok(())
     }
@@ -186,8 +195,8 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_whatever_their_case() {
-        assert_eq!(check_strength("Password123"), Err("error_password_common"));
-        assert_eq!(check_strength("matkhau123"), Err("error_password_common"));
+        assert_eq!(check_strength("Password123"), Err(PasswordProblem::Common));
+        assert_eq!(check_strength("matkhau123"), Err(PasswordProblem::Common));
         assert!(check_strength("a rare enough phrase").is_ok());
     }
 
@@ -212,7 +221,7 @@ mod tests {
 
     #[test]
     fn short_and_huge_passwords_are_refused() {
-        assert_eq!(check_strength("short"), Err("error_password_too_short"));
+        assert_eq!(check_strength("short"), Err(PasswordProblem::TooShort));
         assert!(check_strength(&"x".repeat(129)).is_err());
         assert!(check_strength("long enough pass").is_ok());
     }

@@ -20,6 +20,7 @@ use crate::configuration::Settings;
 use crate::crypto::{KeySealer, SecretKey};
 use crate::domain::{fold_for_search, ConnectionState, ShopKey, UserRole};
 use crate::password::Hasher;
+use crate::services::reasons::{EventNote, FailureCode, Reason};
 use crate::store;
 use crate::store::bulk::{self, SeedEvent, SeedShop};
 
@@ -416,7 +417,7 @@ fn make_shop(
 
     let (failure_code, failure_detail) = if state == Failed {
         let (code, detail) = FAILURES[rng.gen_range(0..FAILURES.len())];
-        (Some(code), detail)
+        (Some(code.name()), detail)
     } else {
         (None, None)
     };
@@ -468,24 +469,29 @@ fn history<'a>(
 ) -> Vec<Step<'a>> {
     use ConnectionState::*;
 
-    let created = (None, NotConnected, user, "event_shop_created".to_owned());
+    let created = (
+        None,
+        NotConnected,
+        user,
+        EventNote::ShopCreated.name().to_owned(),
+    );
     let started = (
         Some(NotConnected),
         Pending,
         user,
-        "event_connect_started".to_owned(),
+        EventNote::ConnectStarted.name().to_owned(),
     );
     let forgotten = (
         Some(Pending),
         Pending,
         "its",
-        "event_its_shop_id_forgotten".to_owned(),
+        EventNote::ItsShopIdForgotten.name().to_owned(),
     );
     let connected_from_pending = (
         Some(Pending),
         Connected,
         "its",
-        "event_connected".to_owned(),
+        EventNote::Connected.name().to_owned(),
     );
     match state {
         NotConnected => vec![
@@ -495,7 +501,7 @@ fn history<'a>(
                 Some(Pending),
                 NotConnected,
                 "system",
-                "error_callback_expired".to_owned(),
+                EventNote::ConnectExpired.name().to_owned(),
             ),
         ],
         Pending => {
@@ -509,13 +515,14 @@ fn history<'a>(
                         Some(Pending),
                         Failed,
                         "its",
-                        "error_its_timeout | the request to ITS timed out".to_owned(),
+                        Reason::from(FailureCode::ItsTimeout)
+                            .stored(Some("the request to ITS timed out")),
                     ),
                     (
                         Some(Failed),
                         Pending,
                         user,
-                        "event_connect_started".to_owned(),
+                        EventNote::ConnectStarted.name().to_owned(),
                     ),
                 ]
             }
@@ -529,8 +536,13 @@ fn history<'a>(
         }
         Failed => {
             let reason = match failure_detail {
-                Some(d) => format!("{} | {d}", failure_code.unwrap_or("error_its_unknown")),
-                None => failure_code.unwrap_or("error_its_unknown").to_owned(),
+                Some(d) => format!(
+                    "{} | {d}",
+                    failure_code.unwrap_or(FailureCode::ItsUnknown.name())
+                ),
+                None => failure_code
+                    .unwrap_or(FailureCode::ItsUnknown.name())
+                    .to_owned(),
             };
             let failed = (Some(Pending), Failed, "its", reason);
             if rng.gen_bool(0.7) {
@@ -547,7 +559,7 @@ fn history<'a>(
                 Some(Connected),
                 NeedsReauth,
                 "system",
-                "event_key_rejected".to_owned(),
+                EventNote::KeyRejected.name().to_owned(),
             ),
         ],
         Disconnected => vec![
@@ -558,7 +570,7 @@ fn history<'a>(
                 Some(Connected),
                 Disconnected,
                 user,
-                "event_disconnected".to_owned(),
+                EventNote::Disconnected.name().to_owned(),
             ),
         ],
     }
@@ -602,32 +614,38 @@ fn spread_history(
     connected_at
 }
 
-/// Failure codes (catalogue keys) with the provider's words as the app records them.
-const FAILURES: &[(&str, Option<&str>)] = &[
+/// Failure codes with the provider's words as the app records them.
+const FAILURES: &[(FailureCode, Option<&str>)] = &[
     (
-        "error_its_unavailable",
+        FailureCode::ItsUnavailable,
         Some("unavailable (503): service temporarily unavailable"),
     ),
     (
-        "error_its_unavailable",
+        FailureCode::ItsUnavailable,
         Some("internal (500): internal error"),
     ),
-    ("error_its_timeout", Some("the request to ITS timed out")),
     (
-        "error_its_permission_denied",
+        FailureCode::ItsTimeout,
+        Some("the request to ITS timed out"),
+    ),
+    (
+        FailureCode::ItsPermissionDenied,
         Some("permission_denied (403): shop is not linked with this partner"),
     ),
     (
-        "error_its_account_closed",
+        FailureCode::ItsAccountClosed,
         Some("account_closed (403): tài khoản đã bị khoá"),
     ),
     (
-        "error_its_invalid_argument",
+        FailureCode::ItsInvalidArgument,
         Some("invalid_argument (400): số điện thoại không hợp lệ"),
     ),
-    ("error_its_unreachable", Some("could not connect to ITS")),
-    ("error_its_relogin_loop", None),
-    ("error_callback_shop_not_linked", None),
+    (
+        FailureCode::ItsUnreachable,
+        Some("could not connect to ITS"),
+    ),
+    (FailureCode::ItsReloginLoop, None),
+    (FailureCode::CallbackShopNotLinked, None),
 ];
 
 const PREFIXES: &[&str] = &[

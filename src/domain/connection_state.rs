@@ -30,7 +30,7 @@ impl ConnectionState {
         Self::ALL
             .into_iter()
             .find(|state| state.as_str() == s)
-            .ok_or(ParseError("error_state_invalid"))
+            .ok_or(ParseError::StateInvalid)
     }
 
     pub fn as_str(self) -> &'static str {

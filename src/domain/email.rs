@@ -8,7 +8,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim().to_lowercase();
-        let err = ParseError("error_email_invalid");
+        let err = ParseError::EmailInvalid;
         if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(err);
         }

@@ -17,8 +17,26 @@ pub use shop_key::ShopKey;
 pub use shop_name::{fold_for_search, has_control_chars, ShopName};
 pub use user_role::UserRole;
 
-/// Why a value was refused; the `&'static str` is a catalogue key, so the web layer can
-/// show it in the reader's language.
+/// Why a value was refused. Each has its catalogue message (`MsgKey: From<ParseError>`
+/// in `i18n`, above this module), so the web layer shows it in the reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ParseError(pub &'static str);
+pub enum ParseError {
+    #[error("a shop name is empty")]
+    ShopNameEmpty,
+    #[error("a shop name is longer than 200 characters")]
+    ShopNameTooLong,
+    #[error("the text holds a control character")]
+    TextControlChars,
+    #[error("not an e-mail address")]
+    EmailInvalid,
+    #[error("not a phone number")]
+    PhoneInvalid,
+    #[error("not an ITS shop id")]
+    ShopIdInvalid,
+    #[error("not a shop key")]
+    ShopKeyInvalid,
+    #[error("not a connection state")]
+    StateInvalid,
+    #[error("not a user role")]
+    RoleInvalid,
+}

@@ -7,7 +7,7 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let err = ParseError("error_phone_invalid");
+        let err = ParseError::PhoneInvalid;
         let s = s.trim();
         let (prefix_plus, rest) = match s.strip_prefix('+') {
             Some(rest) => (true, rest),

@@ -18,18 +18,18 @@ impl ShopId {
             && s.bytes().all(|b| b.is_ascii_digit())
             && !s.starts_with('0');
         if !valid {
-            return Err(ParseError("error_shop_id_invalid"));
+            return Err(ParseError::ShopIdInvalid);
         }
         s.parse::<i64>()
             .map(ShopId)
-            .map_err(|_| ParseError("error_shop_id_invalid"))
+            .map_err(|_| ParseError::ShopIdInvalid)
     }
 
     pub fn from_i64(v: i64) -> Result<Self, ParseError> {
         if v > 0 {
             Ok(ShopId(v))
         } else {
-            Err(ParseError("error_shop_id_invalid"))
+            Err(ParseError::ShopIdInvalid)
         }
     }
 

@@ -18,7 +18,7 @@ impl ShopKey {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
         if s.is_empty() || s.len() > 512 || s.chars().any(|c| c.is_control() || c == ' ') {
-            return Err(ParseError("error_shop_key_invalid"));
+            return Err(ParseError::ShopKeyInvalid);
         }
         Ok(ShopKey(s.to_owned()))
     }

@@ -9,13 +9,13 @@ impl ShopName {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(ParseError("error_shop_name_empty"));
+            return Err(ParseError::ShopNameEmpty);
         }
         if s.chars().count() > 200 {
-            return Err(ParseError("error_shop_name_too_long"));
+            return Err(ParseError::ShopNameTooLong);
         }
         if has_control_chars(s) {
-            return Err(ParseError("error_text_control_chars"));
+            return Err(ParseError::TextControlChars);
         }
         Ok(ShopName(s.to_owned()))
     }
@@ -89,10 +89,7 @@ mod tests {
 
     #[test]
     fn empty_long_and_control_names_are_refused() {
-        assert_eq!(
-            ShopName::parse("   "),
-            Err(ParseError("error_shop_name_empty"))
-        );
+        assert_eq!(ShopName::parse("   "), Err(ParseError::ShopNameEmpty));
         assert!(ShopName::parse(&"a".repeat(201)).is_err());
         assert!(ShopName::parse("a\u{0}b").is_err());
         assert!(ShopName::parse("abc\u{202E}def").is_err());

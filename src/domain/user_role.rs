@@ -11,7 +11,7 @@ impl UserRole {
         match s {
             "admin" => Ok(UserRole::Admin),
             "owner" => Ok(UserRole::Owner),
-            _ => Err(ParseError("error_role_invalid")),
+            _ => Err(ParseError::RoleInvalid),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Strings of the app's own pages.
 
-super::catalogue!(Messages {
+super::catalogue!(Messages / MsgKey {
     // The frame of every page
     app_name => "shoplink", "shoplink";
     footer => "shoplink — kết nối cửa hàng với ITS (Zalo ZNS, tổng đài)", "shoplink — links shops to ITS (Zalo ZNS, call centre)";
@@ -167,6 +167,7 @@ super::catalogue!(Messages {
     event_disconnected => "Ngắt kết nối, đã xoá khoá", "Disconnected, key deleted";
     event_connect_expired => "Yêu cầu kết nối hết hạn sau 15 phút mà chưa đăng nhập ITS; cửa hàng trở lại trạng thái trước đó", "The connection request expired after 15 minutes without an ITS sign-in; the shop went back to its earlier state";
     event_its_shop_id_forgotten => "ITS không nhận mã cửa hàng cũ; kết nối lại từ đầu", "ITS did not know the old shop id; starting over";
+    reason_unknown => "Không rõ lý do (bản ghi từ một phiên bản khác của ứng dụng)", "Reason not known (recorded by another version of the app)";
 
     // The callback
     callback_refused_heading => "Liên kết không hợp lệ", "This link is not valid";

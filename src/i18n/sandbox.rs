@@ -4,7 +4,7 @@
 //! The `api_*` entries are the `msg` of the sandbox's JSON answers. Like the real provider,
 //! the API always answers in Vietnamese; the English text is kept beside it for readers.
 
-super::catalogue!(SandboxMessages {
+super::catalogue!(SandboxMessages / SandboxMsgKey {
     sandbox_title => "ITS sandbox", "ITS sandbox";
     sandbox_badge => "Môi trường thử nghiệm (sandbox), không phải ITS thật", "Test environment (sandbox), not the real ITS";
     sandbox_notice => "Trang này giả lập trang đăng nhập của ITS để thử nghiệm trên một máy. Không cần và không được nhập mật khẩu thật.", "This page imitates the ITS login page for testing on one machine. No real password is needed; do not enter one.";

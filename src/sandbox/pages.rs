@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::store::{ApproveError, ListedShop, PendingRequest, ShopChoice};
 use super::{now, secret, Faults, SandboxState};
-use crate::domain::{Email, Phone, ShopName};
-use crate::i18n::{Lang, SandboxMessages};
+use crate::domain::{Email, ParseError, Phone, ShopName};
+use crate::i18n::{Lang, SandboxMessages, SandboxMsgKey};
 
 const STYLESHEET: &str = include_str!("../../static/sandbox.css");
 
@@ -318,26 +318,43 @@ async fn pending(state: &SandboxState, token: &str) -> Result<Option<PendingRequ
         .await
 }
 
-/// Checks what a new shop owner typed; the error is a catalogue key.
-fn shop_details(form: &LoginForm) -> Result<ShopChoice, &'static str> {
-    let shop_name = ShopName::parse(&form.shop_name).map_err(|e| e.0)?;
+/// The sandbox's own message for a value the domain refused (it shares no messages with
+/// the app).
+fn refusal(err: ParseError) -> SandboxMsgKey {
+    match err {
+        ParseError::ShopNameEmpty => SandboxMsgKey::error_shop_name_empty,
+        ParseError::ShopNameTooLong => SandboxMsgKey::error_shop_name_too_long,
+        ParseError::TextControlChars => SandboxMsgKey::error_text_control_chars,
+        ParseError::EmailInvalid => SandboxMsgKey::error_email_invalid,
+        ParseError::PhoneInvalid => SandboxMsgKey::error_phone_invalid,
+        // Values this form does not hold.
+        ParseError::ShopIdInvalid
+        | ParseError::ShopKeyInvalid
+        | ParseError::StateInvalid
+        | ParseError::RoleInvalid => SandboxMsgKey::error_bad_form,
+    }
+}
+
+/// Checks what a new shop owner typed.
+fn shop_details(form: &LoginForm) -> Result<ShopChoice, SandboxMsgKey> {
+    let shop_name = ShopName::parse(&form.shop_name).map_err(refusal)?;
     let owner_name = match form.name.trim() {
         "" => None,
         name if name.chars().count() > 200 || name.chars().any(char::is_control) => {
-            return Err("error_name_invalid")
+            return Err(SandboxMsgKey::error_name_invalid)
         }
         name => Some(name.to_owned()),
     };
     let email = match form.email.trim() {
         "" => None,
-        e => Some(Email::parse(e).map_err(|e| e.0)?.as_str().to_owned()),
+        e => Some(Email::parse(e).map_err(refusal)?.as_str().to_owned()),
     };
     let phone = match form.phone.trim() {
         "" => None,
-        p => Some(Phone::parse(p).map_err(|e| e.0)?.as_str().to_owned()),
+        p => Some(Phone::parse(p).map_err(refusal)?.as_str().to_owned()),
     };
     if email.is_none() && phone.is_none() {
-        return Err("error_contact_required");
+        return Err(SandboxMsgKey::error_contact_required);
     }
     Ok(ShopChoice::Details {
         shop_name: shop_name.as_str().to_owned(),
@@ -429,7 +446,7 @@ async fn approve(
                     &form.token,
                     pending,
                     Some(form),
-                    Some(m.get(key)),
+                    Some(m.text(key)),
                 )
                 .await
                 {

@@ -7,15 +7,17 @@
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
-use super::{ServiceError, Services};
+use super::{Refusal, ServiceError, Services};
 use crate::domain::{Email, UserRole};
 use crate::password::{self, Hasher};
 use crate::store::{self, sessions, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
-    #[error("{0}")]
-    Invalid(&'static str),
+    #[error("the email address is not valid")]
+    BadEmail(crate::domain::ParseError),
+    #[error("the password breaks a rule: {0}")]
+    WeakPassword(password::PasswordProblem),
     #[error("a user with this email already exists")]
     EmailTaken,
     #[error(transparent)]
@@ -30,8 +32,8 @@ pub async fn create_user(
     role: UserRole,
     password_text: &str,
 ) -> Result<Uuid, CreateUserError> {
-    let email = Email::parse(email).map_err(|e| CreateUserError::Invalid(e.0))?;
-    password::check_strength(password_text).map_err(CreateUserError::Invalid)?;
+    let email = Email::parse(email).map_err(CreateUserError::BadEmail)?;
+    password::check_strength(password_text).map_err(CreateUserError::WeakPassword)?;
     let name = name.trim();
     let name = if name.is_empty() {
         email.as_str()
@@ -139,7 +141,8 @@ pub async fn reset_password(
     password_text: String,
     keep: Option<&str>,
 ) -> Result<Option<u64>, ServiceError> {
-    password::check_strength(&password_text).map_err(ServiceError::Refused)?;
+    password::check_strength(&password_text)
+        .map_err(|p| ServiceError::Refused(Refusal::WeakPassword(p)))?;
     // Hash before the transaction: it takes a while and holds no lock.
     let hash = svc.passwords.hash(password_text).await?;
     let mut tx = store::begin_write(&svc.db).await?;

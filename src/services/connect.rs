@@ -19,7 +19,8 @@
 use url::Url;
 use uuid::Uuid;
 
-use super::{ServiceError, Services};
+use super::reasons::{EventNote, FailureCode, Reason};
+use super::{Refusal, ServiceError, Services};
 use crate::configuration::RedirectMode;
 use crate::crypto::{random_token, token_hash};
 use crate::domain::{ConnectionState, ShopId, ShopKey};
@@ -35,11 +36,11 @@ pub const DOUBLE_CLICK_GRACE_MS: i64 = 10_000;
 /// How many times in a row ITS may ask the shop to log in again before we stop.
 pub const MAX_RELOGINS: i64 = 2;
 
-/// Why a connection failed: a catalogue key for the owner, the provider's own words (if
+/// Why a connection failed: its code (with the owner's message), the provider's own words (if
 /// it sent any), and the raw detail for the admin's history and the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub code: &'static str,
+    pub code: FailureCode,
     /// Codes, HTTP statuses, ids: for the shop's history (admins) and the log, never for
     /// the owner.
     pub detail: Option<String>,
@@ -49,7 +50,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn new(code: &'static str) -> Failure {
+    pub fn new(code: FailureCode) -> Failure {
         Failure {
             code,
             detail: None,
@@ -57,7 +58,7 @@ impl Failure {
         }
     }
 
-    pub fn with_detail(code: &'static str, detail: String) -> Failure {
+    pub fn with_detail(code: FailureCode, detail: String) -> Failure {
         Failure {
             code,
             detail: Some(detail),
@@ -68,24 +69,26 @@ impl Failure {
     /// Maps a client error to what the owner is told.
     pub fn from_its(err: &ItsError) -> Failure {
         let code = match err {
-            ItsError::Provider(p) if redirect_url_refused(p) => "error_its_redirect_not_registered",
+            ItsError::Provider(p) if redirect_url_refused(p) => {
+                FailureCode::ItsRedirectNotRegistered
+            }
             ItsError::Provider(p) => match p.code {
-                ErrorCode::Unauthenticated => "error_its_api_key",
-                ErrorCode::PermissionDenied => "error_its_permission_denied",
-                ErrorCode::AccountClosed => "error_its_account_closed",
-                ErrorCode::InvalidArgument => "error_its_invalid_argument",
-                ErrorCode::FailedPrecondition => "error_its_failed_precondition",
-                ErrorCode::NotFound => "error_its_bad_route",
-                ErrorCode::AlreadyExists => "error_its_already_exists",
-                ErrorCode::ProviderTrouble => "error_its_unavailable",
-                ErrorCode::Unknown => "error_its_unknown",
+                ErrorCode::Unauthenticated => FailureCode::ItsApiKey,
+                ErrorCode::PermissionDenied => FailureCode::ItsPermissionDenied,
+                ErrorCode::AccountClosed => FailureCode::ItsAccountClosed,
+                ErrorCode::InvalidArgument => FailureCode::ItsInvalidArgument,
+                ErrorCode::FailedPrecondition => FailureCode::ItsFailedPrecondition,
+                ErrorCode::NotFound => FailureCode::ItsBadRoute,
+                ErrorCode::AlreadyExists => FailureCode::ItsAlreadyExists,
+                ErrorCode::ProviderTrouble => FailureCode::ItsUnavailable,
+                ErrorCode::Unknown => FailureCode::ItsUnknown,
             },
-            ItsError::Timeout => "error_its_timeout",
-            ItsError::Connect => "error_its_unreachable",
-            ItsError::Config(_) => "error_its_bad_route",
+            ItsError::Timeout => FailureCode::ItsTimeout,
+            ItsError::Connect => FailureCode::ItsUnreachable,
+            ItsError::Config(_) => FailureCode::ItsBadRoute,
             ItsError::UnexpectedStatus { .. }
             | ItsError::MalformedBody { .. }
-            | ItsError::BodyTooLarge => "error_its_bad_answer",
+            | ItsError::BodyTooLarge => FailureCode::ItsBadAnswer,
         };
         let detail = match err {
             ItsError::Provider(p) => Some(format!("{} ({}): {}", p.raw_code, p.status, p.msg)),
@@ -93,7 +96,7 @@ impl Failure {
         };
         // A partner set-up problem is not the owner's business: no provider text for them.
         let provider_msg = match err {
-            ItsError::Provider(p) if code != "error_its_redirect_not_registered" => {
+            ItsError::Provider(p) if code != FailureCode::ItsRedirectNotRegistered => {
                 Some(p.msg.trim().to_owned()).filter(|m| !m.is_empty())
             }
             _ => None,
@@ -105,11 +108,9 @@ impl Failure {
         }
     }
 
-    fn reason(&self) -> String {
-        match &self.detail {
-            Some(d) => format!("{} | {d}", self.code),
-            None => self.code.to_owned(),
-        }
+    /// The history's reason: the code and, for admins, the detail.
+    pub fn reason(&self) -> String {
+        Reason::from(self.code).stored(self.detail.as_deref())
     }
 }
 
@@ -135,6 +136,18 @@ pub enum StartOutcome {
     Failed(Failure),
 }
 
+crate::i18n::keyed! {
+    /// Why a callback's token (or, in the fixed mode, the missing one) was refused.
+    pub enum CallbackRefusal {
+        Malformed => error_callback_malformed,
+        Unknown => error_callback_unknown,
+        OtherSession => error_callback_other_session,
+        Expired => error_callback_expired,
+        Used => error_callback_used,
+        NoPending => error_callback_no_pending,
+    }
+}
+
 /// What the callback led to.
 #[derive(Debug)]
 pub enum CallbackOutcome {
@@ -150,9 +163,9 @@ pub enum CallbackOutcome {
         shop_id: Uuid,
         failure: Failure,
     },
-    /// The token was refused; nothing changed. The key is a catalogue key.
+    /// The token was refused; nothing changed.
     Refused {
-        reason: &'static str,
+        reason: CallbackRefusal,
         shop_id: Option<Uuid>,
     },
 }
@@ -178,7 +191,7 @@ pub async fn start(
             attempts::cancel_pending_for_session(&mut *tx, session_hash, now).await?;
         }
         if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
-            return Err(ServiceError::Refused("error_too_many_attempts"));
+            return Err(ServiceError::Refused(Refusal::TooManyAttempts));
         }
         // Where the shop goes back to should the owner walk away (see `expire_attempts`).
         let previous = match shop.state() {
@@ -217,7 +230,7 @@ pub async fn start(
                 actor,
                 Some(state),
                 state,
-                Some("event_connect_started"),
+                Some(EventNote::ConnectStarted.name()),
             )
             .await?;
         } else {
@@ -227,7 +240,7 @@ pub async fn start(
                 ConnectionState::Pending,
                 None,
                 actor,
-                "event_connect_started",
+                EventNote::ConnectStarted,
                 now,
             )
             .await?;
@@ -266,7 +279,7 @@ pub async fn start(
                 "its",
                 Some(state),
                 state,
-                Some("event_its_shop_id_forgotten"),
+                Some(EventNote::ItsShopIdForgotten.name()),
             )
             .await?;
             tx.commit().await?;
@@ -284,13 +297,13 @@ pub async fn start(
                 Ok(StartOutcome::GoToIts { auth_url })
             } else {
                 tracing::warn!(shop = %shop.id, "ITS sent an auth_url outside ITS_AUTH_HOSTS; refused");
-                let failure = Failure::new("error_its_auth_url_refused");
+                let failure = Failure::new(FailureCode::ItsAuthUrlRefused);
                 fail(svc, shop.id, attempt_id, &failure).await?;
                 Ok(StartOutcome::Failed(failure))
             }
         }
         Ok(Authorization::ShopRequest { auth_url: None, .. }) => {
-            let failure = Failure::new("error_its_bad_answer");
+            let failure = Failure::new(FailureCode::ItsBadAnswer);
             fail(svc, shop.id, attempt_id, &failure).await?;
             Ok(StartOutcome::Failed(failure))
         }
@@ -303,7 +316,7 @@ pub async fn start(
                 shop.id,
                 &shop_key,
                 request.shop_id,
-                "error_shop_id_mismatch",
+                FailureCode::ShopIdMismatch,
                 "its",
             )
             .await?
@@ -313,13 +326,13 @@ pub async fn start(
             }
         }
         Ok(Authorization::Other { kind }) => {
-            let failure = Failure::with_detail("error_its_bad_answer", format!("type={kind}"));
+            let failure = Failure::with_detail(FailureCode::ItsBadAnswer, format!("type={kind}"));
             fail(svc, shop.id, attempt_id, &failure).await?;
             Ok(StartOutcome::Failed(failure))
         }
         Err(err) => {
             let failure = Failure::from_its(&err);
-            tracing::warn!(shop = %shop.id, error = %err, code = failure.code, "AuthorizeShop failed");
+            tracing::warn!(shop = %shop.id, error = %err, code = %failure.code, "AuthorizeShop failed");
             fail(svc, shop.id, attempt_id, &failure).await?;
             Ok(StartOutcome::Failed(failure))
         }
@@ -350,7 +363,7 @@ pub async fn callback(
                 Some(attempt) => attempt,
                 None => {
                     return Ok(CallbackOutcome::Refused {
-                        reason: "error_callback_no_pending",
+                        reason: CallbackRefusal::NoPending,
                         shop_id: None,
                     })
                 }
@@ -358,7 +371,7 @@ pub async fn callback(
         }
         None => {
             return Ok(CallbackOutcome::Refused {
-                reason: "error_callback_malformed",
+                reason: CallbackRefusal::Malformed,
                 shop_id: None,
             })
         }
@@ -372,7 +385,7 @@ pub async fn callback(
         Some(known) if known != its_shop_id.get() => {
             tracing::warn!(shop = %shop.id, known, got = its_shop_id.get(), "callback shop_id differs from the shop the attempt asked about");
             let failure = Failure::with_detail(
-                "error_shop_id_mismatch",
+                FailureCode::ShopIdMismatch,
                 format!("expected ITS shop {known}, the callback said {its_shop_id}"),
             );
             fail(svc, shop.id, attempt.id, &failure).await?;
@@ -418,11 +431,11 @@ async fn confirm_through_our_id(
                 shop.id,
                 &shop_key,
                 Some(its_shop_id),
-                "error_callback_not_confirmed",
+                FailureCode::CallbackNotConfirmed,
                 &super::user_actor(user_id),
             )
             .await?;
-            let outcome = stored.as_ref().map_or("connected", |f| f.code);
+            let outcome = stored.as_ref().map_or("connected", |f| f.code.name());
             attempts::close(&svc.db, attempt.id, "finished", outcome).await?;
             return match stored {
                 None => Ok(CallbackOutcome::Connected { shop_id: shop.id }),
@@ -436,14 +449,14 @@ async fn confirm_through_our_id(
             // No relation carries our id: this shop never approved our request.
             tracing::warn!(shop = %shop.id, callback_shop_id = its_shop_id.get(), "callback not confirmed: ITS knows no approval for our external_shop_id");
             Failure::with_detail(
-                "error_callback_not_confirmed",
+                FailureCode::CallbackNotConfirmed,
                 format!(
                     "callback named ITS shop {its_shop_id}; AuthorizeShop{{external_shop_id}} answered shop_request (no approval recorded for this shop)"
                 ),
             )
         }
         Ok(Authorization::Other { kind }) => {
-            Failure::with_detail("error_its_bad_answer", format!("type={kind}"))
+            Failure::with_detail(FailureCode::ItsBadAnswer, format!("type={kind}"))
         }
         Err(err) => {
             tracing::warn!(shop = %shop.id, error = %err, "AuthorizeShop with our external_shop_id failed");
@@ -504,7 +517,7 @@ async fn confirm_known_shop(
                 shop.id,
                 &shop_key,
                 Some(its_shop_id),
-                "error_shop_id_mismatch",
+                FailureCode::ShopIdMismatch,
                 &super::user_actor(user_id),
             )
             .await?
@@ -526,7 +539,7 @@ async fn confirm_known_shop(
             })
         }
         Ok(Authorization::ShopRequest { .. }) => {
-            let failure = Failure::new("error_its_relogin_loop");
+            let failure = Failure::new(FailureCode::ItsReloginLoop);
             fail(svc, shop.id, next_attempt, &failure).await?;
             Ok(CallbackOutcome::Failed {
                 shop_id: shop.id,
@@ -534,7 +547,7 @@ async fn confirm_known_shop(
             })
         }
         Ok(Authorization::Other { kind }) => {
-            let failure = Failure::with_detail("error_its_bad_answer", format!("type={kind}"));
+            let failure = Failure::with_detail(FailureCode::ItsBadAnswer, format!("type={kind}"));
             fail(svc, shop.id, next_attempt, &failure).await?;
             Ok(CallbackOutcome::Failed {
                 shop_id: shop.id,
@@ -544,9 +557,9 @@ async fn confirm_known_shop(
         Err(err) => {
             tracing::warn!(shop = %shop.id, error = %err, "AuthorizeShop with the callback's shop_id failed");
             let mut failure = Failure::from_its(&err);
-            if failure.code == "error_its_permission_denied" {
+            if failure.code == FailureCode::ItsPermissionDenied {
                 // The shop_id in the callback was never linked to us: not a shop that logged in.
-                failure.code = "error_callback_shop_not_linked";
+                failure.code = FailureCode::CallbackShopNotLinked;
             }
             fail(svc, shop.id, next_attempt, &failure).await?;
             Ok(CallbackOutcome::Failed {
@@ -563,15 +576,15 @@ async fn verify_and_store(
     shop_id: Uuid,
     key: &ShopKey,
     expected: Option<ShopId>,
-    mismatch_code: &'static str,
+    mismatch_code: FailureCode,
     actor: &str,
 ) -> Result<Option<Failure>, ServiceError> {
     let current = match svc.its.current_shop(key).await {
         Ok(current) => current,
         Err(err) => {
             let mut failure = Failure::from_its(&err);
-            if failure.code == "error_its_api_key" {
-                failure.code = "error_its_key_rejected";
+            if failure.code == FailureCode::ItsApiKey {
+                failure.code = FailureCode::ItsKeyRejected;
             }
             fail_shop(svc, shop_id, &failure).await?;
             return Ok(Some(failure));
@@ -592,7 +605,7 @@ async fn verify_and_store(
     if let Some(other) = shops::find_by_its_shop_id(&svc.db, current.id.get()).await? {
         if other.id != shop_id {
             let failure = Failure::with_detail(
-                "error_its_shop_taken",
+                FailureCode::ItsShopTaken,
                 format!("ITS shop {} is held by shop {}", current.id, other.id),
             );
             fail_shop(svc, shop_id, &failure).await?;
@@ -619,7 +632,7 @@ async fn verify_and_store(
         Ok(()) => {}
         Err(e) if store::is_unique_violation(&e, "shops.its_shop_id") => {
             drop(tx);
-            let failure = Failure::new("error_its_shop_taken");
+            let failure = Failure::new(FailureCode::ItsShopTaken);
             fail_shop(svc, shop_id, &failure).await?;
             return Ok(Some(failure));
         }
@@ -632,7 +645,7 @@ async fn verify_and_store(
         actor,
         Some(shop.state()),
         ConnectionState::Connected,
-        Some("event_connected"),
+        Some(EventNote::Connected.name()),
     )
     .await?;
     tx.commit().await?;
@@ -664,7 +677,7 @@ async fn fail_shop_and_attempt(
     let now = store::now_ms();
     let mut tx = crate::store::begin_write(&svc.db).await?;
     if let Some(attempt_id) = attempt_id {
-        attempts::close(&mut *tx, attempt_id, "finished", failure.code).await?;
+        attempts::close(&mut *tx, attempt_id, "finished", failure.code.name()).await?;
     }
     let shop = shops::find(&mut *tx, shop_id)
         .await?
@@ -682,7 +695,7 @@ async fn fail_shop_and_attempt(
         shop_id,
         from,
         ConnectionState::Failed,
-        Some((failure.code, failure.provider_msg.as_deref())),
+        Some((failure.code.name(), failure.provider_msg.as_deref())),
         now,
     )
     .await?
@@ -719,16 +732,24 @@ async fn move_to(
     to: ConnectionState,
     failure: Option<(&str, Option<&str>)>,
     actor: &str,
-    reason: &str,
+    reason: EventNote,
     now: i64,
 ) -> Result<(), ServiceError> {
     let from = shop.state();
     if shops::change_state(&mut **tx, shop.id, from, to, failure, now).await? {
-        events::record_and_queue(&mut **tx, shop.id, now, actor, Some(from), to, Some(reason))
-            .await?;
+        events::record_and_queue(
+            &mut **tx,
+            shop.id,
+            now,
+            actor,
+            Some(from),
+            to,
+            Some(reason.name()),
+        )
+        .await?;
         Ok(())
     } else {
-        Err(ServiceError::Refused("error_shop_changed_meanwhile"))
+        Err(ServiceError::Refused(Refusal::ShopChangedMeanwhile))
     }
 }
 
@@ -800,7 +821,7 @@ pub async fn expire_attempts(svc: &Services, shop: Option<Uuid>) -> Result<usize
                 "system",
                 ConnectionState::Pending,
                 to,
-                "event_connect_expired",
+                EventNote::ConnectExpired.name(),
             )
             .await?;
             restored += 1;
@@ -821,17 +842,17 @@ async fn explain_refusal(
 ) -> Result<CallbackOutcome, ServiceError> {
     let reason = match attempts::find_by_hash(&svc.db, hash).await? {
         // Another user's token is answered exactly like an unknown one.
-        None => "error_callback_unknown",
-        Some(row) if row.user_id != user_id => "error_callback_unknown",
-        Some(row) if row.outcome.as_deref() == Some(attempts::EXPIRED) => "error_callback_expired",
-        Some(row) if row.state != "pending" => "error_callback_used",
-        Some(row) if row.expires_at <= now => "error_callback_expired",
+        None => CallbackRefusal::Unknown,
+        Some(row) if row.user_id != user_id => CallbackRefusal::Unknown,
+        Some(row) if row.outcome.as_deref() == Some(attempts::EXPIRED) => CallbackRefusal::Expired,
+        Some(row) if row.state != "pending" => CallbackRefusal::Used,
+        Some(row) if row.expires_at <= now => CallbackRefusal::Expired,
         // Pending and fresh, but started in another browser whose session is still live.
-        Some(row) if row.session_hash.is_some() => "error_callback_other_session",
-        Some(_) => "error_callback_used",
+        Some(row) if row.session_hash.is_some() => CallbackRefusal::OtherSession,
+        Some(_) => CallbackRefusal::Used,
     };
     let shop_id = match reason {
-        "error_callback_used" => attempts::shop_of(&svc.db, hash).await?,
+        CallbackRefusal::Used => attempts::shop_of(&svc.db, hash).await?,
         _ => None,
     };
     Ok(CallbackOutcome::Refused { reason, shop_id })
@@ -909,8 +930,8 @@ pub async fn check_redirect_url(svc: &Services) -> RedirectCheck {
         Ok(_) => RedirectCheck::Accepted,
         Err(err) => {
             let failure = Failure::from_its(&err);
-            tracing::warn!(error = %err, code = failure.code, "redirect_url check failed");
-            if failure.code == "error_its_redirect_not_registered" {
+            tracing::warn!(error = %err, code = %failure.code, "redirect_url check failed");
+            if failure.code == FailureCode::ItsRedirectNotRegistered {
                 RedirectCheck::NotRegistered {
                     register: fixed_callback_url(&svc.public_url),
                 }

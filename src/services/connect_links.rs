@@ -4,6 +4,8 @@
 //! one shop only, and the connect flow runs as usual; at its end the browser goes to the
 //! link's `return_url` (an allowed origin only) with the outcome.
 
+use super::reasons::EventNote;
+use crate::i18n::MsgKey;
 use url::Url;
 use uuid::Uuid;
 
@@ -48,9 +50,35 @@ pub enum LinkError {
     Invalid(Vec<(&'static str, &'static str)>),
     /// `return_url` is not under an allowed origin.
     ReturnUrlNotAllowed,
-    /// The request contradicts what is stored: (code, English message).
-    Conflict(&'static str, &'static str),
+    /// The request contradicts what is stored.
+    Conflict(LinkConflict),
     Service(ServiceError),
+}
+
+/// How a connect-link request contradicts what is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkConflict {
+    /// The `external_user_id` belongs to an administrator.
+    UserNotOwner,
+    /// The partner user is disabled.
+    UserDisabled,
+    /// A shop with this `external_shop_id` belongs to another user.
+    ShopOfAnotherUser,
+}
+
+impl LinkConflict {
+    /// What the caller is told (English, like the rest of the API).
+    pub fn message(self) -> &'static str {
+        match self {
+            LinkConflict::UserNotOwner => {
+                "this external_user_id belongs to an administrator, who cannot use connect links"
+            }
+            LinkConflict::UserDisabled => "this partner user is disabled",
+            LinkConflict::ShopOfAnotherUser => {
+                "a shop with this external_shop_id belongs to another user"
+            }
+        }
+    }
 }
 
 impl From<sqlx::Error> for LinkError {
@@ -225,16 +253,10 @@ async fn create_once(
     let mut tx = store::begin_write(&svc.db).await?;
     let user_id = match links::find_user_by_external_id(&mut *tx, user_ext).await? {
         Some(user) if user.role != UserRole::Owner.as_str() => {
-            return Err(LinkError::Conflict(
-                "user_not_owner",
-                "this external_user_id belongs to an administrator, who cannot use connect links",
-            ))
+            return Err(LinkError::Conflict(LinkConflict::UserNotOwner))
         }
         Some(user) if user.disabled_at.is_some() => {
-            return Err(LinkError::Conflict(
-                "user_disabled",
-                "this partner user is disabled",
-            ))
+            return Err(LinkError::Conflict(LinkConflict::UserDisabled))
         }
         Some(user) => user.id,
         None => {
@@ -255,10 +277,7 @@ async fn create_once(
     let shop_id = match existing.iter().find(|(_, owner)| *owner == user_id) {
         Some((shop_id, _)) => *shop_id,
         None if !existing.is_empty() => {
-            return Err(LinkError::Conflict(
-                "shop_belongs_to_another_user",
-                "a shop with this external_shop_id belongs to another user",
-            ))
+            return Err(LinkError::Conflict(LinkConflict::ShopOfAnotherUser))
         }
         None => {
             let folded = fold_for_search(name.as_str());
@@ -283,7 +302,7 @@ async fn create_once(
                 actor,
                 None,
                 ConnectionState::NotConnected,
-                Some("event_shop_created"),
+                Some(EventNote::ShopCreated.name()),
             )
             .await?;
             id
@@ -332,13 +351,13 @@ pub enum LinkRefusal {
 
 impl LinkRefusal {
     /// The catalogue key of the explanation.
-    pub fn message_key(self) -> &'static str {
+    pub fn message_key(self) -> MsgKey {
         match self {
-            LinkRefusal::Unknown => "error_connect_link_unknown",
-            LinkRefusal::Used => "error_connect_link_used",
-            LinkRefusal::Expired => "error_connect_link_expired",
-            LinkRefusal::UserDisabled => "error_connect_link_user_disabled",
-            LinkRefusal::KeyRevoked => "error_connect_link_revoked",
+            LinkRefusal::Unknown => MsgKey::error_connect_link_unknown,
+            LinkRefusal::Used => MsgKey::error_connect_link_used,
+            LinkRefusal::Expired => MsgKey::error_connect_link_expired,
+            LinkRefusal::UserDisabled => MsgKey::error_connect_link_user_disabled,
+            LinkRefusal::KeyRevoked => MsgKey::error_connect_link_revoked,
         }
     }
 

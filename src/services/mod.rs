@@ -8,6 +8,7 @@ pub mod connect_links;
 pub mod jobs;
 pub mod login_throttle;
 pub mod maintenance;
+pub mod reasons;
 pub mod service_keys;
 pub mod sessions;
 pub mod shops;
@@ -50,12 +51,38 @@ pub struct Services {
 pub enum ServiceError {
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    Refused(&'static str),
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+/// Why a use case refused to act (nothing was changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The user has too many connection attempts waiting for a callback.
+    TooManyAttempts,
+    /// The shop's state changed between reading it and writing the change.
+    ShopChangedMeanwhile,
+    /// The shop has no connection to end.
+    NothingToDisconnect,
+    /// A new password breaks a rule.
+    WeakPassword(crate::password::PasswordProblem),
+}
+
+impl Refusal {
+    /// What the person is told.
+    pub fn msg_key(self) -> crate::i18n::MsgKey {
+        use crate::i18n::MsgKey;
+        match self {
+            Refusal::TooManyAttempts => MsgKey::error_too_many_attempts,
+            Refusal::ShopChangedMeanwhile => MsgKey::error_shop_changed_meanwhile,
+            Refusal::NothingToDisconnect => MsgKey::error_nothing_to_disconnect,
+            Refusal::WeakPassword(problem) => problem.msg_key(),
+        }
+    }
 }
 
 /// Who caused a change, as written to a shop's history.

@@ -2,6 +2,8 @@
 //! is stored), checked on every API request, revoked at will; and reading a shop key
 //! through the API, which is written to the shop's history and rate-limited per key.
 
+use super::reasons::EventNote;
+use crate::i18n::MsgKey;
 use uuid::Uuid;
 
 use super::{ServiceError, Services};
@@ -71,7 +73,7 @@ pub fn actor(row: &ServiceKeyRow) -> String {
 
 #[derive(Debug)]
 pub enum CreateKeyError {
-    Invalid(Vec<(&'static str, &'static str)>),
+    Invalid(Vec<(&'static str, MsgKey)>),
     Service(ServiceError),
 }
 
@@ -91,10 +93,10 @@ pub async fn create(
     let mut errors = Vec::new();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(("name", "error_api_key_name"));
+        errors.push(("name", MsgKey::error_api_key_name));
     }
     if scopes.is_empty() {
-        errors.push(("scopes", "error_api_key_scopes"));
+        errors.push(("scopes", MsgKey::error_api_key_scopes));
     }
     if !errors.is_empty() {
         return Err(CreateKeyError::Invalid(errors));
@@ -243,7 +245,7 @@ pub async fn read_shop_key(
         &key.actor(),
         Some(state),
         state,
-        Some("event_key_read_api"),
+        Some(EventNote::KeyReadApi.name()),
     )
     .await?;
     tx.commit().await?;

@@ -1,5 +1,8 @@
 //! Shops as their owners manage them: adding one, disconnecting one.
 
+use super::reasons::EventNote;
+use super::Refusal;
+use crate::i18n::MsgKey;
 use uuid::Uuid;
 
 use super::{user_actor, ServiceError, Services};
@@ -20,7 +23,7 @@ pub struct NewShopInput {
 }
 
 /// Field-level problems (field name, catalogue key), so the form can show each beside its field.
-pub type FieldErrors = Vec<(&'static str, &'static str)>;
+pub type FieldErrors = Vec<(&'static str, MsgKey)>;
 
 pub enum AddShopError {
     Invalid(FieldErrors),
@@ -43,19 +46,19 @@ pub async fn add_shop(
 ) -> Result<Uuid, AddShopError> {
     let mut errors = FieldErrors::new();
     let name = ShopName::parse(&input.name)
-        .map_err(|e| errors.push(("name", e.0)))
+        .map_err(|e| errors.push(("name", e.into())))
         .ok();
     let phone = optional(&input.phone, Phone::parse)
-        .map_err(|e| errors.push(("phone", e.0)))
+        .map_err(|e| errors.push(("phone", e.into())))
         .ok()
         .flatten();
     let email = optional(&input.email, Email::parse)
-        .map_err(|e| errors.push(("email", e.0)))
+        .map_err(|e| errors.push(("email", e.into())))
         .ok()
         .flatten();
     let owner_ref = input.owner_ref.trim();
     if owner_ref.chars().count() > 100 || owner_ref.chars().any(char::is_control) {
-        errors.push(("owner_ref", "error_external_id_invalid"));
+        errors.push(("owner_ref", MsgKey::error_external_id_invalid));
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(AddShopError::Invalid(errors));
@@ -85,7 +88,7 @@ pub async fn add_shop(
         Err(e) if store::is_unique_violation(&e, "shops.owner_id") => {
             return Err(AddShopError::Invalid(vec![(
                 "owner_ref",
-                "error_external_id_taken",
+                MsgKey::error_external_id_taken,
             )]));
         }
         Err(e) => return Err(e.into()),
@@ -97,7 +100,7 @@ pub async fn add_shop(
         &user_actor(owner_id),
         None,
         ConnectionState::NotConnected,
-        Some("event_shop_created"),
+        Some(EventNote::ShopCreated.name()),
     )
     .await?;
     tx.commit().await?;
@@ -133,14 +136,14 @@ pub async fn update_details(
     }
     let mut errors = FieldErrors::new();
     let name = ShopName::parse(&input.name)
-        .map_err(|e| errors.push(("name", e.0)))
+        .map_err(|e| errors.push(("name", e.into())))
         .ok();
     let phone = optional(&input.phone, Phone::parse)
-        .map_err(|e| errors.push(("phone", e.0)))
+        .map_err(|e| errors.push(("phone", e.into())))
         .ok()
         .flatten();
     let email = optional(&input.email, Email::parse)
-        .map_err(|e| errors.push(("email", e.0)))
+        .map_err(|e| errors.push(("email", e.into())))
         .ok()
         .flatten();
     let Some(name) = name.filter(|_| errors.is_empty()) else {
@@ -182,7 +185,7 @@ pub async fn update_details(
         &user_actor(owner_id),
         Some(state),
         state,
-        Some("event_shop_edited"),
+        Some(EventNote::ShopEdited.name()),
     )
     .await?;
     tx.commit().await?;
@@ -212,7 +215,7 @@ pub async fn disconnect(
     .ok_or(ServiceError::NotFound)?;
     let from = shop.state();
     if !from.can_become(ConnectionState::Disconnected) {
-        return Err(ServiceError::Refused("error_nothing_to_disconnect"));
+        return Err(ServiceError::Refused(Refusal::NothingToDisconnect));
     }
     let now = store::now_ms();
     if shops::disconnect(&mut *tx, shop_id, now).await? {
@@ -223,7 +226,7 @@ pub async fn disconnect(
             actor,
             Some(from),
             ConnectionState::Disconnected,
-            Some("event_disconnected"),
+            Some(EventNote::Disconnected.name()),
         )
         .await?;
     }

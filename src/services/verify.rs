@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::connect::Failure;
+use super::reasons::{EventNote, FailureCode, Reason};
 use super::{ServiceError, Services};
 use crate::domain::ConnectionState;
 use crate::its::{ErrorCode, ItsError};
@@ -73,7 +74,7 @@ pub async fn verify_shop(
                     actor,
                     Some(from),
                     ConnectionState::Connected,
-                    Some("event_verified"),
+                    Some(EventNote::Verified.name()),
                 )
                 .await?;
             }
@@ -84,7 +85,7 @@ pub async fn verify_shop(
                 "stored {:?}, CurrentShop said {}",
                 shop.its_shop_id, current.id
             );
-            let reason = format!("error_shop_id_mismatch | {detail}");
+            let reason = Reason::from(FailureCode::ShopIdMismatch).stored(Some(&detail));
             if shops::change_state(
                 &mut *tx,
                 shop.id,
@@ -92,7 +93,7 @@ pub async fn verify_shop(
                 ConnectionState::Failed,
                 // The detail is ours, not the provider's: history and log only, never
                 // shown to the owner after "ITS trả lời".
-                Some(("error_shop_id_mismatch", None)),
+                Some((FailureCode::ShopIdMismatch.name(), None)),
                 now,
             )
             .await?
@@ -111,17 +112,14 @@ pub async fn verify_shop(
             VerifyOutcome::Mismatch
         }
         Err(ItsError::Provider(p)) if p.code == ErrorCode::Unauthenticated && closed.is_some() => {
-            let failure = closed.unwrap_or_else(|| Failure::new("error_its_account_closed"));
-            let reason = match &failure.detail {
-                Some(d) => format!("{} | {d}", failure.code),
-                None => failure.code.to_owned(),
-            };
+            let failure = closed.unwrap_or_else(|| Failure::new(FailureCode::ItsAccountClosed));
+            let reason = failure.reason();
             if shops::change_state(
                 &mut *tx,
                 shop.id,
                 from,
                 ConnectionState::Failed,
-                Some((failure.code, failure.provider_msg.as_deref())),
+                Some((failure.code.name(), failure.provider_msg.as_deref())),
                 now,
             )
             .await?
@@ -159,7 +157,7 @@ pub async fn verify_shop(
                     actor,
                     Some(from),
                     ConnectionState::NeedsReauth,
-                    Some("event_key_rejected"),
+                    Some(EventNote::KeyRejected.name()),
                 )
                 .await?;
             }
@@ -186,7 +184,7 @@ async fn account_closed(svc: &Services, its_shop_id: i64) -> Option<Failure> {
     match svc.its.authorize_shop(&request).await {
         Err(err @ ItsError::Provider(_)) => {
             let failure = Failure::from_its(&err);
-            (failure.code == "error_its_account_closed").then_some(failure)
+            (failure.code == FailureCode::ItsAccountClosed).then_some(failure)
         }
         _ => None,
     }

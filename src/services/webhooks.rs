@@ -19,6 +19,7 @@
 //! changed since. `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true` lifts the rule for on-premises
 //! receivers.
 
+use crate::i18n::MsgKey;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,7 @@ pub struct EndpointInput {
 
 #[derive(Debug)]
 pub enum EndpointError {
-    Invalid(Vec<(&'static str, &'static str)>),
+    Invalid(Vec<(&'static str, MsgKey)>),
     Service(ServiceError),
 }
 
@@ -241,20 +242,22 @@ pub async fn create_endpoint(
     let mut errors = Vec::new();
     let url = input.url.trim();
     if !endpoint_url_ok(url) {
-        errors.push(("url", "error_webhook_url"));
+        errors.push(("url", MsgKey::error_webhook_url));
     } else if let Ok(parsed) = Url::parse(url) {
         match check_target(&parsed, svc.api.webhook_allow_private_networks).await {
             Ok(()) => {}
             Err(TargetRefused::NotPublic(ip)) => {
                 tracing::info!(address = %ip, "webhook registration refused: not a public address");
-                errors.push(("url", "error_webhook_private_address"));
+                errors.push(("url", MsgKey::error_webhook_private_address));
             }
-            Err(TargetRefused::Unresolvable) => errors.push(("url", "error_webhook_unresolvable")),
+            Err(TargetRefused::Unresolvable) => {
+                errors.push(("url", MsgKey::error_webhook_unresolvable))
+            }
         }
     }
     let description = input.description.trim();
     if description.chars().count() > 200 || description.chars().any(char::is_control) {
-        errors.push(("description", "error_webhook_description"));
+        errors.push(("description", MsgKey::error_webhook_description));
     }
     let types: Vec<&str> = EVENT_TYPES
         .iter()
@@ -267,7 +270,7 @@ pub async fn create_endpoint(
             .iter()
             .any(|t| !EVENT_TYPES.contains(&t.as_str()))
     {
-        errors.push(("event_types", "error_webhook_event_types"));
+        errors.push(("event_types", MsgKey::error_webhook_event_types));
     }
     if !errors.is_empty() {
         return Err(EndpointError::Invalid(errors));

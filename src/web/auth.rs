@@ -140,7 +140,7 @@ pub async fn login(
             csrf: input.csrf_token.as_deref().unwrap_or(""),
             next: &next,
             email: &input.email,
-            error: Some("error_login_failed"),
+            error: Some(ctx.m.error_login_failed),
             notice: None,
         };
         let body = page.render()?;

@@ -24,7 +24,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 
-use super::api::ApiError;
+use super::api::{ApiCode, ApiError};
 use super::error::AppError;
 use crate::telemetry::loggable_path;
 
@@ -141,13 +141,13 @@ fn refuse(req: ServiceRequest, refusal: Refusal) -> ServiceResponse<BoxBody> {
     let mut response: HttpResponse = match (refusal, api) {
         (Refusal::Encoding, true) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ApiCode::UnsupportedMediaType,
             "send the body uncompressed (no Content-Encoding)",
         )
         .error_response(),
         (Refusal::Slow, true) => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ApiCode::RequestTimeout,
             "the body did not arrive in time",
         )
         .error_response(),

@@ -12,8 +12,8 @@ use super::auth::redirect;
 use super::context::{Chrome, Ctx};
 use super::error::AppError;
 use crate::domain::ShopId;
-use crate::i18n::Messages;
-use crate::services::connect::{self, CallbackOutcome};
+use crate::i18n::{Messages, MsgKey};
+use crate::services::connect::{self, CallbackOutcome, CallbackRefusal};
 
 #[derive(Template)]
 #[template(path = "connect/result.html")]
@@ -28,7 +28,7 @@ struct ResultPage {
 
 /// At most one `token` (base64url, 43 characters; none in the fixed redirect mode) and
 /// exactly one `shop_id` (a positive integer).
-fn parse_query(query: &str) -> Result<(Option<String>, ShopId), &'static str> {
+fn parse_query(query: &str) -> Result<(Option<String>, ShopId), CallbackRefusal> {
     let mut tokens = Vec::new();
     let mut shop_ids = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -41,10 +41,10 @@ fn parse_query(query: &str) -> Result<(Option<String>, ShopId), &'static str> {
     let token = match tokens.as_slice() {
         [] => None,
         [token] => Some(token),
-        _ => return Err("error_callback_malformed"),
+        _ => return Err(CallbackRefusal::Malformed),
     };
     let [shop_id] = shop_ids.as_slice() else {
-        return Err("error_callback_malformed");
+        return Err(CallbackRefusal::Malformed);
     };
     if let Some(token) = token {
         if token.len() != 43
@@ -52,10 +52,10 @@ fn parse_query(query: &str) -> Result<(Option<String>, ShopId), &'static str> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err("error_callback_unknown");
+            return Err(CallbackRefusal::Unknown);
         }
     }
-    let shop_id = ShopId::parse(shop_id).map_err(|_| "error_callback_malformed")?;
+    let shop_id = ShopId::parse(shop_id).map_err(|_| CallbackRefusal::Malformed)?;
     Ok((token.cloned(), shop_id))
 }
 
@@ -167,12 +167,12 @@ fn finishing(ctx: &Ctx, token: Option<&str>, shop_id: ShopId) -> Result<HttpResp
     Ok(response)
 }
 
-fn refused(ctx: &Ctx, reason: &'static str) -> Result<HttpResponse, AppError> {
+fn refused(ctx: &Ctx, reason: CallbackRefusal) -> Result<HttpResponse, AppError> {
     page(
         ctx,
         actix_web::http::StatusCode::BAD_REQUEST,
         ctx.m.callback_refused_heading,
-        reason,
+        reason.msg_key(),
         None,
         None,
     )
@@ -215,12 +215,12 @@ async fn handle(
             ctx,
             actix_web::http::StatusCode::OK,
             m.login_again_heading,
-            "login_again_message",
+            MsgKey::login_again_message,
             Some(shop_id),
             Some(auth_url),
         ),
         CallbackOutcome::Refused { reason, shop_id } => {
-            let heading = if reason == "error_callback_used" {
+            let heading = if reason == CallbackRefusal::Used {
                 m.callback_used_heading
             } else {
                 m.callback_refused_heading
@@ -229,7 +229,7 @@ async fn handle(
                 ctx,
                 actix_web::http::StatusCode::BAD_REQUEST,
                 heading,
-                reason,
+                reason.msg_key(),
                 shop_id,
                 None,
             )
@@ -241,7 +241,7 @@ fn page(
     ctx: &Ctx,
     status: actix_web::http::StatusCode,
     heading: &'static str,
-    message_key: &'static str,
+    message_key: MsgKey,
     shop_id: Option<uuid::Uuid>,
     auth_url: Option<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -249,7 +249,7 @@ fn page(
         c: ctx.chrome(heading),
         m: ctx.m,
         heading,
-        message: ctx.m.get(message_key),
+        message: ctx.m.text(message_key),
         shop_id,
         auth_url,
     }

@@ -72,7 +72,7 @@ fn refused(ctx: &Ctx, refusal: LinkRefusal) -> Result<HttpResponse, AppError> {
         c: ctx.chrome(heading),
         m: ctx.m,
         heading,
-        message: ctx.m.get(refusal.message_key()),
+        message: ctx.m.text(refusal.message_key()),
         shop_id: None,
         auth_url: None,
     }

@@ -99,7 +99,7 @@ pub async fn middleware(
         let response = if super::api::is_api_path(http_req.path()) {
             super::api::query_too_long(MAX_QUERY_BYTES)
         } else {
-            let err = AppError::BadRequest("error_query_too_long");
+            let err = AppError::BadRequest(crate::i18n::MsgKey::error_query_too_long);
             error_page(&state, &http_req, lang, None, &err)
         };
         return Ok(ServiceResponse::new(http_req, response));
@@ -397,7 +397,7 @@ fn render_error(
     req: &HttpRequest,
     lang: Lang,
     user: Option<&SessionUser>,
-    key: &'static str,
+    key: crate::i18n::MsgKey,
     status: actix_web::http::StatusCode,
 ) -> HttpResponse {
     let m = Messages::for_lang(lang);
@@ -413,10 +413,10 @@ fn render_error(
             partner: state.partner.clone(),
         },
         m,
-        message: m.get(key),
+        message: m.text(key),
         status: status.as_u16(),
     };
-    let body = page.render().unwrap_or_else(|_| m.get(key).to_owned());
+    let body = page.render().unwrap_or_else(|_| m.text(key).to_owned());
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

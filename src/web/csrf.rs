@@ -42,9 +42,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             check_origin(&req)?;
             let body = body
                 .await
-                .map_err(|_| AppError::BadRequest("error_form_too_large"))?;
+                .map_err(|_| AppError::BadRequest(crate::i18n::MsgKey::error_form_too_large))?;
             if body.len() > MAX_FORM_BYTES {
-                return Err(AppError::BadRequest("error_form_too_large"));
+                return Err(AppError::BadRequest(
+                    crate::i18n::MsgKey::error_form_too_large,
+                ));
             }
             let is_form = req
                 .headers()
@@ -52,10 +54,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
             if !is_form {
-                return Err(AppError::BadRequest("error_form_invalid"));
+                return Err(AppError::BadRequest(
+                    crate::i18n::MsgKey::error_form_invalid,
+                ));
             }
             if std::str::from_utf8(&body).is_err() {
-                return Err(AppError::BadRequest("error_form_invalid"));
+                return Err(AppError::BadRequest(
+                    crate::i18n::MsgKey::error_form_invalid,
+                ));
             }
             let sent = serde_urlencoded::from_bytes::<TokenField>(&body)
                 .ok()
@@ -77,14 +83,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 return Err(AppError::Csrf);
             }
             let value = serde_urlencoded::from_bytes::<T>(&body)
-                .map_err(|_| AppError::BadRequest("error_form_invalid"))?;
+                .map_err(|_| AppError::BadRequest(crate::i18n::MsgKey::error_form_invalid))?;
             if let Some(bad) = first_bad_char(&body) {
                 tracing::info!(
                     path = %loggable_path(req.path()),
                     code = bad as u32,
                     "form refused: control character"
                 );
-                return Err(AppError::BadRequest("error_text_control_chars"));
+                return Err(AppError::BadRequest(
+                    crate::i18n::MsgKey::error_text_control_chars,
+                ));
             }
             Ok(CsrfForm(value))
         })

@@ -6,7 +6,8 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::services::ServiceError;
+use crate::i18n::MsgKey;
+use crate::services::{Refusal, ServiceError};
 
 /// `Debug` is written by hand (below): `tracing-actix-web` logs every error response with
 /// it, and a `next` or `Location` URL may carry a credential in its query.
@@ -17,9 +18,9 @@ pub enum AppError {
     #[error("forbidden")]
     Forbidden,
     #[error("bad request: {0}")]
-    BadRequest(&'static str),
+    BadRequest(MsgKey),
     #[error("too many requests: {0}")]
-    TooMany(&'static str),
+    TooMany(MsgKey),
     /// Login attempts locked for a while (brute-force protection).
     #[error("login throttled for {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
@@ -85,23 +86,23 @@ impl std::fmt::Debug for AppError {
 /// Put in a response's extensions so the context middleware renders the error page.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorPage {
-    pub message_key: &'static str,
+    pub message_key: MsgKey,
 }
 
 impl AppError {
-    pub fn message_key(&self) -> &'static str {
+    pub fn message_key(&self) -> MsgKey {
         match self {
-            AppError::NotFound => "error_not_found",
-            AppError::Forbidden => "error_forbidden",
-            AppError::BadRequest(key) | AppError::TooMany(key) => key,
-            AppError::Throttled { .. } => "error_login_throttled",
-            AppError::Csrf => "error_csrf",
-            AppError::LoginRequired { .. } => "error_login_required",
-            AppError::SeeOther(_) => "error_not_found",
-            AppError::UnsupportedEncoding => "error_content_encoding",
-            AppError::BodyTimeout => "error_body_timeout",
-            AppError::Unavailable(_) => "error_unavailable",
-            AppError::Internal(_) => "error_internal",
+            AppError::NotFound => MsgKey::error_not_found,
+            AppError::Forbidden => MsgKey::error_forbidden,
+            AppError::BadRequest(key) | AppError::TooMany(key) => *key,
+            AppError::Throttled { .. } => MsgKey::error_login_throttled,
+            AppError::Csrf => MsgKey::error_csrf,
+            AppError::LoginRequired { .. } => MsgKey::error_login_required,
+            AppError::SeeOther(_) => MsgKey::error_not_found,
+            AppError::UnsupportedEncoding => MsgKey::error_content_encoding,
+            AppError::BodyTimeout => MsgKey::error_body_timeout,
+            AppError::Unavailable(_) => MsgKey::error_unavailable,
+            AppError::Internal(_) => MsgKey::error_internal,
         }
     }
 }
@@ -188,10 +189,10 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => AppError::NotFound,
-            ServiceError::Refused("error_too_many_attempts") => {
-                AppError::TooMany("error_too_many_attempts")
+            ServiceError::Refused(refusal @ Refusal::TooManyAttempts) => {
+                AppError::TooMany(refusal.msg_key())
             }
-            ServiceError::Refused(key) => AppError::BadRequest(key),
+            ServiceError::Refused(refusal) => AppError::BadRequest(refusal.msg_key()),
             ServiceError::Database(e) => e.into(),
             ServiceError::Other(e) => AppError::Internal(format!("{e:#}")),
         }
@@ -207,6 +208,7 @@ impl From<askama::Error> for AppError {
 #[cfg(test)]
 mod tests {
     use super::AppError;
+    use crate::i18n::MsgKey;
 
     #[test]
     fn debug_never_shows_a_credential_in_a_url() {
@@ -220,8 +222,8 @@ mod tests {
         let link = AppError::SeeOther("/connect-links/SECRETTOKEN".into());
         assert!(!format!("{link:?}").contains("SECRETTOKEN"));
         assert_eq!(
-            format!("{:?}", AppError::BadRequest("error_x")),
-            "BadRequest(\"error_x\")"
+            format!("{:?}", AppError::BadRequest(MsgKey::error_form_invalid)),
+            "BadRequest(error_form_invalid)"
         );
     }
 }

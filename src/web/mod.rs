@@ -51,14 +51,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // gets the styled error page in the reader's language, never actix's plain-text
     // extractor error. The JSON API sets its own (scope-level, so they win there).
     cfg.app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
-        .app_data(
-            web::QueryConfig::default()
-                .error_handler(|_, _| AppError::BadRequest("error_query_invalid").into()),
-        )
+        .app_data(web::QueryConfig::default().error_handler(|_, _| {
+            AppError::BadRequest(crate::i18n::MsgKey::error_query_invalid).into()
+        }))
         .app_data(
             web::FormConfig::default()
                 .limit(csrf::MAX_FORM_BYTES)
-                .error_handler(|_, _| AppError::BadRequest("error_form_invalid").into()),
+                .error_handler(|_, _| {
+                    AppError::BadRequest(crate::i18n::MsgKey::error_form_invalid).into()
+                }),
         );
     cfg.route("/", web::get().to(home))
         .route("/healthz", web::get().to(healthz))

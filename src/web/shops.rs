@@ -13,8 +13,9 @@ use super::views::{EventView, FieldErrors, OutcomeQuery, ShopView};
 use crate::domain::ConnectionState;
 use crate::i18n::Messages;
 use crate::services::connect::{self, StartOutcome};
+use crate::services::reasons::FailureCode;
 use crate::services::shops::{self as shop_service, AddShopError, NewShopInput, ShopDetailsInput};
-use crate::services::{user_actor, ServiceError};
+use crate::services::{user_actor, Refusal, ServiceError};
 use crate::store::{events, shops};
 
 #[derive(Template)]
@@ -146,13 +147,14 @@ pub async fn show(
             None if shop.state.has_key() => {
                 let reason = crate::store::attempts::last_outcome(&svc.db, row.id)
                     .await?
-                    .filter(|code| code.starts_with("error_"));
+                    // Other outcomes ("superseded", "expired", …) are not failures.
+                    .and_then(|outcome| FailureCode::from_name(&outcome));
                 let mut text = m.flash_attempt_failed_kept.to_owned();
                 if let Some(code) = reason {
                     text.push(' ');
                     text.push_str(&Messages::fill(
                         m.flash_attempt_failed_reason,
-                        &[m.get(&code)],
+                        &[m.text(code.msg_key())],
                     ));
                 }
                 Some(Flash {
@@ -185,7 +187,7 @@ pub async fn show(
         .failure_code
         .as_deref()
         .filter(|_| shop.failure.is_some())
-        .map(|code| next_step(code, m));
+        .map(|code| next_step(FailureCode::parse_stored(code), m));
     let mut response = html(&ShowPage {
         c: ctx.chrome(m.shop_title),
         m,
@@ -277,7 +279,7 @@ pub async fn disconnect(
     .await
     {
         // A second click (or a resent form) finds the shop already disconnected: same answer.
-        Ok(()) | Err(ServiceError::Refused("error_nothing_to_disconnect")) => {}
+        Ok(()) | Err(ServiceError::Refused(Refusal::NothingToDisconnect)) => {}
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&format!("/shops/{shop_id}?outcome=disconnected")))
@@ -295,38 +297,37 @@ pub struct NextStep {
     pub edit: bool,
 }
 
-pub fn next_step(code: &str, m: &'static Messages) -> NextStep {
+pub fn next_step(code: FailureCode, m: &'static Messages) -> NextStep {
     let step = |text, retry, edit| NextStep {
         text,
         retry,
         connect_label: None,
         edit,
     };
+    use FailureCode as F;
     match code {
-        "error_its_account_closed" => NextStep {
+        F::ItsAccountClosed => NextStep {
             text: m.next_step_account_closed,
             retry: false,
             connect_label: Some(m.connect_after_reopen),
             edit: false,
         },
-        "error_its_invalid_argument" => step(m.next_step_check_details, true, true),
-        "error_its_api_key"
-        | "error_its_bad_route"
-        | "error_its_redirect_not_registered"
-        | "error_its_auth_url_refused" => step(m.next_step_partner_setup, false, false),
-        "error_its_shop_taken" => step(m.next_step_shop_taken, true, false),
-        "error_its_permission_denied"
-        | "error_callback_shop_not_linked"
-        | "error_callback_not_confirmed"
-        | "error_shop_id_mismatch" => step(m.next_step_own_account, true, false),
-        "error_its_unavailable"
-        | "error_its_timeout"
-        | "error_its_unreachable"
-        | "error_its_bad_answer" => step(m.next_step_retry_later, true, false),
-        "error_its_relogin_loop" | "error_its_failed_precondition" | "error_its_unknown" => {
+        F::ItsInvalidArgument => step(m.next_step_check_details, true, true),
+        F::ItsApiKey | F::ItsBadRoute | F::ItsRedirectNotRegistered | F::ItsAuthUrlRefused => {
+            step(m.next_step_partner_setup, false, false)
+        }
+        F::ItsShopTaken => step(m.next_step_shop_taken, true, false),
+        F::ItsPermissionDenied
+        | F::CallbackShopNotLinked
+        | F::CallbackNotConfirmed
+        | F::ShopIdMismatch => step(m.next_step_own_account, true, false),
+        F::ItsUnavailable | F::ItsTimeout | F::ItsUnreachable | F::ItsBadAnswer => {
+            step(m.next_step_retry_later, true, false)
+        }
+        F::ItsReloginLoop | F::ItsFailedPrecondition | F::ItsUnknown => {
             step(m.next_step_retry_or_contact_its, true, false)
         }
-        _ => step(m.next_step_retry, true, false),
+        F::ItsKeyRejected | F::ItsAlreadyExists => step(m.next_step_retry, true, false),
     }
 }
 

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::ConnectionState;
-use crate::i18n::{Lang, Messages};
+use crate::i18n::{Lang, Messages, MsgKey};
+use crate::services::reasons::{FailureCode, Reason};
 use crate::store::events::EventRow;
 use crate::store::shops::ShopRow;
 
@@ -21,12 +22,12 @@ pub struct OutcomeQuery {
 pub struct FieldErrors(Vec<(&'static str, &'static str)>);
 
 impl FieldErrors {
-    /// From (field, catalogue key) pairs.
-    pub fn new(m: &'static Messages, errors: &[(&'static str, &'static str)]) -> FieldErrors {
+    /// From (field, message) pairs.
+    pub fn new(m: &'static Messages, errors: &[(&'static str, MsgKey)]) -> FieldErrors {
         FieldErrors(
             errors
                 .iter()
-                .map(|&(field, key)| (field, m.get(key)))
+                .map(|&(field, key)| (field, m.text(key)))
                 .collect(),
         )
     }
@@ -81,7 +82,7 @@ impl ShopView {
                 .failure_code
                 .as_deref()
                 .filter(|_| state == ConnectionState::Failed)
-                .map(|k| m.get(k)),
+                .map(|code| m.text(FailureCode::parse_stored(code).msg_key())),
             failure_detail: row
                 .failure_detail
                 .clone()
@@ -257,11 +258,8 @@ impl EventView {
                 .map(|st| state_label(st, m))
                 .unwrap_or("?")
         };
-        let (reason, detail) = match row.reason.as_deref() {
-            Some(text) => match text.split_once(" | ") {
-                Some((key, detail)) => (Some(m.get(key)), Some(detail.to_owned())),
-                None => (Some(m.get(text)), None),
-            },
+        let (reason, detail) = match row.reason.as_deref().map(Reason::parse_stored) {
+            Some((reason, detail)) => (Some(m.text(reason.msg_key())), detail.map(str::to_owned)),
             None => (None, None),
         };
         let actor = match row.actor.as_str() {

@@ -87,7 +87,7 @@ async fn list_page(
     ctx: &Ctx,
     name: String,
     chosen: &[Scope],
-    errors: Vec<(&'static str, &'static str)>,
+    errors: Vec<(&'static str, crate::i18n::MsgKey)>,
     flash: Option<Flash>,
 ) -> Result<ListPage, AppError> {
     let keys = store_keys::list(&ctx.state.services.db).await?;

@@ -30,7 +30,9 @@ async fn export(
     // The list shows the hint instead of running a search too short for the index; an
     // export of that address would be every shop, which is not what was asked for.
     if filter.search() == shop_list::Search::TooShort {
-        return Err(AppError::BadRequest("admin_search_too_short"));
+        return Err(AppError::BadRequest(
+            crate::i18n::MsgKey::admin_search_too_short,
+        ));
     }
     let m = ctx.m;
     let db = ctx.state.services.read_db.clone();

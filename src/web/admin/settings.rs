@@ -37,7 +37,7 @@ pub enum TestResult {
 impl TestResult {
     fn refused(m: &'static Messages, failure: Failure) -> TestResult {
         TestResult::Refused {
-            reason: m.get(failure.code),
+            reason: m.text(failure.code.msg_key()),
             provider_msg: failure.provider_msg,
             detail: failure.detail,
         }

@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::domain::ConnectionState;
 use crate::i18n::Messages;
+use crate::services::reasons::FailureCode;
 use crate::services::shops as shop_service;
 use crate::services::verify::{self, VerifyOutcome};
-use crate::services::{user_actor, ServiceError};
+use crate::services::{user_actor, Refusal, ServiceError};
 use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort};
 use crate::store::{events, shops, users};
 use crate::web::auth::redirect;
@@ -47,7 +48,9 @@ impl ListQuery {
     pub fn filter(&self) -> Result<ShopFilter, AppError> {
         let q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         if q.is_some_and(|q| q.chars().count() > 100 || q.chars().any(char::is_control)) {
-            return Err(AppError::BadRequest("error_search_invalid"));
+            return Err(AppError::BadRequest(
+                crate::i18n::MsgKey::error_search_invalid,
+            ));
         }
         Ok(ShopFilter {
             state: self
@@ -260,7 +263,8 @@ async fn detail(
         .unwrap_or_default();
     let shop = ShopView::new(&row, m);
     let config_problem = (shop.failure.is_some()
-        && row.failure_code.as_deref() == Some("error_its_redirect_not_registered"))
+        && row.failure_code.as_deref().map(FailureCode::parse_stored)
+            == Some(FailureCode::ItsRedirectNotRegistered))
     .then(|| {
         Messages::fill(
             m.admin_redirect_not_registered,
@@ -363,7 +367,7 @@ async fn disconnect(
     let id = path.into_inner();
     match shop_service::disconnect(&ctx.state.services, id, None, &user_actor(admin.0.id)).await {
         // A second click (or a resent form) finds the shop already disconnected: same answer.
-        Ok(()) | Err(ServiceError::Refused("error_nothing_to_disconnect")) => {}
+        Ok(()) | Err(ServiceError::Refused(Refusal::NothingToDisconnect)) => {}
         Err(e) => return Err(e.into()),
     }
     Ok(redirect(&format!("/admin/shops/{id}?outcome=disconnected")))

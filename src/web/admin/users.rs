@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::UserRole;
-use crate::i18n::Messages;
+use crate::i18n::{Messages, MsgKey};
 use crate::password;
 use crate::services::accounts::{self, CreateUserError};
 use crate::store::users::UserListRow;
@@ -147,7 +147,7 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if q.is_some_and(|q| q.chars().count() > 100 || q.chars().any(char::is_control)) {
-        return Err(AppError::BadRequest("error_search_invalid"));
+        return Err(AppError::BadRequest(MsgKey::error_search_invalid));
     }
     let after = query.after.as_deref().filter(|a| !a.is_empty());
     let rows = users::list_page(&ctx.state.services.db, q, after, PAGE_SIZE + 1).await?;
@@ -228,19 +228,19 @@ async fn create(
     form: CsrfForm<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let mut errors: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut errors: Vec<(&'static str, MsgKey)> = Vec::new();
     let role = match UserRole::parse(form.role.trim()) {
         Ok(role) => Some(role),
         Err(e) => {
-            errors.push(("role", e.0));
+            errors.push(("role", e.into()));
             None
         }
     };
     if form.name.trim().chars().count() > NAME_MAX_CHARS {
-        errors.push(("name", "error_user_name_too_long"));
+        errors.push(("name", MsgKey::error_user_name_too_long));
     }
-    if let Err(key) = password::check_strength(&form.password) {
-        errors.push(("password", key));
+    if let Err(problem) = password::check_strength(&form.password) {
+        errors.push(("password", problem.msg_key()));
     }
     if errors.is_empty() {
         let role = role.unwrap_or(UserRole::Owner);
@@ -258,16 +258,16 @@ async fn create(
                 tracing::info!(admin = %admin.0.id, user = %id, role = role.as_str(), "user created");
                 return Ok(redirect(&format!("/admin/users/{id}?outcome=created")));
             }
-            Err(CreateUserError::EmailTaken) => errors.push(("email", "error_email_taken")),
-            Err(CreateUserError::Invalid(key)) if key.starts_with("error_password") => {
-                errors.push(("password", key))
+            Err(CreateUserError::EmailTaken) => errors.push(("email", MsgKey::error_email_taken)),
+            Err(CreateUserError::WeakPassword(problem)) => {
+                errors.push(("password", problem.msg_key()))
             }
-            Err(CreateUserError::Invalid(key)) => errors.push(("email", key)),
+            Err(CreateUserError::BadEmail(e)) => errors.push(("email", e.into())),
             Err(CreateUserError::Other(e)) => return Err(AppError::Internal(format!("{e:#}"))),
         }
     } else if let Err(e) = crate::domain::Email::parse(&form.email) {
         // Report every field at once, not one per round trip.
-        errors.push(("email", e.0));
+        errors.push(("email", e.into()));
     }
     let page = NewPage {
         c: ctx.chrome(ctx.m.users_new_title),
@@ -389,7 +389,7 @@ async fn disable_confirm(
 ) -> Result<HttpResponse, AppError> {
     let user = find_user(&ctx, path.into_inner(), admin.0.id).await?;
     if user.is_self {
-        return Err(AppError::BadRequest("error_cannot_disable_self"));
+        return Err(AppError::BadRequest(MsgKey::error_cannot_disable_self));
     }
     let m = ctx.m;
     html(&ConfirmPage {
@@ -436,7 +436,7 @@ async fn disable(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     if id == admin.0.id {
-        return Err(AppError::BadRequest("error_cannot_disable_self"));
+        return Err(AppError::BadRequest(MsgKey::error_cannot_disable_self));
     }
     let ended = accounts::disable(&ctx.state.services, id)
         .await?
@@ -475,12 +475,12 @@ async fn reset_password(
     let id = path.into_inner();
     let form = form.0;
     let problem = match password::check_strength(&form.password) {
-        Err(key) => Some(key),
-        Ok(()) if form.confirm.as_deref() != Some("yes") => Some("error_confirm_required"),
+        Err(problem) => Some(problem.msg_key()),
+        Ok(()) if form.confirm.as_deref() != Some("yes") => Some(MsgKey::error_confirm_required),
         Ok(()) => None,
     };
     if let Some(key) = problem {
-        return detail_page(&ctx, &admin, id, None, Some(ctx.m.get(key))).await;
+        return detail_page(&ctx, &admin, id, None, Some(ctx.m.text(key))).await;
     }
     let ended =
         accounts::reset_password(&ctx.state.services, id, form.password, keep_for(&admin, id))

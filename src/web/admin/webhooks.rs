@@ -127,7 +127,7 @@ fn flash_for(m: &'static Messages, outcome: Option<&str>) -> Option<Flash> {
 async fn list_page(
     ctx: &Ctx,
     input: &EndpointInput,
-    errors: Vec<(&'static str, &'static str)>,
+    errors: Vec<(&'static str, crate::i18n::MsgKey)>,
     flash: Option<Flash>,
 ) -> Result<ListPage, AppError> {
     let rows = webhooks::list(&ctx.state.services.db).await?;

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{json, ApiError, Caller, ErrorBody};
-use crate::services::connect_links::{self, LinkError, LinkRequest};
+use super::{json, ApiCode, ApiError, Caller, ErrorBody};
+use crate::services::connect_links::{self, LinkConflict, LinkError, LinkRequest};
 use crate::services::service_keys::Scope;
 use crate::services::webhooks::rfc3339;
 use crate::web::AppState;
@@ -102,7 +102,7 @@ pub async fn create(
         )),
         Err(LinkError::Invalid(errors)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ApiCode::ValidationFailed,
             errors
                 .iter()
                 .map(|(field, problem)| format!("{field} {problem}"))
@@ -111,11 +111,20 @@ pub async fn create(
         )),
         Err(LinkError::ReturnUrlNotAllowed) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "return_url_not_allowed",
+            ApiCode::ReturnUrlNotAllowed,
             "return_url must be an http(s) URL on an origin listed in RETURN_URL_ORIGINS",
         )),
-        Err(LinkError::Conflict(code, message)) => {
-            Err(ApiError::new(StatusCode::CONFLICT, code, message))
+        Err(LinkError::Conflict(conflict)) => {
+            let code = match conflict {
+                LinkConflict::UserNotOwner => ApiCode::UserNotOwner,
+                LinkConflict::UserDisabled => ApiCode::UserDisabled,
+                LinkConflict::ShopOfAnotherUser => ApiCode::ShopBelongsToAnotherUser,
+            };
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                conflict.message(),
+            ))
         }
         Err(LinkError::Service(e)) => Err(e.into()),
     }

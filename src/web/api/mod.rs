@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use crate::services::service_keys::{self, Scope, ServiceKey};
-use crate::services::ServiceError;
+use crate::services::{Refusal, ServiceError};
 
 pub use openapi::ApiDoc;
 
@@ -40,13 +40,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
+                    ApiCode::InvalidParameter,
                     query_error_message(&err),
                 )
                 .into()
             }))
             .app_data(web::PathConfig::default().error_handler(|_, _| {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
+                ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, "no such resource").into()
             }))
             .service(resource("/openapi.json", Method::GET).route(web::get().to(openapi::document)))
             .service(resource("/v1/connect-links", Method::POST).route(guarded(
@@ -70,7 +70,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(guarded(web::post().to(shops::verify), Scope::ShopsRead)),
             )
             .default_service(web::to(|| async {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route")
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    ApiCode::NotFound,
+                    "no such API route",
+                )
             })),
     );
 }
@@ -102,7 +106,7 @@ pub fn is_api_path(path: &str) -> bool {
 pub fn query_too_long(max_bytes: usize) -> HttpResponse {
     ApiError::new(
         StatusCode::BAD_REQUEST,
-        "query_too_long",
+        ApiCode::QueryTooLong,
         format!("the query string may hold at most {max_bytes} bytes"),
     )
     .error_response()
@@ -116,7 +120,7 @@ fn resource(path: &str, method: actix_web::http::Method) -> actix_web::Resource 
         async move {
             let mut response = ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ApiCode::MethodNotAllowed,
                 format!("this method is not allowed here; use {allow}"),
             )
             .error_response();
@@ -179,7 +183,7 @@ async fn authenticate(state: &AppState, token: Option<String>) -> Result<Caller,
     let Some(token) = token else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ApiCode::Unauthorized,
             "send a service key as Authorization: Bearer <key>",
         ));
     };
@@ -187,7 +191,7 @@ async fn authenticate(state: &AppState, token: Option<String>) -> Result<Caller,
         Some(key) => Ok(Caller(key)),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ApiCode::Unauthorized,
             "this service key is unknown or revoked",
         )),
     }
@@ -197,31 +201,133 @@ fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ApiCode::UnsupportedMediaType,
             "send the body as application/json",
         ),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ApiCode::PayloadTooLarge,
                 format!("the body may hold at most {MAX_JSON_BYTES} bytes"),
             )
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ApiCode::ValidationFailed,
             e.to_string(),
         ),
         JsonPayloadError::Deserialize(e) => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ApiCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
         ),
         _ => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_body",
+            ApiCode::InvalidBody,
             "the body could not be read",
         ),
+    }
+}
+
+/// The API's error codes: stable names of their own (not catalogue keys), listed in the
+/// OpenAPI document so a client can match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiCode {
+    /// A query parameter is not valid.
+    InvalidParameter,
+    /// No such resource or route (or a shop of another partner's key).
+    NotFound,
+    /// The query string is longer than anything accepts.
+    QueryTooLong,
+    /// The resource exists but not with this method (`Allow` names the one it has).
+    MethodNotAllowed,
+    /// No service key, or an unknown or revoked one.
+    Unauthorized,
+    /// The service key lacks the operation's scope.
+    InsufficientScope,
+    /// The body is not `application/json`, or is compressed.
+    UnsupportedMediaType,
+    /// The body is larger than the API accepts.
+    PayloadTooLarge,
+    /// The body did not arrive in time.
+    RequestTimeout,
+    /// The body is JSON but a field is missing or not valid.
+    ValidationFailed,
+    /// The body is not valid JSON.
+    InvalidJson,
+    /// The body could not be read.
+    InvalidBody,
+    /// Too many requests with this key; `Retry-After` says when to retry.
+    RateLimited,
+    /// The service cannot store data right now; nothing was changed.
+    Unavailable,
+    /// The server ran into a problem; nothing was changed.
+    Internal,
+    /// More than one shop carries this external id.
+    AmbiguousExternalId,
+    /// The shop id is neither a UUID nor `ext:<external_shop_id>`.
+    InvalidShopId,
+    /// The page cursor is not one this API issued.
+    InvalidCursor,
+    /// The shop has no working connection (and so no key).
+    NotConnected,
+    /// The shop's stored key cannot be opened; an admin must look.
+    KeyUnreadable,
+    /// ITS could not answer; nothing changed.
+    ItsUnavailable,
+    /// `return_url` is not on an allowed origin.
+    ReturnUrlNotAllowed,
+    /// The `external_user_id` belongs to an administrator.
+    UserNotOwner,
+    /// The partner user is disabled.
+    UserDisabled,
+    /// A shop with this `external_shop_id` belongs to another user.
+    ShopBelongsToAnotherUser,
+    /// Too many connection attempts are waiting for this user.
+    TooManyAttempts,
+    /// The shop changed meanwhile; read it again.
+    StateChanged,
+    /// The shop has no connection to end.
+    NothingToDisconnect,
+    /// The new password breaks a rule.
+    WeakPassword,
+}
+
+impl ApiCode {
+    /// The code as sent, e.g. `"insufficient_scope"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiCode::InvalidParameter => "invalid_parameter",
+            ApiCode::NotFound => "not_found",
+            ApiCode::QueryTooLong => "query_too_long",
+            ApiCode::MethodNotAllowed => "method_not_allowed",
+            ApiCode::Unauthorized => "unauthorized",
+            ApiCode::InsufficientScope => "insufficient_scope",
+            ApiCode::UnsupportedMediaType => "unsupported_media_type",
+            ApiCode::PayloadTooLarge => "payload_too_large",
+            ApiCode::RequestTimeout => "request_timeout",
+            ApiCode::ValidationFailed => "validation_failed",
+            ApiCode::InvalidJson => "invalid_json",
+            ApiCode::InvalidBody => "invalid_body",
+            ApiCode::RateLimited => "rate_limited",
+            ApiCode::Unavailable => "unavailable",
+            ApiCode::Internal => "internal",
+            ApiCode::AmbiguousExternalId => "ambiguous_external_id",
+            ApiCode::InvalidShopId => "invalid_shop_id",
+            ApiCode::InvalidCursor => "invalid_cursor",
+            ApiCode::NotConnected => "not_connected",
+            ApiCode::KeyUnreadable => "key_unreadable",
+            ApiCode::ItsUnavailable => "its_unavailable",
+            ApiCode::ReturnUrlNotAllowed => "return_url_not_allowed",
+            ApiCode::UserNotOwner => "user_not_owner",
+            ApiCode::UserDisabled => "user_disabled",
+            ApiCode::ShopBelongsToAnotherUser => "shop_belongs_to_another_user",
+            ApiCode::TooManyAttempts => "too_many_attempts",
+            ApiCode::StateChanged => "state_changed",
+            ApiCode::NothingToDisconnect => "nothing_to_disconnect",
+            ApiCode::WeakPassword => "weak_password",
+        }
     }
 }
 
@@ -229,8 +335,7 @@ fn json_error(err: JsonPayloadError) -> ApiError {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable, machine-readable code, e.g. `insufficient_scope`.
-    #[schema(example = "insufficient_scope")]
-    pub code: String,
+    pub code: ApiCode,
     /// What went wrong, for a person (English).
     pub message: String,
 }
@@ -238,13 +343,13 @@ pub struct ErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ApiCode,
     message: String,
     retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ApiCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -254,7 +359,7 @@ impl ApiError {
     }
 
     pub fn not_found() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such shop")
+        ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, "no such shop")
     }
 
     /// 429 `rate_limited` with `Retry-After`; `what` names what was counted.
@@ -263,7 +368,7 @@ impl ApiError {
             retry_after_secs: Some(retry_after_secs),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ApiCode::RateLimited,
                 format!("too many {what} with this service key; retry in {retry_after_secs} s"),
             )
         }
@@ -276,7 +381,7 @@ impl std::fmt::Display for ApiError {
             f,
             "{} {}: {}",
             self.status.as_u16(),
-            self.code,
+            self.code.as_str(),
             self.message
         )
     }
@@ -297,7 +402,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.json(ErrorBody {
-            code: self.code.to_owned(),
+            code: self.code,
             message: self.message.clone(),
         })
     }
@@ -321,17 +426,13 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => ApiError::not_found(),
-            ServiceError::Refused(key) => ApiError::new(
-                StatusCode::CONFLICT,
-                "refused",
-                format!("the request was refused ({key})"),
-            ),
+            ServiceError::Refused(refusal) => refused(refusal),
             ServiceError::Database(e) => match super::error::AppError::from(e) {
                 super::error::AppError::Unavailable(detail) => {
                     tracing::error!(error = %detail, "API: database unavailable");
                     ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
+                        ApiCode::Unavailable,
                         "the service cannot store data right now; nothing was changed, try again later",
                     )
                 }
@@ -342,11 +443,31 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// A use case's refusal: its own code, and English words (the catalogue's are for pages).
+fn refused(refusal: Refusal) -> ApiError {
+    let (code, message) = match refusal {
+        Refusal::TooManyAttempts => (
+            ApiCode::TooManyAttempts,
+            "too many connection attempts are waiting for this user",
+        ),
+        Refusal::ShopChangedMeanwhile => (
+            ApiCode::StateChanged,
+            "the shop changed meanwhile; read it again",
+        ),
+        Refusal::NothingToDisconnect => (
+            ApiCode::NothingToDisconnect,
+            "the shop has no connection to end",
+        ),
+        Refusal::WeakPassword(_) => (ApiCode::WeakPassword, "the new password breaks a rule"),
+    };
+    ApiError::new(StatusCode::CONFLICT, code, message)
+}
+
 fn internal(detail: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %detail, "API request failed");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
+        ApiCode::Internal,
         "the server ran into a problem; nothing was changed",
     )
 }
@@ -364,7 +485,7 @@ impl Caller {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "insufficient_scope",
+                ApiCode::InsufficientScope,
                 format!("this service key lacks the scope {}", scope.as_str()),
             ))
         }

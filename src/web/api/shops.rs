@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{json, ApiError, Caller, ErrorBody};
+use super::{json, ApiCode, ApiError, Caller, ErrorBody};
 use crate::domain::ConnectionState;
 use crate::services::service_keys::{self, KeyReadError, Scope};
 use crate::services::verify::{self, VerifyOutcome};
@@ -136,7 +136,7 @@ async fn resolve(state: &AppState, id: &str) -> Result<ApiShopRow, ApiError> {
             1 => Ok(found.remove(0)),
             _ => Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "ambiguous_external_id",
+                ApiCode::AmbiguousExternalId,
                 "several shops have this external_shop_id; use the shop's id",
             )),
         };
@@ -150,7 +150,7 @@ async fn resolve(state: &AppState, id: &str) -> Result<ApiShopRow, ApiError> {
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_shop_id",
+                ApiCode::InvalidShopId,
                 "a shop is named by its id (a UUID) or by ext:<external_shop_id>",
             )
         })?;
@@ -182,7 +182,7 @@ pub async fn list(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_parameter",
+            ApiCode::InvalidParameter,
             "limit must be between 1 and 200",
         ));
     }
@@ -190,7 +190,7 @@ pub async fn list(
         Some(c) => Some(decode_cursor(c).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_cursor",
+                ApiCode::InvalidCursor,
                 "this cursor is not valid",
             )
         })?),
@@ -290,7 +290,7 @@ pub async fn key(
         Err(KeyReadError::NotFound) => Err(ApiError::not_found()),
         Err(KeyReadError::NotConnected(s)) => Err(ApiError::new(
             StatusCode::CONFLICT,
-            "not_connected",
+            ApiCode::NotConnected,
             format!(
                 "the shop is {}; only a connected shop's key can be read",
                 s.as_str()
@@ -301,7 +301,7 @@ pub async fn key(
         }
         Err(KeyReadError::Unreadable) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "key_unreadable",
+            ApiCode::KeyUnreadable,
             "the stored key cannot be decrypted; the shop must connect again",
         )),
         Err(KeyReadError::Service(e)) => Err(e.into()),
@@ -370,21 +370,21 @@ pub async fn verify(
         VerifyOutcome::NoKey => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "not_connected",
+                ApiCode::NotConnected,
                 "the shop has no key to verify",
             ))
         }
         VerifyOutcome::Unreadable => {
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "key_unreadable",
+                ApiCode::KeyUnreadable,
                 "the stored key cannot be decrypted; the shop must connect again",
             ))
         }
         VerifyOutcome::ItsTrouble(failure) => {
             return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                "its_unavailable",
+                ApiCode::ItsUnavailable,
                 format!("ITS could not answer ({}); nothing changed", failure.code),
             ))
         }
