@@ -4,7 +4,7 @@
 //! in `.env.example`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -191,136 +191,11 @@ impl Settings {
             "BIND",
             &mut problems,
         );
-
-        let public_url = get("PUBLIC_URL").and_then(|raw| match Url::parse(&raw) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                Some(url)
-            }
-            _ => {
-                problems.push(format!(
-                    "PUBLIC_URL must be an absolute http(s) URL such as https://shoplink.example.vn, got {raw:?}"
-                ));
-                None
-            }
-        });
-
-        let database_path = get("DATABASE_URL")
-            .map(|raw| {
-                let path = raw
-                    .strip_prefix("sqlite://")
-                    .or_else(|| raw.strip_prefix("sqlite:"))
-                    .unwrap_or(&raw);
-                let path = path.split('?').next().unwrap_or(path);
-                PathBuf::from(path)
-            })
-            .unwrap_or_else(|| PathBuf::from("data/shoplink.db"));
-        let data_dir = get("DATA_DIR").map(PathBuf::from).unwrap_or_else(|| {
-            database_path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."))
-        });
-
-        let its = match (get("ITS_BASE_URL"), get("ITS_API_KEY")) {
-            (None, _) => ItsMode::Sandbox {
-                bind: parse_addr(
-                    &get("SANDBOX_BIND").unwrap_or_else(|| "127.0.0.1:0".into()),
-                    "SANDBOX_BIND",
-                    &mut problems,
-                ),
-                latency: Duration::from_millis(parse_number(
-                    get("SANDBOX_LATENCY_MS"),
-                    "SANDBOX_LATENCY_MS",
-                    0,
-                    &mut problems,
-                )),
-                failure_rate: parse_number(
-                    get("SANDBOX_FAILURE_PERCENT"),
-                    "SANDBOX_FAILURE_PERCENT",
-                    0,
-                    &mut problems,
-                )
-                .min(100) as f64
-                    / 100.0,
-                white_label: parse_bool(
-                    get("SANDBOX_WHITE_LABEL"),
-                    "SANDBOX_WHITE_LABEL",
-                    &mut problems,
-                ),
-                registered_redirect_urls: get("SANDBOX_REGISTERED_REDIRECT_URLS")
-                    .map(|list| {
-                        list.split(',')
-                            .map(str::trim)
-                            .filter(|u| !u.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            },
-            (Some(base_url), api_key) => {
-                match Url::parse(&base_url) {
-                    Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-                    _ => problems.push(format!(
-                        "ITS_BASE_URL must be an http(s) URL such as https://api.example.vn/v1/partner, got {base_url:?}"
-                    )),
-                }
-                if api_key.is_none() {
-                    problems.push(
-                        "ITS_API_KEY is required when ITS_BASE_URL is set (the partner api_key from ITS)".into(),
-                    );
-                }
-                ItsMode::Remote {
-                    base_url: base_url.trim_end_matches('/').to_owned(),
-                    api_key: api_key.unwrap_or_default(),
-                }
-            }
-        };
-
-        let secret_key = match get("SECRET_KEY") {
-            Some(raw) => match SecretKey::parse(&raw) {
-                Ok(key) => Some(key),
-                Err(_) => {
-                    problems.push(
-                        "SECRET_KEY must be 64 hexadecimal characters (32 random bytes); make one with `openssl rand -hex 32`"
-                            .into(),
-                    );
-                    None
-                }
-            },
-            None => {
-                if matches!(its, ItsMode::Remote { .. }) {
-                    problems.push(
-                        "SECRET_KEY is required when ITS_BASE_URL is set; make one with `openssl rand -hex 32`".into(),
-                    );
-                }
-                None
-            }
-        };
-
-        let its_auth_hosts = match get("ITS_AUTH_HOSTS") {
-            Some(list) => list
-                .split(',')
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect(),
-            None => match &its {
-                // The provider serves its API on `api.…` and its login page on `auth.…`.
-                ItsMode::Remote { base_url, .. } => Url::parse(base_url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .map(|host| {
-                        let auth = host
-                            .strip_prefix("api.")
-                            .map(|rest| format!("auth.{rest}"))
-                            .unwrap_or_else(|| host.clone());
-                        vec![auth, host]
-                    })
-                    .unwrap_or_default(),
-                ItsMode::Sandbox { .. } => vec!["127.0.0.1".into(), "localhost".into()],
-            },
-        };
-
+        let public_url = parse_public_url(&get, &mut problems);
+        let (database_path, data_dir) = parse_storage(&get);
+        let its = parse_its(&get, &mut problems);
+        let secret_key = parse_secret_key(&get, &its, &mut problems);
+        let its_auth_hosts = parse_auth_hosts(&get, &its);
         let its_timeout = Duration::from_secs(
             parse_number(
                 get("ITS_TIMEOUT_SECS"),
@@ -330,7 +205,6 @@ impl Settings {
             )
             .max(1),
         );
-
         let request_body_timeout = Duration::from_secs(
             parse_number(
                 get("REQUEST_BODY_TIMEOUT_SECS"),
@@ -340,73 +214,17 @@ impl Settings {
             )
             .max(1),
         );
-
-        let log_format = match get("LOG_FORMAT").as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                problems.push(format!(
-                    "LOG_FORMAT must be `pretty` or `json`, got {other:?}"
-                ));
-                LogFormat::Pretty
-            }
-        };
-
+        let log_format = parse_log_format(&get, &mut problems);
         let verify = parse_verify(&get, &mut problems);
-
-        let secret_key_previous =
-            get("SECRET_KEY_PREVIOUS").and_then(|raw| match SecretKey::parse(&raw) {
-                Ok(key) => Some(key),
-                Err(_) => {
-                    problems.push(
-                        "SECRET_KEY_PREVIOUS must be 64 hexadecimal characters, like SECRET_KEY"
-                            .into(),
-                    );
-                    None
-                }
-            });
-
+        let secret_key_previous = parse_previous_secret_key(&get, &mut problems);
         let database_max_bytes = get("DATABASE_MAX_MB").map(|_| {
             parse_number(get("DATABASE_MAX_MB"), "DATABASE_MAX_MB", 0, &mut problems).max(1)
                 * 1024
                 * 1024
         });
-
-        let trusted_proxies = get("TRUSTED_PROXIES")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .filter_map(|p| match p.parse() {
-                        Ok(ip) => Some(ip),
-                        Err(_) => {
-                            problems
-                                .push(format!("TRUSTED_PROXIES must list IP addresses, got {p:?}"));
-                            None
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-
+        let trusted_proxies = parse_trusted_proxies(&get, &mut problems);
         let api = parse_api(&get, &mut problems);
-
-        let its_partner = ItsPartnerSettings {
-            white_label: parse_bool(get("ITS_WHITE_LABEL"), "ITS_WHITE_LABEL", &mut problems),
-            redirect_mode: match get("ITS_REDIRECT_MODE").as_deref() {
-                None | Some("token") => RedirectMode::Token,
-                Some("fixed") => RedirectMode::Fixed,
-                Some(other) => {
-                    problems.push(format!(
-                        "ITS_REDIRECT_MODE must be `token` (a per-attempt token in redirect_url) or \
-                         `fixed` (always PUBLIC_URL/connect/callback, for a provider account with \
-                         registered redirect URLs), got {other:?}"
-                    ));
-                    RedirectMode::Token
-                }
-            },
-        };
-
+        let its_partner = parse_its_partner(&get, &mut problems);
         let partner = parse_partner(&get, &mut problems);
 
         if !problems.is_empty() {
@@ -431,6 +249,226 @@ impl Settings {
             its_partner,
             partner,
         })
+    }
+}
+
+/// `PUBLIC_URL`: where browsers reach the app; optional (derived from the request otherwise).
+fn parse_public_url(
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<Url> {
+    get("PUBLIC_URL").and_then(|raw| match Url::parse(&raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+        _ => {
+            problems.push(format!(
+                "PUBLIC_URL must be an absolute http(s) URL such as https://shoplink.example.vn, got {raw:?}"
+            ));
+            None
+        }
+    })
+}
+
+/// `DATABASE_URL` (a path, with or without `sqlite:`) and `DATA_DIR` (its folder by default).
+fn parse_storage(get: &dyn Fn(&str) -> Option<String>) -> (PathBuf, PathBuf) {
+    let database_path = get("DATABASE_URL")
+        .map(|raw| {
+            let path = raw
+                .strip_prefix("sqlite://")
+                .or_else(|| raw.strip_prefix("sqlite:"))
+                .unwrap_or(&raw);
+            let path = path.split('?').next().unwrap_or(path);
+            PathBuf::from(path)
+        })
+        .unwrap_or_else(|| PathBuf::from("data/shoplink.db"));
+    let data_dir = get("DATA_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        database_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+    });
+    (database_path, data_dir)
+}
+
+/// The provider: the real one (`ITS_BASE_URL` + `ITS_API_KEY`) or, without a base URL,
+/// the built-in sandbox and its `SANDBOX_*` settings.
+fn parse_its(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> ItsMode {
+    match (get("ITS_BASE_URL"), get("ITS_API_KEY")) {
+        (None, _) => ItsMode::Sandbox {
+            bind: parse_addr(
+                &get("SANDBOX_BIND").unwrap_or_else(|| "127.0.0.1:0".into()),
+                "SANDBOX_BIND",
+                problems,
+            ),
+            latency: Duration::from_millis(parse_number(
+                get("SANDBOX_LATENCY_MS"),
+                "SANDBOX_LATENCY_MS",
+                0,
+                problems,
+            )),
+            failure_rate: parse_number(
+                get("SANDBOX_FAILURE_PERCENT"),
+                "SANDBOX_FAILURE_PERCENT",
+                0,
+                problems,
+            )
+            .min(100) as f64
+                / 100.0,
+            white_label: parse_bool(get("SANDBOX_WHITE_LABEL"), "SANDBOX_WHITE_LABEL", problems),
+            registered_redirect_urls: get("SANDBOX_REGISTERED_REDIRECT_URLS")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        (Some(base_url), api_key) => {
+            match Url::parse(&base_url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+                _ => problems.push(format!(
+                    "ITS_BASE_URL must be an http(s) URL such as https://api.example.vn/v1/partner, got {base_url:?}"
+                )),
+            }
+            if api_key.is_none() {
+                problems.push(
+                    "ITS_API_KEY is required when ITS_BASE_URL is set (the partner api_key from ITS)".into(),
+                );
+            }
+            ItsMode::Remote {
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                api_key: api_key.unwrap_or_default(),
+            }
+        }
+    }
+}
+
+/// `SECRET_KEY`: seals shop keys; required with the real provider.
+fn parse_secret_key(
+    get: &dyn Fn(&str) -> Option<String>,
+    its: &ItsMode,
+    problems: &mut Vec<String>,
+) -> Option<SecretKey> {
+    match get("SECRET_KEY") {
+        Some(raw) => match SecretKey::parse(&raw) {
+            Ok(key) => Some(key),
+            Err(_) => {
+                problems.push(
+                    "SECRET_KEY must be 64 hexadecimal characters (32 random bytes); make one with `openssl rand -hex 32`"
+                        .into(),
+                );
+                None
+            }
+        },
+        None => {
+            if matches!(its, ItsMode::Remote { .. }) {
+                problems.push(
+                    "SECRET_KEY is required when ITS_BASE_URL is set; make one with `openssl rand -hex 32`".into(),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// `SECRET_KEY_PREVIOUS`: the key being rotated away from.
+fn parse_previous_secret_key(
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<SecretKey> {
+    get("SECRET_KEY_PREVIOUS").and_then(|raw| match SecretKey::parse(&raw) {
+        Ok(key) => Some(key),
+        Err(_) => {
+            problems.push(
+                "SECRET_KEY_PREVIOUS must be 64 hexadecimal characters, like SECRET_KEY".into(),
+            );
+            None
+        }
+    })
+}
+
+/// `ITS_AUTH_HOSTS`: the hosts an `auth_url` may send the browser to.
+fn parse_auth_hosts(get: &dyn Fn(&str) -> Option<String>, its: &ItsMode) -> Vec<String> {
+    match get("ITS_AUTH_HOSTS") {
+        Some(list) => list
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect(),
+        None => match its {
+            // The provider serves its API on `api.…` and its login page on `auth.…`.
+            ItsMode::Remote { base_url, .. } => Url::parse(base_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .map(|host| {
+                    let auth = host
+                        .strip_prefix("api.")
+                        .map(|rest| format!("auth.{rest}"))
+                        .unwrap_or_else(|| host.clone());
+                    vec![auth, host]
+                })
+                .unwrap_or_default(),
+            ItsMode::Sandbox { .. } => vec!["127.0.0.1".into(), "localhost".into()],
+        },
+    }
+}
+
+fn parse_log_format(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> LogFormat {
+    match get("LOG_FORMAT").as_deref() {
+        None | Some("pretty") => LogFormat::Pretty,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            problems.push(format!(
+                "LOG_FORMAT must be `pretty` or `json`, got {other:?}"
+            ));
+            LogFormat::Pretty
+        }
+    }
+}
+
+/// `TRUSTED_PROXIES`: the addresses whose `X-Forwarded-For` is believed.
+fn parse_trusted_proxies(
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> Vec<IpAddr> {
+    get("TRUSTED_PROXIES")
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| match p.parse() {
+                    Ok(ip) => Some(ip),
+                    Err(_) => {
+                        problems.push(format!("TRUSTED_PROXIES must list IP addresses, got {p:?}"));
+                        None
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `ITS_WHITE_LABEL` and `ITS_REDIRECT_MODE`: how the partner's account at ITS is set up.
+fn parse_its_partner(
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> ItsPartnerSettings {
+    ItsPartnerSettings {
+        white_label: parse_bool(get("ITS_WHITE_LABEL"), "ITS_WHITE_LABEL", problems),
+        redirect_mode: match get("ITS_REDIRECT_MODE").as_deref() {
+            None | Some("token") => RedirectMode::Token,
+            Some("fixed") => RedirectMode::Fixed,
+            Some(other) => {
+                problems.push(format!(
+                    "ITS_REDIRECT_MODE must be `token` (a per-attempt token in redirect_url) or \
+                     `fixed` (always PUBLIC_URL/connect/callback, for a provider account with \
+                     registered redirect URLs), got {other:?}"
+                ));
+                RedirectMode::Token
+            }
+        },
     }
 }
 
