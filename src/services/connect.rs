@@ -177,77 +177,21 @@ pub async fn start(
     shop_id: Uuid,
     actor: &str,
 ) -> Result<StartOutcome, ServiceError> {
-    let now = store::now_ms();
     let shop = shops::find_for_owner(&svc.db, shop_id, user_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let known_its_id = shop.its_shop_id.and_then(|id| ShopId::from_i64(id).ok());
     let token = random_token();
-    let attempt_id = {
-        let mut tx = crate::store::begin_write(&svc.db).await?;
-        attempts::cancel_pending_for_shop(&mut *tx, shop.id, now, DOUBLE_CLICK_GRACE_MS).await?;
-        if svc.its_partner.redirect_mode == RedirectMode::Fixed {
-            // The callback will carry no token: the session's one pending attempt is the one.
-            attempts::cancel_pending_for_session(&mut *tx, session_hash, now).await?;
-        }
-        if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
-            return Err(ServiceError::Refused(Refusal::TooManyAttempts));
-        }
-        // Where the shop goes back to should the owner walk away (see `expire_attempts`).
-        let previous = match shop.state() {
-            state if state.has_key() => attempts::Previous::default(),
-            ConnectionState::Pending => attempts::latest_previous(&mut *tx, shop.id)
-                .await?
-                .unwrap_or_default(),
-            state => attempts::Previous {
-                previous_state: Some(state.as_str().to_owned()),
-                previous_failure_code: shop.failure_code.clone(),
-                previous_failure_detail: shop.failure_detail.clone(),
-            },
-        };
-        let id = attempts::insert(
-            &mut *tx,
-            &attempts::NewAttempt {
-                shop_id: shop.id,
-                user_id,
-                session_hash,
-                token_hash: &token_hash(&token),
-                relogins: 0,
-                its_shop_id: known_its_id.map(ShopId::get),
-                created_at: now,
-                expires_at: now + ATTEMPT_TTL_MS,
-                previous: &previous,
-            },
-        )
-        .await?;
-        if shop.state().has_key() {
-            // A working connection stays exactly as it is until a new key is confirmed.
-            let state = shop.state();
-            events::record_and_queue(
-                &mut *tx,
-                shop.id,
-                now,
-                actor,
-                Some(state),
-                state,
-                Some(EventNote::ConnectStarted.name()),
-            )
-            .await?;
-        } else {
-            move_to(
-                &mut tx,
-                &shop,
-                ConnectionState::Pending,
-                None,
-                actor,
-                EventNote::ConnectStarted,
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        id
-    };
+    let attempt_id = record_attempt(
+        svc,
+        &shop,
+        user_id,
+        session_hash,
+        known_its_id,
+        &token,
+        actor,
+    )
+    .await?;
 
     let redirect_url = redirect_url_for(svc, &token);
     let owner = crate::store::users::find_name(&svc.db, user_id).await?;
@@ -265,29 +209,130 @@ pub async fn start(
         if p.code == ErrorCode::PermissionDenied {
             // The provider never linked this id to us: forget it and ask without it.
             tracing::info!(shop = %shop.id, "ITS does not know the stored shop id; retrying without it");
-            let now = store::now_ms();
-            let mut tx = crate::store::begin_write(&svc.db).await?;
-            shops::forget_its_shop_id(&mut *tx, shop.id, now).await?;
-            attempts::forget_its_shop_id(&mut *tx, attempt_id).await?;
-            let state = shops::find(&mut *tx, shop.id)
-                .await?
-                .map_or(ConnectionState::Pending, |s| s.state());
-            events::record_and_queue(
-                &mut *tx,
-                shop.id,
-                now,
-                "its",
-                Some(state),
-                state,
-                Some(EventNote::ItsShopIdForgotten.name()),
-            )
-            .await?;
-            tx.commit().await?;
+            forget_stored_its_id(svc, shop.id, attempt_id).await?;
             request = prefill_request(svc, &shop, user_id, owner.as_deref(), &redirect_url);
             answer = svc.its.authorize_shop(&request).await;
         }
     }
 
+    answer_start(svc, &shop, attempt_id, request.shop_id, answer).await
+}
+
+/// Step 1 of `start`, in one write transaction: end the shop's earlier attempts, record
+/// the new one (with where the shop goes back to should it expire) and mark the shop
+/// `pending`, or leave a live connection as it is with a history note.
+async fn record_attempt(
+    svc: &Services,
+    shop: &ShopRow,
+    user_id: Uuid,
+    session_hash: &str,
+    known_its_id: Option<ShopId>,
+    token: &str,
+    actor: &str,
+) -> Result<Uuid, ServiceError> {
+    let now = store::now_ms();
+    let mut tx = crate::store::begin_write(&svc.db).await?;
+    attempts::cancel_pending_for_shop(&mut *tx, shop.id, now, DOUBLE_CLICK_GRACE_MS).await?;
+    if svc.its_partner.redirect_mode == RedirectMode::Fixed {
+        // The callback will carry no token: the session's one pending attempt is the one.
+        attempts::cancel_pending_for_session(&mut *tx, session_hash, now).await?;
+    }
+    if attempts::count_pending_for_user(&mut *tx, user_id, now).await? >= MAX_PENDING_PER_USER {
+        return Err(ServiceError::Refused(Refusal::TooManyAttempts));
+    }
+    // Where the shop goes back to should the owner walk away (see `expire_attempts`).
+    let previous = match shop.state() {
+        state if state.has_key() => attempts::Previous::default(),
+        ConnectionState::Pending => attempts::latest_previous(&mut *tx, shop.id)
+            .await?
+            .unwrap_or_default(),
+        state => attempts::Previous {
+            previous_state: Some(state.as_str().to_owned()),
+            previous_failure_code: shop.failure_code.clone(),
+            previous_failure_detail: shop.failure_detail.clone(),
+        },
+    };
+    let id = attempts::insert(
+        &mut *tx,
+        &attempts::NewAttempt {
+            shop_id: shop.id,
+            user_id,
+            session_hash,
+            token_hash: &token_hash(token),
+            relogins: 0,
+            its_shop_id: known_its_id.map(ShopId::get),
+            created_at: now,
+            expires_at: now + ATTEMPT_TTL_MS,
+            previous: &previous,
+        },
+    )
+    .await?;
+    if shop.state().has_key() {
+        // A working connection stays exactly as it is until a new key is confirmed.
+        let state = shop.state();
+        events::record_and_queue(
+            &mut *tx,
+            shop.id,
+            now,
+            actor,
+            Some(state),
+            state,
+            Some(EventNote::ConnectStarted.name()),
+        )
+        .await?;
+    } else {
+        move_to(
+            &mut tx,
+            shop,
+            ConnectionState::Pending,
+            None,
+            actor,
+            EventNote::ConnectStarted,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// ITS does not know the shop's stored ITS id (never linked to us): forget it on the shop
+/// and the attempt, with a history note, so the next `AuthorizeShop` asks by our own id.
+async fn forget_stored_its_id(
+    svc: &Services,
+    shop_id: Uuid,
+    attempt_id: Uuid,
+) -> Result<(), ServiceError> {
+    let now = store::now_ms();
+    let mut tx = crate::store::begin_write(&svc.db).await?;
+    shops::forget_its_shop_id(&mut *tx, shop_id, now).await?;
+    attempts::forget_its_shop_id(&mut *tx, attempt_id).await?;
+    let state = shops::find(&mut *tx, shop_id)
+        .await?
+        .map_or(ConnectionState::Pending, |s| s.state());
+    events::record_and_queue(
+        &mut *tx,
+        shop_id,
+        now,
+        "its",
+        Some(state),
+        state,
+        Some(EventNote::ItsShopIdForgotten.name()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The end of `start`: what the answer to `AuthorizeShop` leads to. `asked_for` is the
+/// ITS shop id the request named, if any.
+async fn answer_start(
+    svc: &Services,
+    shop: &ShopRow,
+    attempt_id: Uuid,
+    asked_for: Option<ShopId>,
+    answer: Result<Authorization, ItsError>,
+) -> Result<StartOutcome, ServiceError> {
     match answer {
         Ok(Authorization::ShopRequest {
             auth_url: Some(auth_url),
@@ -315,7 +360,7 @@ pub async fn start(
                 svc,
                 shop.id,
                 &shop_key,
-                request.shop_id,
+                asked_for,
                 FailureCode::ShopIdMismatch,
                 "its",
             )
@@ -350,31 +395,9 @@ pub async fn callback(
     its_shop_id: ShopId,
 ) -> Result<CallbackOutcome, ServiceError> {
     let now = store::now_ms();
-    let attempt = match token {
-        Some(token) => {
-            let hash = token_hash(token);
-            match attempts::consume(&svc.db, &hash, user_id, session_hash, now).await? {
-                Some(attempt) => attempt,
-                None => return explain_refusal(svc, &hash, user_id, now).await,
-            }
-        }
-        None if svc.its_partner.redirect_mode == RedirectMode::Fixed => {
-            match attempts::consume_for_session(&svc.db, user_id, session_hash, now).await? {
-                Some(attempt) => attempt,
-                None => {
-                    return Ok(CallbackOutcome::Refused {
-                        reason: CallbackRefusal::NoPending,
-                        shop_id: None,
-                    })
-                }
-            }
-        }
-        None => {
-            return Ok(CallbackOutcome::Refused {
-                reason: CallbackRefusal::Malformed,
-                shop_id: None,
-            })
-        }
+    let attempt = match consume_attempt(svc, user_id, session_hash, token, now).await? {
+        Ok(attempt) => attempt,
+        Err(refused) => return Ok(refused),
     };
     let shop = shops::find_for_owner(&svc.db, attempt.shop_id, user_id)
         .await?
@@ -407,6 +430,36 @@ pub async fn callback(
             .await
         }
         None => confirm_through_our_id(svc, user_id, &attempt, &shop, its_shop_id).await,
+    }
+}
+
+/// The callback's first step: take its attempt, by token or (fixed mode) the session's
+/// pending one, so it works exactly once. `Err` is the refusal to show, nothing changed.
+async fn consume_attempt(
+    svc: &Services,
+    user_id: Uuid,
+    session_hash: &str,
+    token: Option<&str>,
+    now: i64,
+) -> Result<Result<attempts::ConsumedAttempt, CallbackOutcome>, ServiceError> {
+    let refused = |reason| CallbackOutcome::Refused {
+        reason,
+        shop_id: None,
+    };
+    match token {
+        Some(token) => {
+            let hash = token_hash(token);
+            match attempts::consume(&svc.db, &hash, user_id, session_hash, now).await? {
+                Some(attempt) => Ok(Ok(attempt)),
+                None => Ok(Err(explain_refusal(svc, &hash, user_id, now).await?)),
+            }
+        }
+        None if svc.its_partner.redirect_mode == RedirectMode::Fixed => Ok(
+            attempts::consume_for_session(&svc.db, user_id, session_hash, now)
+                .await?
+                .ok_or_else(|| refused(CallbackRefusal::NoPending)),
+        ),
+        None => Ok(Err(refused(CallbackRefusal::Malformed))),
     }
 }
 
@@ -483,27 +536,16 @@ async fn confirm_known_shop(
 ) -> Result<CallbackOutcome, ServiceError> {
     // Should ITS ask for another login, the browser will come back with this new token.
     let next_token = random_token();
-    let next_attempt = {
-        let mut tx = crate::store::begin_write(&svc.db).await?;
-        attempts::close(&mut *tx, attempt.id, "finished", "callback").await?;
-        let id = attempts::insert(
-            &mut *tx,
-            &attempts::NewAttempt {
-                shop_id: shop.id,
-                user_id,
-                session_hash,
-                token_hash: &token_hash(&next_token),
-                relogins: attempt.relogins + 1,
-                its_shop_id: Some(its_shop_id.get()),
-                created_at: now,
-                expires_at: now + ATTEMPT_TTL_MS,
-                previous: &attempt.previous,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        id
-    };
+    let next_attempt = record_next_attempt(
+        svc,
+        user_id,
+        session_hash,
+        attempt,
+        its_shop_id,
+        &next_token,
+        now,
+    )
+    .await?;
     let request = AuthorizeShopRequest {
         shop_id: Some(its_shop_id),
         redirect_url: Some(redirect_url_for(svc, &next_token)),
@@ -568,6 +610,38 @@ async fn confirm_known_shop(
             })
         }
     }
+}
+
+/// Closes the consumed attempt and records its successor (one more login, the same
+/// shop and `previous`), in one write transaction, before ITS is asked again.
+async fn record_next_attempt(
+    svc: &Services,
+    user_id: Uuid,
+    session_hash: &str,
+    attempt: &attempts::ConsumedAttempt,
+    its_shop_id: ShopId,
+    next_token: &str,
+    now: i64,
+) -> Result<Uuid, ServiceError> {
+    let mut tx = crate::store::begin_write(&svc.db).await?;
+    attempts::close(&mut *tx, attempt.id, "finished", "callback").await?;
+    let id = attempts::insert(
+        &mut *tx,
+        &attempts::NewAttempt {
+            shop_id: attempt.shop_id,
+            user_id,
+            session_hash,
+            token_hash: &token_hash(next_token),
+            relogins: attempt.relogins + 1,
+            its_shop_id: Some(its_shop_id.get()),
+            created_at: now,
+            expires_at: now + ATTEMPT_TTL_MS,
+            previous: &attempt.previous,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Checks a fresh key with `CurrentShop`, then stores it. `None` means connected.
