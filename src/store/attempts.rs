@@ -183,7 +183,7 @@ pub async fn forget_its_shop_id(db: impl SqliteExecutor<'_>, id: Uuid) -> Result
     Ok(())
 }
 
-/// How the shop's most recent finished attempt ended (a catalogue key when it failed).
+/// How the shop's most recent finished attempt ended (a `FailureCode` name when it failed).
 pub async fn last_outcome(
     db: impl SqliteExecutor<'_>,
     shop_id: Uuid,

@@ -384,6 +384,22 @@ async fn api_openapi_document_describes_every_route_and_is_consistent() {
         .unwrap();
     assert!(!shop.contains_key("shop_key"));
     assert!(shop.contains_key("its_shop_id") && shop.contains_key("last_verified_at"));
+    // Error codes are the API's own stable names, each listed; never a catalogue key.
+    let codes: Vec<&str> = doc["components"]["schemas"]["ApiCode"]["enum"]
+        .as_array()
+        .expect("the error codes are an enum of the document")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in [
+        "insufficient_scope",
+        "not_connected",
+        "rate_limited",
+        "nothing_to_disconnect",
+    ] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+    assert!(codes.iter().all(|c| !c.starts_with("error_")), "{codes:?}");
 }
 
 /// Sends `body` with `content_type` to `POST /api/v1/connect-links` with `auth`.
