@@ -413,3 +413,36 @@ async fn the_sandbox_banner_is_vietnamese_too() {
     walk.check("/login in sandbox mode", &html);
     assert!(walk.problems.is_empty(), "{:?}", walk.problems);
 }
+
+/// A failure code or history reason this version does not know (written by another
+/// version) reads as a generic message: the page still answers, in the catalogue's words,
+/// never a bare "?" or the stored name.
+#[tokio::test]
+async fn unknown_stored_reasons_read_as_a_generic_message() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Tương Lai").await;
+    let id = uuid::Uuid::parse_str(&shop).unwrap();
+    sqlx::query(
+        "UPDATE shops SET state = 'failed', failure_code = 'error_from_a_later_version' WHERE id = ?",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) \
+         VALUES (?, 1, 'its', 'pending', 'failed', 'event_from_a_later_version | detail')",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let r = app.get(&format!("/shops/{shop}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let m = &Messages::VI;
+    assert!(html.contains(m.reason_unknown), "history: {html}");
+    assert!(html.contains(m.error_its_unknown), "failure: {html}");
+    assert!(!html.contains("a_later_version"), "{html}");
+}
