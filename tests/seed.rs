@@ -148,6 +148,32 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
         .await,
         0
     );
+    // Every seeded reason and failure code is one the app reads back (not "reason unknown").
+    let reasons: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT reason FROM shop_events WHERE reason IS NOT NULL")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    for stored in &reasons {
+        let (reason, _) = shoplink::services::reasons::Reason::parse_stored(stored);
+        assert_ne!(
+            reason,
+            shoplink::services::reasons::Reason::Unknown,
+            "{stored}"
+        );
+    }
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT failure_code FROM shops WHERE failure_code IS NOT NULL",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    for code in &codes {
+        assert!(
+            shoplink::services::reasons::FailureCode::from_name(code).is_some(),
+            "{code}"
+        );
+    }
     assert_database_is_sound(&db, &dir.path().join("seed.db")).await;
 
     // The seeded accounts log in with the printed passwords.
