@@ -48,19 +48,23 @@ if ((${#need_install[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_install[@]}" >/dev/null
 fi
 
-log "cargo build --release"
-cargo build --release --quiet
+log "cargo build --release (the app and the bare yardstick page, examples/bare_list.rs)"
+cargo build --release --quiet --bin shoplink --example bare_list
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/shoplink
+BARE_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/bare_list
 [ -x "$BIN" ] || die "no binary at $BIN"
+[ -x "$BARE_BIN" ] || die "no binary at $BARE_BIN"
 
 # --- a fresh database and a free port ---------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoplink-bench.XXXXXX")
 SERVER_PID=""
 cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    for pid in "$SERVER_PID" "${BARE_PID:-}" "${APP_PID:-}"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     if [ "${KEEP:-0}" = 1 ]; then
         printf 'bench: kept %s\n' "$WORK" >&2
     else
@@ -310,8 +314,42 @@ NOW_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || 
 PEAK_MB=$(awk -v k="$PEAK_KB" 'BEGIN { printf "%.1f", k / 1024 }')
 NOW_MB=$(awk -v k="$NOW_KB" 'BEGIN { printf "%.1f", k / 1024 }')
 
+# --- the yardstick: a bare page of the same stack over the same database ----------------------
+# examples/bare_list.rs: actix-web + askama + sqlx, the same 50 keyset rows, nothing else.
+# Measured with the same wrk settings, one after the other, so the ratio of the two is
+# taken on one machine in one run (issue #13, "CPU per page").
+BARE_PORT=""
+for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if [ "$candidate" != "$PORT" ] && port_is_free "$candidate"; then
+        BARE_PORT=$candidate
+        break
+    fi
+done
+[ -n "$BARE_PORT" ] || die "no free port found for the bare page"
+DATABASE_URL="sqlite://$WORK/shoplink.db" BIND="127.0.0.1:$BARE_PORT" "$BARE_BIN" >"$WORK/bare.log" 2>&1 &
+BARE_PID=$!
+for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$BARE_PORT/" 2>/dev/null; then break; fi
+    kill -0 "$BARE_PID" 2>/dev/null || {
+        cat "$WORK/bare.log" >&2
+        die "the bare page's server stopped"
+    }
+    sleep 0.1
+done
+# `measure` reads BASE and SERVER_PID: point them at the bare server for one row.
+APP_PID=$SERVER_PID APP_BASE=$BASE
+BASE="http://127.0.0.1:$BARE_PORT" SERVER_PID=$BARE_PID
+measure "bare: actix + askama + sqlx, 50 rows" "/"
+BASE=$APP_BASE SERVER_PID=$APP_PID
+kill "$BARE_PID" 2>/dev/null || true
+wait "$BARE_PID" 2>/dev/null || true
+BARE_PID=""
+
 # --- verdict --------------------------------------------------------------------------------
 for name in "${ROWS[@]}"; do
+    # The yardstick is not the app: it has no target of its own.
+    case "$name" in bare:*) continue ;; esac
     awk -v p="${P99[$name]}" -v t="$TARGET_P99_MS" 'BEGIN { exit !(p > t) }' &&
         FAILURES+=("$name: p99 ${P99[$name]} ms > $TARGET_P99_MS ms")
     # The mixed run's pages share the server: only their latency has a target.
@@ -346,6 +384,11 @@ for name in "${ROWS[@]}"; do
 done
 echo
 echo "  the whole mixed run: $MIXED_CPU ms of server CPU"
+BARE_NAME="bare: actix + askama + sqlx, 50 rows"
+echo
+echo "The list's first page against the bare page of the same stack (same rows, same machine, same run):"
+awk -v a="${RPS[$first_name]}" -v b="${RPS[$BARE_NAME]}" -v ca="${CPU[$first_name]}" -v cb="${CPU[$BARE_NAME]}" \
+    'BEGIN { printf "  req/s: %d vs %d (%.2f of the bare page); CPU per request: %s ms vs %s ms\n", a, b, (b > 0 ? a / b : 0), ca, cb }'
 echo
 echo "Peak RSS of the server (VmHWM): $PEAK_MB MB (at the end: $NOW_MB MB)"
 [ -z "$SEED_SECONDS" ] || echo "Seeding $SHOPS shops took $SEED_SECONDS s"
