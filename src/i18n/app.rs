@@ -262,6 +262,10 @@ super::catalogue!(Messages {
     admin_pages_label => "Trang", "Pages";
     admin_first_page => "Trang đầu", "First page";
     admin_next_page => "Trang sau", "Next page";
+    admin_prev_page => "Trang trước", "Previous page";
+    admin_range => "{}–{} / {} cửa hàng", "{}–{} of {} shops";
+    admin_more_than => "nhiều hơn {}", "more than {}";
+    admin_state_chips_label => "Lọc theo trạng thái", "Filter by state";
     admin_verify_now => "Kiểm tra ngay", "Verify now";
     admin_connect_link_heading => "Liên kết kết nối", "Connect link";
     admin_connect_link_hint => "Gửi liên kết này cho chủ cửa hàng: sau khi đăng nhập, họ bấm \"Kết nối Zalo\" để bắt đầu.", "Send this link to the shop owner: after logging in they press \"Connect Zalo\" to start.";
