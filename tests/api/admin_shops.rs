@@ -864,7 +864,7 @@ async fn the_list_counts_its_shops_and_pages_back_and_forth_by_keyset() {
     // The same walk sorted by name, in English (thousands grouped the English way).
     let html = app.get_html("/admin/shops?sort=name&lang=en").await;
     let (ids, next) = list_page(&html);
-    assert_eq!(pager_of(&html).0.as_deref(), Some("1–50 of 130 shops"));
+    assert_eq!(pager_of(&html).0.as_deref(), Some("Shops 1–50 of 130"));
     let html = app.get_html(&next.unwrap()).await;
     let (_, prev, _) = pager_of(&html);
     assert!(prev.as_deref().unwrap().contains("sort=name"));
@@ -927,4 +927,86 @@ async fn state_chips_show_the_counters_and_filter_the_list() {
     );
     let html = app.get_html("/admin/shops?q=s%E1%BB%91+001").await;
     assert_eq!(pager_of(&html).0.as_deref(), Some("1–10 / 10 cửa hàng"));
+}
+
+#[tokio::test]
+async fn the_admin_history_names_the_owner_by_email_and_the_link_is_a_duong_dan() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Lịch Sử").await;
+    app.logout().await;
+    login_admin(&app).await;
+    let html = app.get_html(&format!("/admin/shops/{shop}")).await;
+    let doc = scraper::Html::parse_document(&html);
+    let actors: Vec<String> = doc
+        .select(&scraper::Selector::parse(".timeline li > .muted").unwrap())
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert_eq!(actors, vec![app.owner_email.clone()], "{actors:?}");
+    assert!(!html.contains("Người dùng</span>"));
+    assert!(html.contains("Đường dẫn kết nối"));
+    assert!(!html.contains("Liên kết kết nối"));
+    // The copy button has its confirmation, for sighted readers and screen readers.
+    assert!(html.contains("data-copied-label=\"Đã sao chép ✓\""));
+    assert!(html.contains("data-copy-status=\"connect-link\""));
+}
+
+/// Every form that can come back with errors: a summary announced at once (role="alert") and
+/// a title that says an error happened (issue 11's finding on "add shop").
+#[tokio::test]
+async fn every_form_that_fails_validation_says_so_in_its_title_and_an_alert() {
+    let app = spawn_app().await;
+    let check = |what: &'static str, html: String| {
+        let doc = scraper::Html::parse_document(&html);
+        let title: String = doc
+            .select(&scraper::Selector::parse("title").unwrap())
+            .next()
+            .unwrap()
+            .text()
+            .collect();
+        assert!(title.starts_with("Có lỗi: "), "{what}: title {title:?}");
+        let alert = doc
+            .select(&scraper::Selector::parse("#form-errors[role=alert]").unwrap())
+            .next()
+            .unwrap_or_else(|| panic!("{what}: no error summary"));
+        assert!(alert.text().collect::<String>().contains("Biểu mẫu có lỗi"));
+        assert!(
+            html.contains("aria-invalid=\"true\""),
+            "{what}: a marked field"
+        );
+    };
+    app.login_owner().await;
+    let ok = app.get_html("/shops/new").await;
+    assert!(!ok.contains("form-errors") && !ok.contains("<title>Có lỗi"));
+    let r = app.post_from("/shops/new", "/shops", &[("name", "")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    check("add shop", r.text().await.unwrap());
+    app.logout().await;
+
+    login_admin(&app).await;
+    let r = app
+        .post_from(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[("url", "not a url"), ("event_type", "connection.connected")],
+        )
+        .await;
+    check("webhook", r.text().await.unwrap());
+    let r = app
+        .post_from("/admin/api-keys", "/admin/api-keys", &[("name", "")])
+        .await;
+    check("api key", r.text().await.unwrap());
+    let r = app
+        .post_from(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("email", "not-an-email"),
+                ("name", "X"),
+                ("role", "owner"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    check("user", r.text().await.unwrap());
 }

@@ -422,11 +422,7 @@ async fn detail(
             text: text.to_owned(),
         })
     });
-    let events = events::for_shop(&svc.db, row.id, 200)
-        .await?
-        .iter()
-        .map(|e| EventView::seen_by(e, m, Some(admin.0.id)))
-        .collect();
+    let events = admin_history(&svc.db, row.id, admin.0.id, m).await?;
     let connect_link = svc
         .public_url
         .join(&format!("shops/{}", row.id))
@@ -450,6 +446,42 @@ async fn detail(
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
     Ok(response)
+}
+
+/// A shop's history as an admin reads it: an owner (or another admin) who acted is named by
+/// email, not as "a user"; the admin's own actions are "you".
+async fn admin_history(
+    db: &sqlx::SqlitePool,
+    shop: Uuid,
+    viewer: Uuid,
+    m: &'static Messages,
+) -> Result<Vec<EventView>, AppError> {
+    let rows = events::for_shop(db, shop, 200).await?;
+    let mut emails: std::collections::HashMap<Uuid, Option<String>> = Default::default();
+    for id in rows
+        .iter()
+        .filter_map(|e| e.actor.strip_prefix("user:"))
+        .filter_map(|id| Uuid::try_parse(id).ok())
+    {
+        if id != viewer && !emails.contains_key(&id) {
+            emails.insert(id, users::find_email(db, id).await?);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|e| {
+            let mut view = EventView::seen_by(e, m, Some(viewer));
+            let email = e
+                .actor
+                .strip_prefix("user:")
+                .and_then(|id| Uuid::try_parse(id).ok())
+                .and_then(|id| emails.get(&id).cloned().flatten());
+            if let Some(email) = email {
+                view.actor = email;
+            }
+            view
+        })
+        .collect())
 }
 
 async fn verify_now(
