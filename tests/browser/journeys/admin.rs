@@ -184,13 +184,24 @@ pub async fn run(mut s: Session) {
     s.goto("/admin/webhooks").await;
     assert!(s.exists("label.check input[name=event_type]").await);
     s.shot("admin-webhooks").await;
+    // An endpoint whose deliveries all fail says so in words and red, not a green "active";
+    // its deliveries read as cards on a phone.
+    let hook = s.app.insert_failing_webhook(shop).await;
+    s.goto("/admin/webhooks").await;
+    assert_eq!(s.text("td .badge").await, VI.webhook_failing);
+    s.goto(&format!("/admin/webhooks/{hook}")).await;
+    assert_eq!(s.text(".page-head .badge").await, VI.webhook_failing);
+    assert!(s.exists(".badge-failed").await);
+    s.shot("admin-webhook-failing").await;
 
     // Bulk verify (nothing left connected: it ends at once, 100%, nothing failed). The
     // script reloads the page when a run ends; wait for the page that shows the end.
     s.goto("/admin/jobs").await;
     s.press(VI.jobs_start).await;
-    s.wait_for_path("the started run", |p| p.contains("outcome=started"))
-        .await;
+    s.wait_for_path("the started run, its address cleaned", |p| {
+        p == "/admin/jobs"
+    })
+    .await;
     let started = std::time::Instant::now();
     while s.exists("[data-job-progress]").await {
         assert!(
