@@ -366,7 +366,6 @@ fn random_secret_part(rng: &mut StdRng) -> String {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Tells the built-in sandbox (its database at `sandbox_db`) about the shops a seed run
 /// made that ITS would know, those with an ITS id in `its_ids`: a connected shop's relation
 /// is active with the very key the app holds, a shop needing re-auth or disconnected has
@@ -418,6 +417,7 @@ pub async fn seed_sandbox(
     crate::sandbox::import_known_shops(sandbox_db, &known).await
 }
 
+#[allow(clippy::too_many_arguments)]
 fn make_shop(
     rng: &mut StdRng,
     sealer: &KeySealer,

@@ -21,7 +21,6 @@ pub fn shop_page_shown_once(p: &str) -> bool {
 }
 
 /// The shop's id, from its page's address.
-
 pub async fn shop_id_here(s: &Session) -> Uuid {
     let url = s.url().await;
     let id = url
