@@ -54,6 +54,8 @@ pub struct SeedReport {
     /// The seeded admin's password, when this run created the admin.
     pub admin_password: Option<String>,
     pub elapsed: Duration,
+    /// The first and last ITS shop id this run handed out (for `seed_sandbox`).
+    pub its_ids: Option<(i64, i64)>,
 }
 
 impl SeedReport {
@@ -93,6 +95,16 @@ pub async fn run_cli(
         database_path.display()
     );
     let report = seed(&db, &secret, shops, owners).await?;
+    // With the built-in sandbox, the sandbox learns the seeded shops too: otherwise the first
+    // verification finds their keys unknown and turns every "connected" shop into "needs
+    // re-auth", and the demo is no longer true.
+    let sandbox_known = match (settings.is_sandbox(), report.its_ids) {
+        (true, Some(its_ids)) => {
+            let path = settings.data_dir.join("sandbox.db");
+            Some((seed_sandbox(&db, &secret, &path, its_ids).await?, path))
+        }
+        _ => None,
+    };
     db.close().await;
 
     println!();
@@ -111,6 +123,13 @@ pub async fn run_cli(
     }
     println!("| total         | {:>7} |", report.shops);
     println!();
+    if let Some((n, path)) = sandbox_known {
+        println!(
+            "The built-in ITS sandbox ({}) now knows {n} of these shops, so connected ones stay connected.",
+            path.display()
+        );
+        println!();
+    }
     if let Some((first, last)) = report.owner_numbers {
         println!(
             "Owners {OWNER_EMAIL_PREFIX}{first}{OWNER_EMAIL_DOMAIN} … {OWNER_EMAIL_PREFIX}{last}{OWNER_EMAIL_DOMAIN}  password: {}",
@@ -180,6 +199,7 @@ pub async fn seed(
         _ => ITS_SHOP_ID_BASE,
     };
     let run_tag = format!("{:04X}", rng.gen_range(0..0x10000u32));
+    let first_its_id = next_its_id;
 
     let mut per_state = [0u64; 6];
     let mut events_written = 0u64;
@@ -246,6 +266,7 @@ pub async fn seed(
         owner_password,
         admin_password,
         elapsed: started.elapsed(),
+        its_ids: (next_its_id > first_its_id).then(|| (first_its_id, next_its_id - 1)),
     })
 }
 
@@ -344,6 +365,57 @@ fn random_secret_part(rng: &mut StdRng) -> String {
     (0..32)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+/// Tells the built-in sandbox (its database at `sandbox_db`) about the shops a seed run
+/// made that ITS would know, those with an ITS id in `its_ids`: a connected shop's relation
+/// is active with the very key the app holds, a shop needing re-auth or disconnected has
+/// one that was unlinked. Shops and relations the sandbox already has are left alone.
+/// Answers how many relations were added.
+pub async fn seed_sandbox(
+    db: &SqlitePool,
+    secret: &SecretKey,
+    sandbox_db: &std::path::Path,
+    its_ids: (i64, i64),
+) -> anyhow::Result<u64> {
+    let sealer = KeySealer::new(secret);
+    // The sandbox keeps shop keys in plain text: a private file, as at start-up.
+    if let Some(dir) = sandbox_db.parent() {
+        store::create_private_dir(dir)?;
+    }
+    store::create_private_file(sandbox_db)?;
+    let mut known = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = bulk::seeded_links_after(db, after, its_ids, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for link in page {
+            let state = ConnectionState::parse(&link.state).unwrap_or(ConnectionState::Failed);
+            let shop_key = match (state, link.sealed_key()) {
+                (ConnectionState::Connected, Some(sealed)) => Some(
+                    sealer
+                        .open(&sealed, link.id, link.owner_id)
+                        .with_context(|| {
+                            format!("the seeded key of shop {} does not open", link.id)
+                        })?
+                        .expose_secret()
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+            known.push(crate::sandbox::KnownShop {
+                shop_id: link.its_shop_id,
+                name: link.its_shop_name.unwrap_or_default(),
+                email: link.email,
+                phone: link.phone,
+                external_shop_id: link.id.to_string(),
+                shop_key,
+                linked_at: link.updated_at / 1000,
+            });
+        }
+    }
+    crate::sandbox::import_known_shops(sandbox_db, &known).await
 }
 
 #[allow(clippy::too_many_arguments)]

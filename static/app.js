@@ -14,13 +14,19 @@
     event.preventDefault();
     var copied = function () {
       var label = button.getAttribute('data-copied-label');
+      // Said to screen readers too, through the status line beside the button.
+      var status = document.querySelector('[data-copy-status="' + button.getAttribute('data-copy-target') + '"]');
+      if (status && label) status.textContent = label;
       if (!label || button.getAttribute('data-copy-busy')) return;
       var before = button.textContent;
       button.setAttribute('data-copy-busy', '1');
       button.textContent = label;
+      button.classList.add('copied');
       setTimeout(function () {
         button.textContent = before;
+        button.classList.remove('copied');
         button.removeAttribute('data-copy-busy');
+        if (status) status.textContent = '';
       }, 2000);
     };
     var fallback = function () {
@@ -37,6 +43,25 @@
       fallback();
     }
   });
+
+  // A message that says what just happened (`?outcome=…`) is shown once: the address loses
+  // its `outcome`, so a reload, a bookmark or Back does not say it again. Without this
+  // file the message stays in the address (and on reload).
+  if (window.history && history.replaceState && window.URLSearchParams) {
+    var params = new URLSearchParams(window.location.search);
+    if (params.has('outcome')) {
+      params.delete('outcome');
+      var rest = params.toString();
+      history.replaceState(history.state, '', window.location.pathname + (rest ? '?' + rest : '') + window.location.hash);
+    }
+  }
+
+  // A form that came back with errors: the focus goes to the first marked field (the
+  // summary above the form is announced through its role="alert").
+  var invalid = document.querySelector('form [aria-invalid="true"]');
+  if (invalid && invalid.focus) {
+    invalid.focus();
+  }
 
   // Bulk re-verification: while a job runs, poll its progress every second and update
   // the numbers, the percentage, the time left and the <progress> bar; reload once it ends

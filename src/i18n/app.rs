@@ -82,6 +82,7 @@ super::catalogue!(Messages / MsgKey {
     edit_shop_title => "Sửa thông tin cửa hàng", "Edit shop details";
     edit_shop_title_error => "Có lỗi: sửa thông tin cửa hàng", "Error: edit shop details";
     edit_shop_hint => "Tên, số điện thoại và email được gửi sang ITS để điền sẵn khi bạn kết nối. Sửa ở đây không thay đổi kết nối hiện có.", "The name, phone and email are sent to ITS to fill in the form when you connect. Changing them here does not change an existing connection.";
+    title_error_prefix => "Có lỗi:", "Error:";
     form_has_errors => "Biểu mẫu có lỗi. Hãy sửa các mục được đánh dấu bên dưới.", "The form has errors. Please fix the marked fields below.";
     save_changes => "Lưu thay đổi", "Save changes";
     flash_shop_edited => "Đã lưu thông tin cửa hàng.", "The shop's details are saved.";
@@ -263,10 +264,15 @@ super::catalogue!(Messages / MsgKey {
     admin_pages_label => "Trang", "Pages";
     admin_first_page => "Trang đầu", "First page";
     admin_next_page => "Trang sau", "Next page";
+    admin_prev_page => "Trang trước", "Previous page";
+    admin_range => "{}–{} / {} cửa hàng", "Shops {}–{} of {}";
+    admin_more_than => "nhiều hơn {}", "more than {}";
+    admin_state_chips_label => "Lọc theo trạng thái", "Filter by state";
     admin_verify_now => "Kiểm tra ngay", "Verify now";
-    admin_connect_link_heading => "Liên kết kết nối", "Connect link";
-    admin_connect_link_hint => "Gửi liên kết này cho chủ cửa hàng: sau khi đăng nhập, họ bấm \"Kết nối Zalo\" để bắt đầu.", "Send this link to the shop owner: after logging in they press \"Connect Zalo\" to start.";
+    admin_connect_link_heading => "Đường dẫn kết nối", "Connect link";
+    admin_connect_link_hint => "Gửi đường dẫn này cho chủ cửa hàng: sau khi đăng nhập, họ bấm \"Kết nối Zalo\" để bắt đầu.", "Send this link to the shop owner: after logging in they press \"Connect Zalo\" to start.";
     admin_copy => "Sao chép", "Copy";
+    admin_copied => "Đã sao chép ✓", "Copied ✓";
     admin_created => "Ngày tạo", "Created";
     csv_shop_id => "Mã cửa hàng", "Shop id";
     csv_owner => "Chủ cửa hàng", "Owner";
@@ -457,7 +463,7 @@ super::catalogue!(Messages / MsgKey {
     api_key_create => "Tạo khoá", "Create key";
     scope_shops_read => "xem cửa hàng, trạng thái kết nối và kiểm tra lại khoá", "read shops and their connection status, and re-verify them";
     scope_keys_read => "đọc khoá cửa hàng đã giải mã (mỗi lần đọc được ghi vào lịch sử)", "read the decrypted shop keys (every read is written to the history)";
-    scope_connect_write => "tạo liên kết kết nối cho người dùng và cửa hàng của đối tác", "create connect links for the partner's users and shops";
+    scope_connect_write => "tạo đường dẫn kết nối cho người dùng và cửa hàng của đối tác", "create connect links for the partner's users and shops";
     api_key_created_heading => "Đã tạo khoá", "Key created";
     api_key_secret_once => "Hãy sao chép khoá này ngay và lưu vào nơi an toàn: nó chỉ hiện một lần duy nhất, hệ thống chỉ giữ bản băm.", "Copy this key now and keep it somewhere safe: it is shown only this once, and only its hash is stored.";
     api_keys_back => "Về danh sách khoá", "Back to the keys";
@@ -472,6 +478,9 @@ super::catalogue!(Messages / MsgKey {
     webhook_events => "Sự kiện", "Events";
     webhook_status => "Trạng thái", "Status";
     webhook_active => "Đang gửi", "Active";
+    webhook_failing => "Không gửi được", "Failing";
+    webhook_some_failing => "Có lần gửi lỗi", "Some deliveries failing";
+    webhook_failing_hint => "Các lần gửi gần đây tới địa chỉ này đều không thành công. Hãy xem mã HTTP và phản hồi bên dưới, sửa máy nhận rồi bấm \"Gửi lại\".", "Every recent delivery to this endpoint failed. Check the HTTP status and response below, fix the receiver, then press \"Resend\".";
     webhook_paused => "Tạm dừng", "Paused";
     webhook_paused_flag => "Đã tạm dừng gửi: {}. Các sự kiện đang chờ sẽ được gửi theo thứ tự khi bạn bấm \"Tiếp tục gửi\".", "Delivery is paused: {}. Waiting events are sent, in order, when you press \"Resume\".";
     webhook_pending => "Đang chờ gửi", "Waiting";

@@ -243,7 +243,69 @@ fn shop_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Shop, sqlx::Error> {
     })
 }
 
+/// A shop the provider already knows, with its relation to the partner: what a demo
+/// database made elsewhere (`shoplink seed`) tells the sandbox, so the sandbox answers for it
+/// as it would for a shop that logged in on its page.
+#[derive(Debug, Clone)]
+pub struct KnownShop {
+    pub shop_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The partner's id for the shop (`external_shop_id`).
+    pub external_shop_id: String,
+    /// `Some`: an active relation with this key. `None`: a relation that was unlinked (its
+    /// old key no longer works; a new login makes a new one).
+    pub shop_key: Option<String>,
+    /// Unix seconds.
+    pub linked_at: i64,
+}
+
 impl Store {
+    /// Adds shops and relations the sandbox does not have yet, in one transaction; a shop
+    /// or relation it already has is left as it is (someone may have changed it on purpose
+    /// on the operator's page). Answers how many relations were added.
+    pub async fn import_known_shops(&self, shops: &[KnownShop]) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut added = 0;
+        for shop in shops {
+            sqlx::query(
+                "INSERT INTO sandbox_shops (id, name, email, phone, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(shop.shop_id)
+            .bind(&shop.name)
+            .bind(&shop.email)
+            .bind(&shop.phone)
+            .bind(shop.linked_at)
+            .execute(&mut *tx)
+            .await?;
+            let key = shop
+                .shop_key
+                .clone()
+                .unwrap_or_else(|| secret::new_shop_key(shop.shop_id));
+            added += sqlx::query(
+                "INSERT INTO sandbox_links (shop_id, shop_key, active, external_shop_id, linked_at, unlinked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 = 1 THEN NULL ELSE ?5 END)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(shop.shop_id)
+            .bind(key)
+            .bind(shop.shop_key.is_some())
+            .bind(&shop.external_shop_id)
+            .bind(shop.linked_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Opens (creating if missing) the database file and runs the sandbox's migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Store> {
         let options = SqliteConnectOptions::new()

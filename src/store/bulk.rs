@@ -20,6 +20,60 @@ pub async fn max_its_shop_id(db: &SqlitePool) -> Result<Option<i64>, sqlx::Error
         .await
 }
 
+/// A seeded shop that ITS knows (connected, needs re-auth or disconnected), for telling
+/// the built-in sandbox about it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SeededLink {
+    pub seq: i64,
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub its_shop_id: i64,
+    pub its_shop_name: Option<String>,
+    pub state: String,
+    pub key_ciphertext: Option<Vec<u8>>,
+    pub key_nonce: Option<Vec<u8>>,
+    pub key_id: Option<String>,
+    pub updated_at: i64,
+}
+
+impl SeededLink {
+    pub fn sealed_key(&self) -> Option<SealedKey> {
+        match (&self.key_ciphertext, &self.key_nonce, &self.key_id) {
+            (Some(c), Some(n), Some(k)) => Some(SealedKey {
+                ciphertext: c.clone(),
+                nonce: n.clone(),
+                key_id: k.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The next `limit` shops after `after_seq` (in insertion order, by the primary key, so the
+/// walk reads the table once however many pages it takes) whose ITS id is in `its_ids`.
+pub async fn seeded_links_after(
+    db: &SqlitePool,
+    after_seq: i64,
+    its_ids: (i64, i64),
+    limit: i64,
+) -> Result<Vec<SeededLink>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, id, owner_id, email, phone, its_shop_id, its_shop_name, state,
+                key_ciphertext, key_nonce, key_id, updated_at
+         FROM shops
+         WHERE seq > ?1 AND its_shop_id BETWEEN ?2 AND ?3
+         ORDER BY seq LIMIT ?4",
+    )
+    .bind(after_seq)
+    .bind(its_ids.0)
+    .bind(its_ids.1)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// The emails of the users whose email is `LIKE` the pattern.
 pub async fn emails_like(db: &SqlitePool, pattern: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT email FROM users WHERE email LIKE ?")

@@ -97,6 +97,9 @@ pub struct ShopFilter {
     pub query: Option<String>,
     pub sort: Sort,
     pub after: Option<Cursor>,
+    /// The page before this cursor (the "previous" link: the first row shown), read by
+    /// walking the same index backwards. Takes precedence over `after`.
+    pub before: Option<Cursor>,
 }
 
 /// The fewest characters the trigram index can look for: with fewer, FTS5 (and any other
@@ -195,6 +198,11 @@ pub struct Page {
     pub rows: Vec<ShopListRow>,
     /// The cursor of the next page, if there is one.
     pub next: Option<Cursor>,
+    /// The cursor of the previous page (its `before`), if there is one.
+    pub prev: Option<Cursor>,
+    /// Whether this is the list's first page (a "previous" walk that reached the start
+    /// shows the first page in full, so its numbering starts at 1 again).
+    pub first: bool,
 }
 
 /// Builds the list query. A search too short for the index is left out (the page says
@@ -239,32 +247,45 @@ fn build_query_after(
         qb.push(" AND s.owner_id = ");
         qb.push_bind(owner);
     }
-    match (&filter.after, order) {
+    // Backwards: the same seek with the comparison and the order turned round; the caller
+    // puts the rows back in display order.
+    let back = filter.before.is_some();
+    let cursor = if back { &filter.before } else { &filter.after };
+    let (lt, gt) = if back { (" > ", " < ") } else { (" < ", " > ") };
+    match (cursor, order) {
         (Some(Cursor::Updated { updated_at, id }), Order::Updated) => {
-            qb.push(" AND (s.updated_at, s.id) < (");
+            qb.push(" AND (s.updated_at, s.id)");
+            qb.push(lt);
+            qb.push("(");
             qb.push_bind(*updated_at);
             qb.push(", ");
             qb.push_bind(*id);
             qb.push(")");
         }
         (Some(Cursor::Name { search_name, id }), Order::Name) => {
-            qb.push(" AND (s.search_name, s.id) > (");
+            qb.push(" AND (s.search_name, s.id)");
+            qb.push(gt);
+            qb.push("(");
             qb.push_bind(search_name.clone());
             qb.push(", ");
             qb.push_bind(*id);
             qb.push(")");
         }
         (Some(Cursor::Newest { seq }), Order::Newest) => {
-            qb.push(" AND f.rowid < ");
+            qb.push(" AND f.rowid");
+            qb.push(lt);
             qb.push_bind(*seq);
         }
         _ => {}
     }
-    qb.push(match order {
-        Order::Updated => " ORDER BY s.updated_at DESC, s.id DESC",
-        Order::Name => " ORDER BY s.search_name ASC, s.id ASC",
+    qb.push(match (order, back) {
+        (Order::Updated, false) => " ORDER BY s.updated_at DESC, s.id DESC",
+        (Order::Updated, true) => " ORDER BY s.updated_at ASC, s.id ASC",
+        (Order::Name, false) => " ORDER BY s.search_name ASC, s.id ASC",
+        (Order::Name, true) => " ORDER BY s.search_name DESC, s.id DESC",
         // The index's own order (rowid = seq): it stops after the page's rows.
-        Order::Newest => " ORDER BY f.rowid DESC",
+        (Order::Newest, false) => " ORDER BY f.rowid DESC",
+        (Order::Newest, true) => " ORDER BY f.rowid ASC",
     });
     qb.push(" LIMIT ");
     qb.push_bind(limit);
@@ -276,17 +297,127 @@ pub async fn fetch_page(
     filter: &ShopFilter,
     size: i64,
 ) -> Result<Page, sqlx::Error> {
+    let order = filter.order();
     let mut rows: Vec<ShopListRow> = build_query(filter, size + 1)
         .build_query_as()
         .fetch_all(db)
         .await?;
-    let next = if rows.len() as i64 > size {
-        rows.truncate(size as usize);
-        rows.last().map(|r| r.cursor(filter.order()))
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    if filter.before.is_some() {
+        if !more {
+            // Back at the start: show the first page whole (rows added or removed since
+            // the reader went forward would otherwise leave it short).
+            let first = ShopFilter {
+                before: None,
+                after: None,
+                ..filter.clone()
+            };
+            return Box::pin(fetch_page(db, &first, size)).await;
+        }
+        rows.reverse();
+        return Ok(Page {
+            next: rows.last().map(|r| r.cursor(order)),
+            prev: rows.first().map(|r| r.cursor(order)),
+            first: false,
+            rows,
+        });
+    }
+    let first = filter.after.is_none();
+    Ok(Page {
+        next: if more {
+            rows.last().map(|r| r.cursor(order))
+        } else {
+            None
+        },
+        prev: if first {
+            None
+        } else {
+            rows.first().map(|r| r.cursor(order))
+        },
+        first,
+        rows,
+    })
+}
+
+/// How many shops a view holds: exact, or "more than" the bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(i64),
+    MoreThan(i64),
+}
+
+/// The most shops a search or an owner filter counts before saying "more than": counting
+/// stops there, so the count costs at most this many index rows whatever the table holds.
+pub const COUNT_BOUND: i64 = 1_000;
+
+/// The number of shops in a view, never by counting the table: the whole list and a
+/// state use the counters the triggers keep (`shop_state_counts`); a search or an owner
+/// filter counts its matches up to `COUNT_BOUND` and says "more than" past it.
+pub async fn count(db: &SqlitePool, filter: &ShopFilter) -> Result<Total, sqlx::Error> {
+    if filter.folded_query().is_none() && filter.owner.is_none() {
+        let n: i64 = match filter.state {
+            Some(state) => {
+                sqlx::query_scalar(
+                    "SELECT COALESCE(SUM(n), 0) FROM shop_state_counts WHERE state = ?",
+                )
+                .bind(state.as_str())
+                .fetch_one(db)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT COALESCE(SUM(n), 0) FROM shop_state_counts")
+                    .fetch_one(db)
+                    .await?
+            }
+        };
+        return Ok(Total::Exact(n));
+    }
+    let n: i64 = build_count_after("", filter, COUNT_BOUND)
+        .build_query_scalar()
+        .fetch_one(db)
+        .await?;
+    Ok(if n > COUNT_BOUND {
+        Total::MoreThan(COUNT_BOUND)
     } else {
-        None
-    };
-    Ok(Page { rows, next })
+        Total::Exact(n)
+    })
+}
+
+/// `EXPLAIN QUERY PLAN` of the bounded count `count` runs for a search or an owner filter.
+pub fn explain_count(filter: &ShopFilter) -> QueryBuilder<'static, Sqlite> {
+    build_count_after("EXPLAIN QUERY PLAN ", filter, COUNT_BOUND)
+}
+
+/// Counts at most `bound + 1` matching shops: the inner `LIMIT` stops the index walk.
+fn build_count_after(
+    prefix: &'static str,
+    filter: &ShopFilter,
+    bound: i64,
+) -> QueryBuilder<'static, Sqlite> {
+    let mut qb = QueryBuilder::new(prefix);
+    qb.push("SELECT COUNT(*) FROM (SELECT 1 ");
+    match filter.folded_query() {
+        Some(q) => {
+            qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid WHERE f.haystack MATCH ");
+            qb.push_bind(format!("\"{}\"", q.replace('"', "\"\"")));
+        }
+        None => {
+            qb.push("FROM shops s WHERE 1 = 1");
+        }
+    }
+    if let Some(state) = filter.state {
+        qb.push(" AND s.state = ");
+        qb.push_bind(state.as_str());
+    }
+    if let Some(owner) = filter.owner {
+        qb.push(" AND s.owner_id = ");
+        qb.push_bind(owner);
+    }
+    qb.push(" LIMIT ");
+    qb.push_bind(bound + 1);
+    qb.push(")");
+    qb
 }
 
 /// Shops per state, for the overview: the counters the triggers keep in step with every

@@ -69,6 +69,25 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<EndpointRow>, sqlx:
     .await
 }
 
+/// Of an endpoint's `n` newest deliveries that were tried at least once: how many reached it
+/// and how many are still failing (waiting for another attempt).
+pub async fn recent_outcomes(
+    db: impl SqliteExecutor<'_>,
+    endpoint: Uuid,
+    n: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'pending'), 0)
+         FROM (SELECT state FROM webhook_deliveries
+               WHERE endpoint_id = ?1 AND (attempts > 0 OR state = 'delivered')
+               ORDER BY id DESC LIMIT ?2)",
+    )
+    .bind(endpoint)
+    .bind(n)
+    .fetch_one(db)
+    .await
+}
+
 pub async fn find(
     db: impl SqliteExecutor<'_>,
     id: Uuid,

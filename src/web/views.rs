@@ -298,6 +298,24 @@ fn vietnam_time(ms: i64) -> Option<time::OffsetDateTime> {
 }
 
 /// Vietnam's time (UTC+7, no daylight saving), `dd/mm/yyyy HH:MM`.
+/// A count with its thousands grouped as the reader writes them: "2.000" in Vietnamese,
+/// "2,000" in English.
+pub fn format_count(n: u64, lang: crate::i18n::Lang) -> String {
+    let sep = match lang {
+        crate::i18n::Lang::Vi => '.',
+        crate::i18n::Lang::En => ',',
+    };
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out
+}
+
 pub fn format_time(ms: i64) -> String {
     match vietnam_time(ms) {
         Some(t) => format!(
@@ -425,6 +443,16 @@ mod tests {
         assert_eq!(en.as_deref(), Some("5 minutes ago"));
         let m = Moment::new(T - 3 * 24 * 60 * MIN, T, vi);
         assert_eq!(m.text(), "21/11/2026 00:30");
+    }
+
+    #[test]
+    fn counts_group_thousands_the_readers_way() {
+        use crate::i18n::Lang;
+        assert_eq!(format_count(0, Lang::Vi), "0");
+        assert_eq!(format_count(999, Lang::Vi), "999");
+        assert_eq!(format_count(2_000, Lang::Vi), "2.000");
+        assert_eq!(format_count(1_234_567, Lang::Vi), "1.234.567");
+        assert_eq!(format_count(1_234_567, Lang::En), "1,234,567");
     }
 
     #[test]

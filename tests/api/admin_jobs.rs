@@ -482,3 +482,72 @@ async fn the_scheduler_verifies_due_shops_by_itself() {
         .unwrap();
     assert_eq!(jobs, 0, "the scheduler is not a bulk job");
 }
+
+/// The demo: `shoplink seed` with the built-in sandbox tells the sandbox about the shops it
+/// made, so verifying them (here: "Verify all" over HTTP) keeps the connected ones connected
+/// instead of turning them into "needs re-auth".
+#[tokio::test]
+async fn seeded_connected_shops_stay_connected_when_verified_against_the_sandbox() {
+    let app = spawn_app().await;
+    let secret = shoplink::crypto::SecretKey::parse(&app.secret_hex).unwrap();
+    let report = shoplink::seed::seed(&app.db, &secret, 60, 3).await.unwrap();
+    let its_ids = report.its_ids.expect("the run handed out ITS ids");
+    let added = shoplink::seed::seed_sandbox(
+        &app.db,
+        &secret,
+        &app.dir.path().join("sandbox.db"),
+        its_ids,
+    )
+    .await
+    .unwrap();
+    let connected = report.count(shoplink::domain::ConnectionState::Connected);
+    let needs_reauth = report.count(shoplink::domain::ConnectionState::NeedsReauth);
+    assert!(connected >= 5, "the seed made connected shops: {connected}");
+    assert!(
+        added >= connected,
+        "{added} relations for {connected} connected shops"
+    );
+    // A second run adds nothing and changes nothing.
+    let again = shoplink::seed::seed_sandbox(
+        &app.db,
+        &secret,
+        &app.dir.path().join("sandbox.db"),
+        its_ids,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, 0);
+
+    login_admin(&app).await;
+    let job = start_job(&app).await;
+    let ended = wait_until_ended(&app, &job).await;
+    // The job checks connected shops and those needing re-auth: the latter stay refused (their
+    // relation was unlinked), every connected one passes.
+    assert_eq!(ended["done"], connected + needs_reauth, "{ended}");
+    assert_eq!(ended["failures"], needs_reauth, "{ended}");
+    let count = |state: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM shops WHERE state = ?")
+                .bind(state)
+                .fetch_one(&db)
+                .await
+                .unwrap() as u64
+        }
+    };
+    assert_eq!(
+        count("connected").await,
+        connected,
+        "every connected shop stays connected"
+    );
+    assert_eq!(count("needs_reauth").await, needs_reauth);
+    // And each was really checked: a fresh verification time on every connected shop.
+    let unverified: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shops WHERE state = 'connected' AND last_verified_at < ?",
+    )
+    .bind(shoplink::store::now_ms() - 60_000)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(unverified, 0);
+}

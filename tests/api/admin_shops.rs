@@ -1,7 +1,9 @@
 use std::collections::HashSet;
 
 use reqwest::StatusCode;
-use shoplink::store::shop_list::{build_query, explain_query, Cursor, ShopFilter, Sort};
+use shoplink::store::shop_list::{
+    build_query, explain_count, explain_query, Cursor, ShopFilter, Sort,
+};
 
 use crate::helpers::*;
 
@@ -362,20 +364,22 @@ async fn every_list_and_search_query_shape_uses_an_index() {
         Some("a\"b"),
     ];
     let mut shapes = 0;
+    let mut counts = 0;
     for query in queries {
         for state in [None, Some(ConnectionState::Pending)] {
             for owner in [None, Some(owner)] {
                 for sort in [Sort::Updated, Sort::Name] {
-                    for cursor in [false, true] {
+                    for cursor in [None, Some(false), Some(true)] {
                         let mut filter = ShopFilter {
                             state,
                             owner,
                             query: query.map(str::to_owned),
                             sort,
                             after: None,
+                            before: None,
                         };
-                        if cursor {
-                            filter.after = Some(match filter.order() {
+                        if let Some(backwards) = cursor {
+                            let at = Some(match filter.order() {
                                 shoplink::store::shop_list::Order::Updated => Cursor::Updated {
                                     updated_at: 5,
                                     id: owner.unwrap_or_default(),
@@ -388,6 +392,11 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                                     Cursor::Newest { seq: 1_000 }
                                 }
                             });
+                            if backwards {
+                                filter.before = at;
+                            } else {
+                                filter.after = at;
+                            }
                         }
                         let sql = build_query(&filter, 51).into_sql();
                         assert!(
@@ -440,10 +449,49 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                         shapes += 1;
                     }
                 }
+                // The bounded count of a search or an owner filter (the rest read the counters).
+                if owner.is_some() || filter_searches(query) {
+                    let filter = ShopFilter {
+                        state,
+                        owner,
+                        query: query.map(str::to_owned),
+                        ..Default::default()
+                    };
+                    let plan: Vec<(i64, i64, i64, String)> = explain_count(&filter)
+                        .build_query_as()
+                        .fetch_all(&app.db)
+                        .await
+                        .unwrap();
+                    let details: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+                    let context = format!("count {filter:?}: {details:?}");
+                    assert!(
+                        !details.iter().any(|d| d.starts_with("SCAN s")),
+                        "the count walks the shops table for {context}"
+                    );
+                    assert!(
+                        !details.iter().any(|d| d.contains("TEMP B-TREE")),
+                        "the count sorts for {context}"
+                    );
+                    counts += 1;
+                }
             }
         }
     }
-    assert_eq!(shapes, 128);
+    assert_eq!(shapes, 192);
+    // The 3 searches that run × owner or not × 2 states, and the 5 that do not run with an
+    // owner (an owner-only count) × 2 states.
+    assert_eq!(counts, 22);
+}
+
+fn filter_searches(query: Option<&str>) -> bool {
+    let filter = ShopFilter {
+        query: query.map(str::to_owned),
+        ..Default::default()
+    };
+    matches!(
+        filter.search(),
+        shoplink::store::shop_list::Search::Indexed(_)
+    )
 }
 
 #[tokio::test]
@@ -747,4 +795,218 @@ async fn the_overview_counters_equal_a_full_recount_after_random_changes() {
         };
         check(&app, &admin, &format!("step {step}: {what}")).await;
     }
+}
+
+/// The pager's texts and links: "51–100 / 130 cửa hàng", previous and next.
+fn pager_of(html: &str) -> (Option<String>, Option<String>, Option<String>) {
+    let doc = scraper::Html::parse_document(html);
+    let one = |css: &str| {
+        doc.select(&scraper::Selector::parse(css).unwrap())
+            .next()
+            .map(|e| e.text().collect::<String>().trim().to_owned())
+    };
+    let href = |css: &str| {
+        doc.select(&scraper::Selector::parse(css).unwrap())
+            .next()
+            .and_then(|e| e.value().attr("href").map(str::to_owned))
+    };
+    (
+        one(".pager-range"),
+        href("a[rel=prev]"),
+        href("a[rel=next]"),
+    )
+}
+
+#[tokio::test]
+async fn the_list_counts_its_shops_and_pages_back_and_forth_by_keyset() {
+    let app = spawn_app().await;
+    let names: Vec<String> = (0..130).map(|i| format!("Cửa hàng số {i:03}")).collect();
+    insert_shops(&app, &names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    login_admin(&app).await;
+
+    let first_html = app.get_html("/admin/shops").await;
+    let (first, _) = list_page(&first_html);
+    let (range, prev, next) = pager_of(&first_html);
+    assert_eq!(range.as_deref(), Some("1–50 / 130 cửa hàng"));
+    assert!(prev.is_none(), "no previous page on the first");
+    let second_html = app.get_html(&next.unwrap()).await;
+    let (second, _) = list_page(&second_html);
+    let (range, prev, next) = pager_of(&second_html);
+    assert_eq!(range.as_deref(), Some("51–100 / 130 cửa hàng"));
+    let third_html = app.get_html(&next.unwrap()).await;
+    let (third, _) = list_page(&third_html);
+    let (range, prev3, next) = pager_of(&third_html);
+    assert_eq!(range.as_deref(), Some("101–130 / 130 cửa hàng"));
+    assert_eq!(third.len(), 30);
+    assert!(next.is_none());
+
+    // Back from the third page: the second page again, same rows, same numbers.
+    let prev3 = prev3.expect("a previous link on the third page");
+    assert!(
+        prev3.contains("before=") && !prev3.contains("offset"),
+        "{prev3}"
+    );
+    let back_html = app.get_html(&prev3).await;
+    assert_eq!(list_page(&back_html).0, second);
+    assert_eq!(
+        pager_of(&back_html).0.as_deref(),
+        Some("51–100 / 130 cửa hàng")
+    );
+    // And back to the first, which then has no previous link.
+    let back_html = app
+        .get_html(&prev.expect("a previous link on page two"))
+        .await;
+    assert_eq!(list_page(&back_html).0, first);
+    let (range, prev, _) = pager_of(&back_html);
+    assert_eq!(range.as_deref(), Some("1–50 / 130 cửa hàng"));
+    assert!(prev.is_none());
+
+    // The same walk sorted by name, in English (thousands grouped the English way).
+    let html = app.get_html("/admin/shops?sort=name&lang=en").await;
+    let (ids, next) = list_page(&html);
+    assert_eq!(pager_of(&html).0.as_deref(), Some("Shops 1–50 of 130"));
+    let html = app.get_html(&next.unwrap()).await;
+    let (_, prev, _) = pager_of(&html);
+    assert!(prev.as_deref().unwrap().contains("sort=name"));
+    assert_eq!(list_page(&app.get_html(&prev.unwrap()).await).0, ids);
+}
+
+#[tokio::test]
+async fn state_chips_show_the_counters_and_filter_the_list() {
+    let app = spawn_app().await;
+    let names: Vec<String> = (0..2_003).map(|i| format!("Cửa hàng số {i:04}")).collect();
+    insert_shops(&app, &names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    sqlx::query("UPDATE shops SET state = 'failed' WHERE name < 'Cửa hàng số 0007'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    login_admin(&app).await;
+
+    let html = app.get_html("/admin/shops").await;
+    let doc = scraper::Html::parse_document(&html);
+    let chips: Vec<(String, String)> = doc
+        .select(&scraper::Selector::parse("a.chip").unwrap())
+        .map(|a| {
+            (
+                a.text()
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                a.value().attr("href").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        chips.contains(&(
+            "Tất cả cửa hàng 2.003".to_owned(),
+            "/admin/shops".to_owned()
+        )),
+        "{chips:?}"
+    );
+    assert!(
+        chips.contains(&(
+            "Kết nối lỗi 7".to_owned(),
+            "/admin/shops?state=failed".to_owned()
+        )),
+        "{chips:?}"
+    );
+    assert!(pager_of(&html).0.as_deref() == Some("1–50 / 2.003 cửa hàng"));
+
+    let html = app.get_html("/admin/shops?state=failed").await;
+    assert_eq!(list_page(&html).0.len(), 7);
+    assert_eq!(pager_of(&html).0.as_deref(), Some("1–7 / 7 cửa hàng"));
+    let html = app.get_html("/admin/shops?state=not_connected").await;
+    assert_eq!(pager_of(&html).0.as_deref(), Some("1–50 / 1.996 cửa hàng"));
+
+    // A search counts its matches only up to the bound, and says "more than" past it.
+    let html = app.get_html("/admin/shops?q=c%E1%BB%ADa+h%C3%A0ng").await;
+    assert_eq!(
+        pager_of(&html).0.as_deref(),
+        Some("1–50 / nhiều hơn 1.000 cửa hàng")
+    );
+    let html = app.get_html("/admin/shops?q=s%E1%BB%91+001").await;
+    assert_eq!(pager_of(&html).0.as_deref(), Some("1–10 / 10 cửa hàng"));
+}
+
+#[tokio::test]
+async fn the_admin_history_names_the_owner_by_email_and_the_link_is_a_duong_dan() {
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Lịch Sử").await;
+    app.logout().await;
+    login_admin(&app).await;
+    let html = app.get_html(&format!("/admin/shops/{shop}")).await;
+    let doc = scraper::Html::parse_document(&html);
+    let actors: Vec<String> = doc
+        .select(&scraper::Selector::parse(".timeline li > .muted").unwrap())
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert_eq!(actors, vec![app.owner_email.clone()], "{actors:?}");
+    assert!(!html.contains("Người dùng</span>"));
+    assert!(html.contains("Đường dẫn kết nối"));
+    assert!(!html.contains("Liên kết kết nối"));
+    // The copy button has its confirmation, for sighted readers and screen readers.
+    assert!(html.contains("data-copied-label=\"Đã sao chép ✓\""));
+    assert!(html.contains("data-copy-status=\"connect-link\""));
+}
+
+/// Every form that can come back with errors: a summary announced at once (role="alert") and
+/// a title that says an error happened (issue 11's finding on "add shop").
+#[tokio::test]
+async fn every_form_that_fails_validation_says_so_in_its_title_and_an_alert() {
+    let app = spawn_app().await;
+    let check = |what: &'static str, html: String| {
+        let doc = scraper::Html::parse_document(&html);
+        let title: String = doc
+            .select(&scraper::Selector::parse("title").unwrap())
+            .next()
+            .unwrap()
+            .text()
+            .collect();
+        assert!(title.starts_with("Có lỗi: "), "{what}: title {title:?}");
+        let alert = doc
+            .select(&scraper::Selector::parse("#form-errors[role=alert]").unwrap())
+            .next()
+            .unwrap_or_else(|| panic!("{what}: no error summary"));
+        assert!(alert.text().collect::<String>().contains("Biểu mẫu có lỗi"));
+        assert!(
+            html.contains("aria-invalid=\"true\""),
+            "{what}: a marked field"
+        );
+    };
+    app.login_owner().await;
+    let ok = app.get_html("/shops/new").await;
+    assert!(!ok.contains("form-errors") && !ok.contains("<title>Có lỗi"));
+    let r = app.post_from("/shops/new", "/shops", &[("name", "")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    check("add shop", r.text().await.unwrap());
+    app.logout().await;
+
+    login_admin(&app).await;
+    let r = app
+        .post_from(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[("url", "not a url"), ("event_type", "connection.connected")],
+        )
+        .await;
+    check("webhook", r.text().await.unwrap());
+    let r = app
+        .post_from("/admin/api-keys", "/admin/api-keys", &[("name", "")])
+        .await;
+    check("api key", r.text().await.unwrap());
+    let r = app
+        .post_from(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("email", "not-an-email"),
+                ("name", "X"),
+                ("role", "owner"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    check("user", r.text().await.unwrap());
 }

@@ -313,6 +313,7 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
         "/admin/shops",
         "/admin/shops?q=hoa+binh",
         "/admin/shops?q=khong+co+gi&state=failed",
+        "/admin/shops?state=connected&sort=name",
         "/admin/users",
         "/admin/users/new",
         "/admin/settings",
@@ -321,6 +322,15 @@ async fn no_page_shows_english_to_a_vietnamese_reader() {
         "/admin/webhooks",
     ] {
         walk.page(&app, path).await;
+    }
+    // Forms sent back with errors: the summary and the title's "Có lỗi:" in Vietnamese too.
+    for (page, action, fields) in [
+        ("/admin/webhooks", "/admin/webhooks", &[("url", "x")][..]),
+        ("/admin/api-keys", "/admin/api-keys", &[("name", "")][..]),
+        ("/admin/users/new", "/admin/users", &[("email", "x")][..]),
+    ] {
+        let r = app.post_from(page, action, fields).await;
+        walk.answer(&app, action, r).await;
     }
     let owner_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
         .bind(&app.owner_email)

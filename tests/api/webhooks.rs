@@ -741,3 +741,58 @@ async fn webhooks_stay_signed_after_rotate_key_once_the_previous_secret_is_dropp
             .unwrap();
     assert_eq!(paused, 0);
 }
+
+/// An endpoint whose every recent delivery fails is not a green "Đang gửi": its status says
+/// so in words (and red), in the list and on its page, while it is still being retried.
+#[tokio::test]
+async fn an_endpoint_whose_recent_deliveries_all_fail_is_not_shown_as_active() {
+    let app = spawn_api_app(&[("WEBHOOK_MAX_ATTEMPTS", "10")]).await;
+    let receiver = Receiver::default();
+    receiver.always(Some(500));
+    let url = start_receiver(&receiver);
+    let endpoint = register(&app, &receiver, &url, &ALL).await;
+    let admin = app.admin_browser().await;
+    // The endpoint's own badge: in its page's head, or in the list's status column.
+    let status = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        let sel =
+            scraper::Selector::parse(".page-head .badge, td[data-label=\"Trạng thái\"] .badge")
+                .unwrap();
+        doc.select(&sel)
+            .map(|e| {
+                (
+                    e.text().collect::<String>(),
+                    e.value().attr("class").unwrap_or("").to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let page_url = app.url(&format!("/admin/webhooks/{endpoint}"));
+    // Nothing sent yet: active.
+    let page = get_text(&admin, &page_url).await;
+    assert_eq!(
+        status(&page),
+        vec![("Đang gửi".to_owned(), "badge badge-connected".to_owned())]
+    );
+
+    let key = app.create_key("Lỗi", &["connect:write"]).await;
+    app.connect_via_link(&key, "u-f", "s-f").await;
+    wait_for_db(
+        &app,
+        "a failed attempt",
+        "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE attempts > 0 AND state = 'pending')",
+    )
+    .await;
+    let page = get_text(&admin, &page_url).await;
+    assert_eq!(
+        status(&page),
+        vec![("Không gửi được".to_owned(), "badge badge-failed".to_owned())]
+    );
+    assert!(page.contains("Các lần gửi gần đây tới địa chỉ này đều không thành công"));
+    let list = get_text(&admin, &app.url("/admin/webhooks")).await;
+    assert_eq!(
+        status(&list),
+        vec![("Không gửi được".to_owned(), "badge badge-failed".to_owned())]
+    );
+    assert!(!list.contains("Đang gửi"));
+}

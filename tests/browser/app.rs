@@ -133,4 +133,69 @@ impl TestApp {
             .unwrap();
         }
     }
+
+    /// A webhook endpoint whose deliveries about `shop` have all failed (answers 500 and no
+    /// answer), their next attempts far ahead so the worker leaves them: the endpoint's page
+    /// as an admin finds it when a receiver is down. Returns the endpoint's id.
+    pub async fn insert_failing_webhook(&self, shop: Uuid) -> Uuid {
+        let endpoint = Uuid::new_v4();
+        let now = shoplink::store::now_ms();
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, url, description, event_types, secret_ciphertext,
+                 secret_nonce, secret_key_id, secret_prefix, created_at)
+             VALUES (?, 'https://hooks.example.vn/shoplink/receive', 'Hệ thống bán hàng',
+                 'connection.connected connection.disconnected', x'00', x'00', 'k', 'whsec_Ab12', ?)",
+        )
+        .bind(endpoint)
+        .bind(now - 86_400_000)
+        .execute(&self.db)
+        .await
+        .unwrap();
+        for (i, kind) in ["connection.connected", "connection.disconnected"]
+            .iter()
+            .enumerate()
+        {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO webhook_events (id, type, shop_id, status, occurred_at)
+                 VALUES (?, ?, ?, 'x', ?) RETURNING seq",
+            )
+            .bind(Uuid::new_v4().to_string())
+            .bind(kind)
+            .bind(shop)
+            .bind(now - 600_000 + i as i64)
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+            let delivery: i64 = sqlx::query_scalar(
+                "INSERT INTO webhook_deliveries (event_seq, endpoint_id, shop_id, state, attempts,
+                     next_attempt_at, created_at)
+                 VALUES (?, ?, ?, 'pending', 2, ?, ?) RETURNING id",
+            )
+            .bind(seq)
+            .bind(endpoint)
+            .bind(shop)
+            .bind(now + 86_400_000)
+            .bind(now - 600_000)
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+            for (status, excerpt) in [
+                (Some(500), Some("Internal Server Error: upstream timed out")),
+                (None, None),
+            ] {
+                sqlx::query(
+                    "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, excerpt)
+                     VALUES (?, ?, ?, 840, ?)",
+                )
+                .bind(delivery)
+                .bind(now - 300_000)
+                .bind(status)
+                .bind(excerpt)
+                .execute(&self.db)
+                .await
+                .unwrap();
+            }
+        }
+        endpoint
+    }
 }

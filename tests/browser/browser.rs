@@ -40,6 +40,11 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
         })
 }
 
+/// Whether this is a CI run (`CI` set and not "", "0" or "false"): missing tools fail there.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
 /// chromedriver and Chromium, or `None` (after saying so loudly) when they are missing.
 /// In CI a missing browser is a failure, not a skip.
 fn tools() -> Option<Tools> {
@@ -53,9 +58,8 @@ fn tools() -> Option<Tools> {
     if let (Some(driver), Some(chromium)) = (driver, chromium) {
         return Some(Tools { driver, chromium });
     }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
     assert!(
-        !in_ci,
+        !in_ci(),
         "CI is set but chromium or chromedriver is missing: the browser tests must run in CI \
          (apt-get install chromium chromium-driver)"
     );
@@ -540,6 +544,7 @@ impl Session {
                 .shots
                 .join(format!("{:02}-{name}-{label}.png", self.count));
             std::fs::write(&file, png).expect("the screenshot is saved");
+            self.scan_accessibility(name, width).await;
         }
         if self.url().await.as_str().starts_with(&self.app.address) {
             for width in [PHONE, SMALL_PHONE] {
@@ -555,6 +560,38 @@ impl Session {
         }
         self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
             .await;
+    }
+}
+
+impl Session {
+    /// axe-core over an app page at the current width: no critical or serious finding.
+    async fn scan_accessibility(&self, name: &str, width: u32) {
+        if !self.url().await.as_str().starts_with(&self.app.address) {
+            return;
+        }
+        let Some(axe) = crate::axe::source() else {
+            return;
+        };
+        let loaded = self
+            .script(
+                &format!("{axe}\n;return typeof window.axe === 'object';"),
+                vec![],
+            )
+            .await;
+        assert_eq!(loaded, Value::Bool(true), "axe-core did not load on {name}");
+        let found = self
+            .c
+            .execute_async(crate::axe::RUN, vec![])
+            .await
+            .expect("the axe scan");
+        let found: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+        assert!(
+            found.is_empty(),
+            "axe-core: {} critical or serious finding(s) on {name} at {width} px ({}):\n{}",
+            found.len(),
+            self.path_now().await,
+            found.join("\n")
+        );
     }
 }
 

@@ -6,13 +6,15 @@
 //! `target/screenshots/<journey>/`, and checks every app page it shows at 360 and 390 px:
 //! no sideways scrolling, tap targets of at least 44 px, a label on every field, every
 //! checkbox and radio level with and left of its label's text, no inline style or script,
-//! a title that names the page.
+//! a title that names the page. axe-core scans the same pages at 1280 and 390 px and fails
+//! a journey on any critical or serious finding (see `axe.rs`).
 //!
 //! Without `chromium` and `chromedriver` the journeys say loudly that they were skipped;
 //! with the `CI` variable set they fail instead. The journeys run one at a time (one
 //! browser each) to spare small machines.
 
 mod app;
+mod axe;
 mod browser;
 mod journeys;
 

@@ -27,6 +27,7 @@ async fn export(
 ) -> Result<HttpResponse, AppError> {
     let mut filter = query.filter()?;
     filter.after = None;
+    filter.before = None;
     // The list shows the hint instead of running a search too short for the index; an
     // export of that address would be every shop, which is not what was asked for.
     if filter.search() == shop_list::Search::TooShort {

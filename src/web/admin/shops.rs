@@ -12,14 +12,16 @@ use crate::services::reasons::FailureCode;
 use crate::services::shops as shop_service;
 use crate::services::verify::{self, VerifyOutcome};
 use crate::services::{user_actor, Refusal, ServiceError};
-use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort};
+use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort, Total};
 use crate::store::{events, shops, users};
 use crate::web::auth::redirect;
 use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::{DisconnectPage, Flash};
-use crate::web::views::{format_time, state_label, EventView, Moment, OutcomeQuery, ShopView};
+use crate::web::views::{
+    format_count, format_time, state_label, EventView, Moment, OutcomeQuery, ShopView,
+};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -42,6 +44,10 @@ pub struct ListQuery {
     pub owner: Option<String>,
     pub sort: Option<String>,
     pub after: Option<String>,
+    pub before: Option<String>,
+    /// The position of the page's first row, for "51–100 / 2.000": carried by the pager's
+    /// links (keyset pages do not know their offset, and counting one would be a scan).
+    pub from: Option<u64>,
 }
 
 impl ListQuery {
@@ -61,6 +67,7 @@ impl ListQuery {
             query: q.map(str::to_owned),
             sort: Sort::parse(self.sort.as_deref().unwrap_or("")),
             after: self.after.as_deref().and_then(Cursor::decode),
+            before: self.before.as_deref().and_then(Cursor::decode),
         })
     }
 }
@@ -121,6 +128,140 @@ pub struct StateOption {
     pub selected: bool,
 }
 
+/// `/admin/shops` with the view's parameters and `extra` (a cursor, a position).
+fn list_url(params: &str, extra: &str) -> String {
+    match (params.is_empty(), extra.is_empty()) {
+        (true, true) => "/admin/shops".to_owned(),
+        (false, true) => format!("/admin/shops?{params}"),
+        (true, false) => format!("/admin/shops?{extra}"),
+        (false, false) => format!("/admin/shops?{params}&{extra}"),
+    }
+}
+
+/// "1–50 / 2.000 cửa hàng" and the previous/next links, which carry the position.
+pub struct Pager {
+    pub range: Option<String>,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+}
+
+impl Pager {
+    async fn new(
+        ctx: &Ctx,
+        filter: &ShopFilter,
+        page: &shop_list::Page,
+        from: Option<u64>,
+        join: &dyn Fn(&str) -> String,
+    ) -> Pager {
+        let size = PAGE_SIZE as u64;
+        let start = if page.first {
+            1
+        } else {
+            from.filter(|f| *f > 1).unwrap_or(size + 1)
+        };
+        let shown = page.rows.len() as u64;
+        let link = |key: &str, cursor: &Cursor, from: u64| {
+            join(
+                &serde_urlencoded::to_string([(key, cursor.encode()), ("from", from.to_string())])
+                    .unwrap_or_default(),
+            )
+        };
+        let next_url = page.next.as_ref().map(|c| link("after", c, start + shown));
+        let prev_url = page
+            .prev
+            .as_ref()
+            .map(|c| link("before", c, start.saturating_sub(size).max(1)));
+        // The total costs at most a few index rows (see `shop_list::count`); if even that
+        // runs out of time the page goes without it rather than failing.
+        let total = match shop_list::count(&ctx.state.services.read_db, filter).await {
+            Ok(total) => Some(total),
+            Err(e) => {
+                tracing::warn!(error = %e, "the admin shop list's total could not be read");
+                None
+            }
+        };
+        let range = total.filter(|_| shown > 0).map(|total| {
+            let of = match total {
+                Total::Exact(n) => format_count(n.max(0) as u64, ctx.lang),
+                Total::MoreThan(n) => Messages::fill(
+                    ctx.m.admin_more_than,
+                    &[&format_count(n.max(0) as u64, ctx.lang)],
+                ),
+            };
+            Messages::fill(
+                ctx.m.admin_range,
+                &[
+                    &format_count(start, ctx.lang),
+                    &format_count(start + shown - 1, ctx.lang),
+                    &of,
+                ],
+            )
+        });
+        Pager {
+            range,
+            prev_url,
+            next_url,
+        }
+    }
+}
+
+/// A state chip: "Đã kết nối 1.200", a link that filters the list by that state.
+pub struct Chip {
+    pub state: &'static str,
+    pub label: &'static str,
+    pub count: Option<String>,
+    pub href: String,
+    pub current: bool,
+}
+
+/// "Tất cả" and one chip per state, counted by the counters (six rows, whatever the table
+/// holds). Under a search or an owner filter the counters would not describe the view, so
+/// the chips go without numbers there.
+async fn state_chips(ctx: &Ctx, filter: &ShopFilter) -> Vec<Chip> {
+    let counted = filter.owner.is_none() && filter.search() == shop_list::Search::None;
+    let counts = if counted {
+        shop_list::count_by_state(&ctx.state.services.read_db)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let count_of = |state: Option<ConnectionState>| {
+        counted.then(|| {
+            let n: i64 = counts
+                .iter()
+                .filter(|(s, _)| state.is_none_or(|state| s == state.as_str()))
+                .map(|(_, n)| *n)
+                .sum();
+            format_count(n.max(0) as u64, ctx.lang)
+        })
+    };
+    let href = |state: Option<ConnectionState>| {
+        let view = ShopFilter {
+            state,
+            after: None,
+            before: None,
+            ..filter.clone()
+        };
+        list_url(&view_params(&view), "")
+    };
+    std::iter::once(Chip {
+        state: "all",
+        label: ctx.m.admin_all_shops,
+        count: count_of(None),
+        href: href(None),
+        current: filter.state.is_none(),
+    })
+    .chain(ConnectionState::ALL.iter().map(|s| Chip {
+        state: s.as_str(),
+        label: state_label(*s, ctx.m),
+        count: count_of(Some(*s)),
+        href: href(Some(*s)),
+        current: filter.state == Some(*s),
+    }))
+    .collect()
+}
+
 #[derive(Template)]
 #[template(path = "admin/shops.html")]
 struct ListPage {
@@ -131,6 +272,8 @@ struct ListPage {
     owner: Option<Uuid>,
     owner_email: Option<String>,
     sort_by_name: bool,
+    /// The state chips above the table, each with its count (from the counters).
+    chips: Vec<Chip>,
     /// A search by the index lists the newest shops first (see `shop_list::Order`).
     searching: bool,
     /// Why the search did not run: too short for the index, or stopped for taking too long.
@@ -139,6 +282,7 @@ struct ListPage {
     next_url: Option<String>,
     first_url: Option<String>,
     export_url: String,
+    pager: Pager,
 }
 
 impl ListPage {
@@ -147,6 +291,7 @@ impl ListPage {
         !self.q.is_empty()
             || self.owner.is_some()
             || self.first_url.is_some()
+            || self.pager.prev_url.is_some()
             || self.states.iter().any(|s| s.selected)
     }
 }
@@ -171,30 +316,17 @@ async fn list(
             shop_list::Page {
                 rows: Vec::new(),
                 next: None,
+                prev: None,
+                first: true,
             }
         }
         Err(e) => return Err(e.into()),
     };
     let params = view_params(&filter);
-    let join = |extra: &str| {
-        let mut all = params.clone();
-        if !extra.is_empty() {
-            if !all.is_empty() {
-                all.push('&');
-            }
-            all.push_str(extra);
-        }
-        if all.is_empty() {
-            "/admin/shops".to_owned()
-        } else {
-            format!("/admin/shops?{all}")
-        }
-    };
-    let next_url = page
-        .next
-        .as_ref()
-        .map(|c| join(&serde_urlencoded::to_string([("after", c.encode())]).unwrap_or_default()));
-    let first_url = filter.after.as_ref().map(|_| join(""));
+    let join = |extra: &str| list_url(&params, extra);
+    let pager = Pager::new(&ctx, &filter, &page, query.from, &join).await;
+    let next_url = pager.next_url.clone();
+    let first_url = (!page.first).then(|| join(""));
     let owner_email = match filter.owner {
         Some(owner) => users::find_email(db, owner).await?,
         None => None,
@@ -216,6 +348,7 @@ async fn list(
                 selected: filter.state == Some(*s),
             })
             .collect(),
+        chips: state_chips(&ctx, &filter).await,
         owner: filter.owner,
         owner_email,
         sort_by_name: filter.order() == shop_list::Order::Name,
@@ -225,6 +358,7 @@ async fn list(
         next_url,
         first_url,
         export_url,
+        pager,
     })
 }
 
@@ -292,11 +426,7 @@ async fn detail(
             text: text.to_owned(),
         })
     });
-    let events = events::for_shop(&svc.db, row.id, 200)
-        .await?
-        .iter()
-        .map(|e| EventView::seen_by(e, m, Some(admin.0.id)))
-        .collect();
+    let events = admin_history(&svc.db, row.id, admin.0.id, m).await?;
     let connect_link = svc
         .public_url
         .join(&format!("shops/{}", row.id))
@@ -320,6 +450,42 @@ async fn detail(
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
     Ok(response)
+}
+
+/// A shop's history as an admin reads it: an owner (or another admin) who acted is named by
+/// email, not as "a user"; the admin's own actions are "you".
+async fn admin_history(
+    db: &sqlx::SqlitePool,
+    shop: Uuid,
+    viewer: Uuid,
+    m: &'static Messages,
+) -> Result<Vec<EventView>, AppError> {
+    let rows = events::for_shop(db, shop, 200).await?;
+    let mut emails: std::collections::HashMap<Uuid, Option<String>> = Default::default();
+    for id in rows
+        .iter()
+        .filter_map(|e| e.actor.strip_prefix("user:"))
+        .filter_map(|id| Uuid::try_parse(id).ok())
+    {
+        if id != viewer && !emails.contains_key(&id) {
+            emails.insert(id, users::find_email(db, id).await?);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|e| {
+            let mut view = EventView::seen_by(e, m, Some(viewer));
+            let email = e
+                .actor
+                .strip_prefix("user:")
+                .and_then(|id| Uuid::try_parse(id).ok())
+                .and_then(|id| emails.get(&id).cloned().flatten());
+            if let Some(email) = email {
+                view.actor = email;
+            }
+            view
+        })
+        .collect())
 }
 
 async fn verify_now(

@@ -45,6 +45,30 @@ pub struct EndpointView {
     pub pending: i64,
     pub delivered: i64,
     pub created: String,
+    pub health: Health,
+}
+
+/// How the endpoint's recent deliveries went (its newest `RECENT` tried ones): an endpoint
+/// whose every recent delivery fails is not "active" in green.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    /// Some recent deliveries fail, some arrive.
+    SomeFailing,
+    /// Every recent delivery that was tried failed.
+    Failing,
+}
+
+const RECENT: i64 = 10;
+
+impl Health {
+    fn of(delivered: i64, failing: i64) -> Health {
+        match (delivered, failing) {
+            (_, 0) => Health::Ok,
+            (0, _) => Health::Failing,
+            _ => Health::SomeFailing,
+        }
+    }
 }
 
 impl EndpointView {
@@ -64,7 +88,29 @@ impl EndpointView {
             pending: r.pending,
             delivered: r.delivered,
             created: format_time(r.created_at),
+            health: Health::Ok,
         }
+    }
+
+    /// With its recent deliveries' outcome read.
+    async fn with_health(mut self, db: &sqlx::SqlitePool) -> Result<EndpointView, AppError> {
+        let (delivered, failing) = webhooks::recent_outcomes(db, self.id, RECENT).await?;
+        self.health = Health::of(delivered, failing);
+        Ok(self)
+    }
+
+    /// The status in words, and the badge's class: paused, failing, partly failing, active.
+    pub fn status(&self, m: &'static Messages) -> (&'static str, &'static str) {
+        match (self.paused, self.health) {
+            (true, _) => (m.webhook_paused, "needs_reauth"),
+            (false, Health::Failing) => (m.webhook_failing, "failed"),
+            (false, Health::SomeFailing) => (m.webhook_some_failing, "needs_reauth"),
+            (false, Health::Ok) => (m.webhook_active, "connected"),
+        }
+    }
+
+    pub fn failing(&self) -> bool {
+        !self.paused && self.health == Health::Failing
     }
 
     pub fn flag(&self, m: &'static Messages) -> String {
@@ -130,14 +176,15 @@ async fn list_page(
     errors: Vec<(&'static str, crate::i18n::MsgKey)>,
     flash: Option<Flash>,
 ) -> Result<ListPage, AppError> {
-    let rows = webhooks::list(&ctx.state.services.db).await?;
+    let db = &ctx.state.services.db;
+    let mut endpoints = Vec::new();
+    for row in webhooks::list(db).await? {
+        endpoints.push(EndpointView::new(row, ctx.m).with_health(db).await?);
+    }
     Ok(ListPage {
         c: ctx.chrome(ctx.m.admin_webhooks_title),
         m: ctx.m,
-        endpoints: rows
-            .into_iter()
-            .map(|r| EndpointView::new(r, ctx.m))
-            .collect(),
+        endpoints,
         events: event_options(ctx.m, &input.event_types),
         url: input.url.clone(),
         description: input.description.clone(),
@@ -322,7 +369,7 @@ async fn detail(
     html(&DetailPage {
         c: ctx.chrome(ctx.m.webhook_title),
         m: ctx.m,
-        endpoint: EndpointView::new(row, ctx.m),
+        endpoint: EndpointView::new(row, ctx.m).with_health(db).await?,
         deliveries,
         flash: flash_for(ctx.m, query.outcome.as_deref()),
     })

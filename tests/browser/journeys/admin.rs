@@ -23,7 +23,43 @@ pub async fn run(mut s: Session) {
     s.wait_for_path("the shop list", |p| p == "/admin/shops")
         .await;
     assert_eq!(s.texts("a.shop-link").await.len(), 5);
+    assert_eq!(s.text(".pager-range").await, "1–5 / 5 cửa hàng");
+    assert_eq!(
+        s.text("a.chip[aria-current=page]")
+            .await
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        format!("{} 5", VI.admin_all_shops)
+    );
+    // A normal row is compact on a laptop (about 40 px), not a 65 px block.
+    s.emulate_width(crate::browser::DESKTOP).await;
+    let row = s
+        .script(
+            "return document.querySelector('table.data-table tbody tr').getBoundingClientRect().height",
+            vec![],
+        )
+        .await
+        .as_f64()
+        .unwrap();
+    assert!(row <= 44.0, "a list row is {row} px high at 1280 px");
+    s.cdp(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    )
+    .await;
     s.shot("admin-shops").await;
+    // A chip filters the list by its state.
+    s.click("a.chip-connected").await;
+    s.wait_for_path("the connected shops", |p| {
+        p == "/admin/shops?state=connected"
+    })
+    .await;
+    assert_eq!(
+        s.texts("a.shop-link").await,
+        vec!["Cửa hàng Hòa Mai".to_owned()]
+    );
+    s.goto("/admin/shops").await;
 
     // Without diacritics and in lower case, "cua hang hoa" finds "Cửa hàng Hòa Mai" only.
     s.fill("#q", "cua hang hoa").await;
@@ -59,11 +95,22 @@ pub async fn run(mut s: Session) {
     assert_eq!(s.text("h1").await, VI.disconnect_title);
     s.shot("admin-disconnect-confirm").await;
     s.press(VI.disconnect_confirm).await;
-    s.wait_for_path("the shop's page", |p| p.ends_with("outcome=disconnected"))
-        .await;
+    s.wait_for_path("the shop's page, its address cleaned", |p| {
+        p == format!("/admin/shops/{shop}")
+    })
+    .await;
     assert_eq!(s.text(".flash").await, VI.flash_disconnected);
     assert_eq!(s.text(".page-head .badge").await, VI.state_disconnected);
     assert_eq!(s.app.shop_state(shop).await, "disconnected");
+    // Said once: a reload of the cleaned address shows the state, not the message again.
+    s.c.refresh().await.unwrap();
+    s.wait_for_path("the reloaded page", |p| p == format!("/admin/shops/{shop}"))
+        .await;
+    assert_eq!(s.text(".page-head .badge").await, VI.state_disconnected);
+    assert!(
+        !s.exists(".flash").await,
+        "the message is not repeated on reload"
+    );
     assert!(
         !s.exists("#connection-heading ~ .facts code").await,
         "no key is shown after a disconnect"
@@ -75,8 +122,10 @@ pub async fn run(mut s: Session) {
     s.wait_for_path("the confirmation", |p| p.ends_with("/disconnect"))
         .await;
     s.press(VI.disconnect_confirm).await;
-    s.wait_for_path("the shop's page", |p| p.ends_with("outcome=disconnected"))
-        .await;
+    s.wait_for_path("the shop's page, its address cleaned", |p| {
+        p == format!("/admin/shops/{shop}")
+    })
+    .await;
     assert_eq!(s.text(".page-head .badge").await, VI.state_disconnected);
 
     // The export: the list as CSV, fetched as the browser would download it.
@@ -135,13 +184,24 @@ pub async fn run(mut s: Session) {
     s.goto("/admin/webhooks").await;
     assert!(s.exists("label.check input[name=event_type]").await);
     s.shot("admin-webhooks").await;
+    // An endpoint whose deliveries all fail says so in words and red, not a green "active";
+    // its deliveries read as cards on a phone.
+    let hook = s.app.insert_failing_webhook(shop).await;
+    s.goto("/admin/webhooks").await;
+    assert_eq!(s.text("td .badge").await, VI.webhook_failing);
+    s.goto(&format!("/admin/webhooks/{hook}")).await;
+    assert_eq!(s.text(".page-head .badge").await, VI.webhook_failing);
+    assert!(s.exists(".badge-failed").await);
+    s.shot("admin-webhook-failing").await;
 
     // Bulk verify (nothing left connected: it ends at once, 100%, nothing failed). The
     // script reloads the page when a run ends; wait for the page that shows the end.
     s.goto("/admin/jobs").await;
     s.press(VI.jobs_start).await;
-    s.wait_for_path("the started run", |p| p.contains("outcome=started"))
-        .await;
+    s.wait_for_path("the started run, its address cleaned", |p| {
+        p == "/admin/jobs"
+    })
+    .await;
     let started = std::time::Instant::now();
     while s.exists("[data-job-progress]").await {
         assert!(

@@ -74,6 +74,15 @@ pub async fn run(mut s: Session) {
         s.attr("#name", "aria-invalid").await.as_deref(),
         Some("true")
     );
+    // An error summary that is announced, a title that says so, the focus on the field.
+    assert_eq!(s.text("#form-errors[role=alert]").await, VI.form_has_errors);
+    let title = s.c.title().await.unwrap();
+    assert!(title.starts_with(VI.title_error_prefix), "{title}");
+    assert_eq!(
+        s.focused().await["id"],
+        "name",
+        "the focus is on the first error"
+    );
     s.shot("new-shop-invalid").await;
 
     // A double click on "Lưu cửa hàng" adds one shop, not two.
@@ -85,8 +94,11 @@ pub async fn run(mut s: Session) {
         vec![],
     )
     .await;
-    s.wait_for_path("the new shop's page", |p| p.ends_with("?outcome=created"))
-        .await;
+    s.wait_for_path(
+        "the new shop's page, its address cleaned",
+        super::shop_page_shown_once,
+    )
+    .await;
     let shop = shop_id_here(&s).await;
     assert_eq!(s.app.shop_count().await, 1, "a double click adds one shop");
 
@@ -115,10 +127,8 @@ pub async fn run(mut s: Session) {
     );
     s.shot("its-login").await;
     s.click("button[name=action][value=approve]").await;
-    s.wait_for_path("the shop's page", |p| {
-        p == format!("/shops/{shop}?outcome=connected")
-    })
-    .await;
+    s.wait_for_path("the shop's page", |p| p == format!("/shops/{shop}"))
+        .await;
 
     // Back: connected, with the ITS shop's name, the journey done, and a way back.
     let (its_id, its_name) = s.app.its_shop(shop).await;
@@ -146,11 +156,16 @@ pub async fn run(mut s: Session) {
     s.shot("shop-connected").await;
 
     // The back button to the ITS page and forward again does no harm.
+    // The message was said once: forward again shows the state without repeating it.
     s.c.back().await.unwrap();
     s.c.forward().await.unwrap();
     assert_eq!(s.app.shop_state(shop).await, "connected");
+    s.wait_for_path("the shop's page again", |p| p == format!("/shops/{shop}"))
+        .await;
+    assert_eq!(s.text(".page-head .badge").await, VI.state_connected);
+    assert!(!s.exists(".flash").await, "the message is not repeated");
 
-    s.follow(VI.flash_back_to_shops).await;
+    s.follow(VI.nav_shops).await;
     s.wait_for_path("the list", |p| p == "/shops").await;
     assert_eq!(s.text(".shop-item .badge").await, VI.state_connected);
     assert!(s.text(".shop-item").await.contains(&its_name));

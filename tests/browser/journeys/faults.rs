@@ -30,7 +30,7 @@ pub async fn run(mut s: Session) {
     set_failure_percent(&mut s, "100", Some("sandbox-faults")).await;
     s.goto(&page).await;
     s.press(VI.connect_zalo).await;
-    s.wait_for_path("the failure", |p| p.ends_with("outcome=failed"))
+    s.wait_for_path("the failure, its address cleaned", |p| p == page)
         .await;
 
     // The reason in plain words, the provider's own text as given, one obvious next step.
@@ -49,7 +49,7 @@ pub async fn run(mut s: Session) {
 
     // Still failing: the retry fails the same way, and nothing breaks.
     s.press(VI.connect_again).await;
-    s.wait_for_path("the failure", |p| p.ends_with("outcome=failed"))
+    s.wait_for_path("the failure, its address cleaned", |p| p == page)
         .await;
     assert!(s.text(".failure").await.contains(VI.error_its_unavailable));
 

@@ -14,6 +14,12 @@ use crate::browser::Session;
 pub const VI: &Messages = &Messages::VI;
 pub const EN: &Messages = &Messages::EN;
 
+/// A shop's page (not the add form) whose `?outcome=` static/app.js has already taken out
+/// of the address: the flash is shown once, a reload or Back does not repeat it.
+pub fn shop_page_shown_once(p: &str) -> bool {
+    p.starts_with("/shops/") && p != "/shops/new" && !p.contains("outcome=")
+}
+
 /// The shop's id, from its page's address.
 pub async fn shop_id_here(s: &Session) -> Uuid {
     let url = s.url().await;
@@ -32,8 +38,11 @@ pub async fn add_shop(s: &Session, name: &str, phone: &str, email: &str) -> Uuid
     s.fill("#phone", phone).await;
     s.fill("#email", email).await;
     s.press(VI.save_shop).await;
-    s.wait_for_path("the new shop's page", |p| p.ends_with("?outcome=created"))
-        .await;
+    s.wait_for_path(
+        "the new shop's page, its address cleaned",
+        shop_page_shown_once,
+    )
+    .await;
     shop_id_here(s).await
 }
 

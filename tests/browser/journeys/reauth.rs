@@ -37,8 +37,8 @@ pub async fn run(mut s: Session) {
     assert_eq!(s.text(".page-head .badge").await, VI.state_connected);
     s.shot("admin-shop").await;
     s.press(VI.admin_verify_now).await;
-    s.wait_for_path("the verify outcome", |p| {
-        p.ends_with("outcome=needs_reauth")
+    s.wait_for_path("the verify outcome, its address cleaned", |p| {
+        p == format!("/admin/shops/{shop}")
     })
     .await;
     assert_eq!(s.text(".flash").await, VI.flash_verify_needs_reauth);
