@@ -660,3 +660,121 @@ async fn a_wrong_app_secret_is_named_with_its_next_step() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_admin_saves_the_partner_app_sees_it_masked_and_checks_it() {
+    // No app in the environment (and not sandbox mode): the settings page holds it.
+    let app = spawn_app_with(AppOptions {
+        extra_env: vec![("ZALO_OAUTH_HOSTS", "localhost".into())],
+        ..Default::default()
+    })
+    .await;
+    let shop = connected_shop(&app, "Cửa hàng Đối Tác").await;
+    // Without any app the OA step says so plainly, with a next step.
+    let r = press_oa_connect(&app, &shop).await;
+    assert_eq!(outcome_of(&r, &shop), "no_app");
+
+    app.logout().await;
+    login_admin(&app).await;
+    let page = app.get_html("/admin/settings").await;
+    let section = text_of(&page, "#zalo-app");
+    assert!(
+        section.contains(&app.url("/zalo/callback")),
+        "the callback, ready to copy: {section}"
+    );
+    assert!(section.contains("Chưa cài"), "{section}");
+
+    let r = app
+        .post_from(
+            "/admin/settings",
+            "/admin/settings/zalo-app",
+            &[("app_id", "abc"), ("app_secret", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let secret = "partnerSavedSecret42";
+    let r = app
+        .post_from(
+            "/admin/settings",
+            "/admin/settings/zalo-app",
+            &[("app_id", ZALO_APP_ID), ("app_secret", secret)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(text_of(&html, "#zalo-app").contains("Đã lưu ứng dụng Zalo"));
+    assert!(html.contains(ZALO_APP_ID) && html.contains("Đã lưu ••••••"));
+    assert!(!html.contains(secret), "write-only");
+
+    let r = app
+        .post_from("/admin/settings", "/admin/settings/zalo-app/test", &[])
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(
+        text_of(&html, "#zalo-app").contains(&format!("ITS chấp nhận ứng dụng Zalo {ZALO_APP_ID}")),
+        "{}",
+        text_of(&html, "#zalo-app")
+    );
+
+    // Made wrong at the provider: the check says so, with ITS's own words.
+    let r = app
+        .client
+        .post(format!(
+            "{}/zalo/apps/{ZALO_APP_ID}/reject",
+            app.sandbox_origin
+        ))
+        .form(&[("lang", "vi")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection());
+    let r = app
+        .post_from("/admin/settings", "/admin/settings/zalo-app/test", &[])
+        .await;
+    let section = text_of(&r.text().await.unwrap(), "#zalo-app");
+    assert!(
+        section.contains("Ứng dụng Zalo chưa dùng được")
+            && section.contains("Lời nhắn từ ITS/Zalo"),
+        "{section}"
+    );
+}
+
+#[tokio::test]
+async fn the_check_without_a_connected_shop_says_so_and_an_env_app_is_read_only() {
+    let app = spawn_zalo_app().await;
+    login_admin(&app).await;
+    let page = app.get_html("/admin/settings").await;
+    let section = text_of(&page, "#zalo-app");
+    assert!(
+        section.contains("ZALO_APP_ID/ZALO_APP_SECRET") && section.contains(ZALO_APP_ID),
+        "{section}"
+    );
+    assert!(
+        !page.contains("action=\"/admin/settings/zalo-app\""),
+        "no form for an env app"
+    );
+    assert!(!page.contains(ZALO_APP_SECRET));
+    let r = app
+        .post_from("/admin/settings", "/admin/settings/zalo-app/test", &[])
+        .await;
+    let section = text_of(&r.text().await.unwrap(), "#zalo-app");
+    assert!(
+        section.contains("chưa có cửa hàng nào đã kết nối"),
+        "{section}"
+    );
+    // A forged save is refused while the environment holds the app.
+    let r = app
+        .post_from(
+            "/admin/settings",
+            "/admin/settings/zalo-app",
+            &[("app_id", "1"), ("app_secret", "x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zalo_apps")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
