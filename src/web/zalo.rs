@@ -762,6 +762,14 @@ pub async fn send_test(
 ) -> Result<HttpResponse, AppError> {
     let (shop_id, oa_id) = path.into_inner();
     let m = ctx.m;
+    // Another owner's shop or OA answers 404 whatever the form holds.
+    let svc = &ctx.state.services;
+    let shop = shops::find_for_owner(&svc.db, shop_id, user.0.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    zalo_oas::find(&svc.db, shop.id, &oa_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut template_id = None;
     let mut phone = String::new();
     let mut values = BTreeMap::new();

@@ -572,7 +572,7 @@ async fn a_shop_uses_its_own_app_sealed_and_never_shown() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
-    assert!(body.contains("Mã ứng dụng là một dãy số") && body.contains("khoá bí mật"));
+    assert!(body.contains("ID ứng dụng là một dãy số") && body.contains("khoá bí mật"));
 
     let own_secret = "ownShopSecretXyz987";
     let r = app
@@ -588,7 +588,7 @@ async fn a_shop_uses_its_own_app_sealed_and_never_shown() {
     assert_eq!(outcome_of(&r, &shop), "app_saved");
     let page = shop_page(&app, &shop, "app_saved").await;
     assert!(
-        text_of(&page, "#zalo-oa").contains("ứng dụng Zalo riêng, mã ứng dụng 4143453445419939999")
+        text_of(&page, "#zalo-oa").contains("ứng dụng Zalo riêng, ID ứng dụng 4143453445419939999")
     );
     assert!(!page.contains(own_secret));
     let stored: Vec<u8> =
