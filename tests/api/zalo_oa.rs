@@ -778,3 +778,131 @@ async fn the_check_without_a_connected_shop_says_so_and_an_env_app_is_read_only(
         .unwrap();
     assert_eq!(count, 0);
 }
+
+/// `cargo run` on a fresh machine: no ITS, no Zalo app configured. The generated sandbox
+/// app and the fake Zalo's host let the whole OA step run.
+#[tokio::test]
+async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
+    use shoplink::configuration::Settings;
+    use shoplink::startup::Application;
+    let dir = tempfile::tempdir().unwrap();
+    let vars: std::collections::HashMap<String, String> = [
+        ("BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "DATABASE_URL".to_owned(),
+            dir.path().join("app.db").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let app = Application::build(Settings::from_vars(&vars).unwrap())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let sandbox = app.sandbox_origin().unwrap().to_owned();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    shoplink::services::accounts::create_user(
+        &db,
+        &shoplink::password::Hasher::default(),
+        "fresh@example.vn",
+        "Chủ cửa hàng",
+        shoplink::domain::UserRole::Owner,
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+
+    let client = browser();
+    let get = |path: String| {
+        let client = client.clone();
+        async move { client.get(path).send().await.unwrap() }
+    };
+    let post = |url: String, fields: Vec<(String, String)>| {
+        let client = client.clone();
+        async move { client.post(url).form(&fields).send().await.unwrap() }
+    };
+    let csrf = |html: String| csrf_in(&html);
+    let page = get(format!("{address}/login")).await.text().await.unwrap();
+    let r = post(
+        format!("{address}/login"),
+        vec![
+            ("csrf_token".into(), csrf(page)),
+            ("email".into(), "fresh@example.vn".into()),
+            ("password".into(), PASSWORD.into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = get(format!("{address}/shops/new"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = post(
+        format!("{address}/shops"),
+        vec![
+            ("csrf_token".into(), csrf(page)),
+            ("name".into(), "Cửa hàng Máy Mới".into()),
+            ("phone".into(), unique_phone()),
+            ("email".into(), unique_email()),
+        ],
+    )
+    .await;
+    let shop = location(&r)
+        .trim_start_matches("/shops/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = get(format!("{address}/shops/{shop}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(page);
+    let r = post(
+        format!("{address}/shops/{shop}/connect"),
+        vec![("csrf_token".into(), token.clone())],
+    )
+    .await;
+    let login_page = get(location(&r)).await.text().await.unwrap();
+    let (action, mut fields) = form_in(&login_page, "/login");
+    fields.push(("action".into(), "approve".into()));
+    let r = post(format!("{sandbox}{action}"), fields).await;
+    let r = get(location(&r)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "ITS connected");
+
+    let r = post(
+        format!("{address}/shops/{shop}/zalo/connect"),
+        vec![("csrf_token".into(), token)],
+    )
+    .await;
+    let url = location(&r);
+    assert!(
+        url.starts_with("http://localhost:"),
+        "the fake Zalo is allowed: {url}"
+    );
+    let html = get(url.clone()).await.text().await.unwrap();
+    let oa = html
+        .split("name=\"oa_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let origin = url::Url::parse(&url)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    let r = post(
+        format!("{origin}/v4/oa/permission"),
+        vec![
+            ("state".into(), query_of(&url, "state").unwrap()),
+            ("oa_id".into(), oa),
+            ("action".into(), "allow".into()),
+        ],
+    )
+    .await;
+    let r = get(location(&r)).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?oa=connected#zalo-oa"));
+}
