@@ -186,6 +186,30 @@ async fn an_owner_connects_the_ready_oa_and_sees_its_card() {
     assert!(card.contains("Gửi tin thử"));
     assert!(!page.contains(ZALO_APP_SECRET));
 
+    // Several OAs on one shop: one card each (a second one as ListOA would have stored it,
+    // with LOW quality: what it means and what to do is said).
+    sqlx::query(
+        "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, remaining_quota,
+                               current_quality, last_week_quality, expires_at, connected_at, last_read_at, updated_at)
+         VALUES ('77', ?, 'Hoa Sen Chi nhánh 2', 0, 'N', 100, 0, 'LOW', 'MEDIUM', 1, 1, 1, 1)",
+    )
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get_html(&format!("/shops/{shop}")).await;
+    let cards = text_of(&page, ".oa-card");
+    assert_eq!(page.matches("<article class=\"oa-card\"").count(), 2);
+    assert!(cards.contains("Hoa Sen Chi nhánh 2") && cards.contains("Đã ngắt kết nối"), "{cards}");
+    assert!(cards.contains("Thấp") && cards.contains("Chất lượng thấp nghĩa là"), "{cards}");
+    assert!(cards.contains("đã hết hạn: cần gia hạn"), "{cards}");
+    assert!(page.contains(&format!("/shops/{shop}/zalo/oas/77/renew")), "renew offered after expiry");
+    assert!(!page.contains(&format!("/shops/{shop}/zalo/oas/77/test")), "no test on a disconnected OA");
+    sqlx::query("DELETE FROM zalo_oas WHERE oa_id = '77'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
     // The same callback again: the grant is used; nothing is connected twice.
     let again = app.client.get(&callback).send().await.unwrap();
     assert_eq!(outcome_of(&again, &shop), "state_used");
