@@ -200,11 +200,23 @@ async fn an_owner_connects_the_ready_oa_and_sees_its_card() {
     let page = app.get_html(&format!("/shops/{shop}")).await;
     let cards = text_of(&page, ".oa-card");
     assert_eq!(page.matches("<article class=\"oa-card\"").count(), 2);
-    assert!(cards.contains("Hoa Sen Chi nhánh 2") && cards.contains("Đã ngắt kết nối"), "{cards}");
-    assert!(cards.contains("Thấp") && cards.contains("Chất lượng thấp nghĩa là"), "{cards}");
+    assert!(
+        cards.contains("Hoa Sen Chi nhánh 2") && cards.contains("Đã ngắt kết nối"),
+        "{cards}"
+    );
+    assert!(
+        cards.contains("Thấp") && cards.contains("Chất lượng thấp nghĩa là"),
+        "{cards}"
+    );
     assert!(cards.contains("đã hết hạn: cần gia hạn"), "{cards}");
-    assert!(page.contains(&format!("/shops/{shop}/zalo/oas/77/renew")), "renew offered after expiry");
-    assert!(!page.contains(&format!("/shops/{shop}/zalo/oas/77/test")), "no test on a disconnected OA");
+    assert!(
+        page.contains(&format!("/shops/{shop}/zalo/oas/77/renew")),
+        "renew offered after expiry"
+    );
+    assert!(
+        !page.contains(&format!("/shops/{shop}/zalo/oas/77/test")),
+        "no test on a disconnected OA"
+    );
     sqlx::query("DELETE FROM zalo_oas WHERE oa_id = '77'")
         .execute(&app.db)
         .await
