@@ -982,3 +982,27 @@ async fn a_session_that_ended_on_zalos_page_logs_in_again_and_finishes() {
     );
     assert_eq!(oa_ids(&app, &shop).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_slow_its_is_cut_off_and_said_plainly() {
+    let mut options = zalo_options();
+    options.its_timeout_secs = 1;
+    let app = spawn_app_with(options).await;
+    let shop = connected_shop(&app, "Cửa hàng Chậm").await;
+    app.set_faults(Faults {
+        latency: std::time::Duration::from_secs(3),
+        ..Default::default()
+    });
+    let r = press_oa_connect(&app, &shop).await;
+    assert_eq!(outcome_of(&r, &shop), "its_down");
+    let text = text_of(
+        &shop_page(&app, &shop, "its_down").await,
+        "#zalo-oa .failure",
+    );
+    assert!(text.contains("quá chậm"), "{text}");
+    let grants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zalo_oa_grants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(grants, 0);
+}
