@@ -519,4 +519,22 @@ super::catalogue!(Messages {
     event_type_needs_reauth => "ITS không còn nhận khoá: cửa hàng cần đăng nhập lại", "ITS no longer accepts the key: the shop must log in again";
     event_type_failed => "một lần kết nối không thành công", "a connection attempt failed";
     event_type_disconnected => "cửa hàng đã ngắt kết nối, khoá đã bị xoá", "a shop was disconnected and its key deleted";
+
+    // Zalo OA (admin): the shop list's OA column and filters, the overview's OA counts,
+    // the OA cards and events on a shop's admin page
+    admin_oa_filter => "Zalo OA", "Zalo OA";
+    admin_oa_filter_any => "Tất cả", "Any";
+    admin_oa_filter_none => "Chưa có OA", "No OA";
+    admin_oa_filter_connected => "OA đang kết nối", "OA connected";
+    admin_oa_filter_disconnected => "OA mất kết nối", "OA not connected";
+    admin_oa_filter_quality_low => "Chất lượng gửi thấp (48 giờ)", "Low delivery quality (48 h)";
+    admin_oa_filter_quota_low => "Hạn mức ZNS còn dưới 10%", "Under 10% of ZNS quota left";
+    admin_oa_filter_expiring => "Sắp hết hạn ủy quyền (14 ngày) hoặc đã hết hạn", "Authorisation expires within 14 days or has expired";
+    admin_oa_filter_order => "Lọc theo Zalo OA: cửa hàng mới thêm hiện trước; với bộ lọc hết hạn, OA hết hạn sớm nhất hiện trước.", "Filtered by Zalo OA: the newest shops come first; with the expiry filter, the soonest expiry comes first.";
+    admin_oa_column => "Zalo OA", "Zalo OA";
+    admin_oa_connected_short => "đang kết nối", "connected";
+    admin_oa_expired => "Đã hết hạn ủy quyền", "Authorisation expired";
+    admin_oa_expiring_soon => "Sắp hết hạn ủy quyền", "Authorisation expires soon";
+    admin_oa_overview_heading => "Zalo OA của các cửa hàng", "The shops' Zalo OAs";
+    admin_oa_overview_lead => "Số cửa hàng theo tình trạng Zalo OA. Một cửa hàng có thể thuộc nhiều nhóm (ví dụ vừa đang kết nối vừa có chất lượng thấp).", "Shops per Zalo OA condition. A shop can be in several (for example connected and of low quality).";
 });

@@ -361,18 +361,34 @@ async fn every_list_and_search_query_shape_uses_an_index() {
         Some("Ồ"),
         Some("a\"b"),
     ];
+    use shoplink::store::oa_summary::OaFilter;
+    let oa_filters = [
+        None,
+        Some(OaFilter::NoOa),
+        Some(OaFilter::Connected),
+        Some(OaFilter::Disconnected),
+        Some(OaFilter::QualityLow),
+        Some(OaFilter::QuotaLow),
+        Some(OaFilter::Expiring {
+            before: 1_800_000_000_000,
+        }),
+    ];
     let mut shapes = 0;
     for query in queries {
         for state in [None, Some(ConnectionState::Pending)] {
             for owner in [None, Some(owner)] {
                 for sort in [Sort::Updated, Sort::Name] {
-                    for cursor in [false, true] {
+                    for (cursor, oa) in [false, true]
+                        .into_iter()
+                        .flat_map(|c| oa_filters.iter().map(move |oa| (c, *oa)))
+                    {
                         let mut filter = ShopFilter {
                             state,
                             owner,
                             query: query.map(str::to_owned),
                             sort,
                             after: None,
+                            oa,
                         };
                         if cursor {
                             filter.after = Some(match filter.order() {
@@ -384,9 +400,14 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                                     search_name: "hoa".into(),
                                     id: owner.unwrap_or_default(),
                                 },
-                                shoplink::store::shop_list::Order::Newest => {
+                                shoplink::store::shop_list::Order::Newest
+                                | shoplink::store::shop_list::Order::OaNewest => {
                                     Cursor::Newest { seq: 1_000 }
                                 }
+                                shoplink::store::shop_list::Order::OaExpiry => Cursor::OaExpiry {
+                                    expires_at: 1_700_000_000_000,
+                                    seq: 1_000,
+                                },
                             });
                         }
                         let sql = build_query(&filter, 51).into_sql();
@@ -430,6 +451,18 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                                     .any(|d| d.starts_with("SEARCH s USING INTEGER PRIMARY KEY")),
                                 "each match is one row lookup for {context}"
                             );
+                        } else if oa.is_some() && owner.is_none() {
+                            // An OA filter seeks its own rows of `shop_oa_flags`, in order.
+                            assert!(
+                                details
+                                    .iter()
+                                    .any(|d| d.starts_with("SEARCH g USING PRIMARY KEY (flag=?")),
+                                "the OA flags lead {context}"
+                            );
+                            assert!(
+                                !details.iter().any(|d| d.starts_with("SCAN")),
+                                "an OA filter walks an index for {context}"
+                            );
                         } else if state.is_some() || owner.is_some() {
                             // A filter seeks its own index rather than walking another one.
                             assert!(
@@ -443,7 +476,22 @@ async fn every_list_and_search_query_shape_uses_an_index() {
             }
         }
     }
-    assert_eq!(shapes, 128);
+    assert_eq!(shapes, 128 * oa_filters.len());
+    // The overview's expiring count reads the window's rows of the flags' key only.
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        shoplink::store::oa_summary::COUNT_EXPIRING
+    ))
+    .bind(1_800_000_000_000i64)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        plan[0]
+            .3
+            .starts_with("SEARCH shop_oa_flags USING PRIMARY KEY (flag=? AND key<?)"),
+        "{plan:?}"
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use crate::i18n::Messages;
 use crate::services::shops as shop_service;
 use crate::services::verify::{self, VerifyOutcome};
 use crate::services::{user_actor, ServiceError};
+use crate::store::oa_summary::OaFilter;
 use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort};
 use crate::store::{events, shops, users};
 use crate::web::auth::redirect;
@@ -41,6 +42,8 @@ pub struct ListQuery {
     pub owner: Option<String>,
     pub sort: Option<String>,
     pub after: Option<String>,
+    /// A Zalo OA filter (`oa_summary::OaFilter::NAMES`).
+    pub oa: Option<String>,
 }
 
 impl ListQuery {
@@ -58,6 +61,10 @@ impl ListQuery {
             query: q.map(str::to_owned),
             sort: Sort::parse(self.sort.as_deref().unwrap_or("")),
             after: self.after.as_deref().and_then(Cursor::decode),
+            oa: self
+                .oa
+                .as_deref()
+                .and_then(|o| OaFilter::parse(o, crate::store::now_ms())),
         })
     }
 }
@@ -76,6 +83,9 @@ pub fn view_params(filter: &ShopFilter) -> String {
     if let Some(owner) = filter.owner {
         pairs.push(("owner", owner.to_string()));
     }
+    if let Some(oa) = filter.oa {
+        pairs.push(("oa", oa.as_str().to_owned()));
+    }
     if filter.sort != Sort::Updated {
         pairs.push(("sort", filter.sort.as_str().to_owned()));
     }
@@ -92,12 +102,48 @@ pub struct Row {
     pub its_shop_id: Option<i64>,
     pub last_verified: Option<Moment>,
     pub updated: Moment,
+    pub oa: OaSummaryView,
+}
+
+/// The list's OA column: how many OAs, how many connected, and the warnings, in words.
+pub struct OaSummaryView {
+    pub count: i64,
+    pub connected: i64,
+    pub warnings: Vec<&'static str>,
+}
+
+impl OaSummaryView {
+    pub fn new(r: &ShopListRow, now: i64, m: &'static Messages) -> OaSummaryView {
+        let mut warnings = Vec::new();
+        if r.oa_count > r.oa_connected {
+            warnings.push(m.admin_oa_filter_disconnected);
+        }
+        if r.oa_low > 0 {
+            warnings.push(m.admin_oa_filter_quality_low);
+        }
+        if r.oa_quota_low > 0 {
+            warnings.push(m.admin_oa_filter_quota_low);
+        }
+        match r.oa_expires_at {
+            Some(at) if at <= now => warnings.push(m.admin_oa_expired),
+            Some(at) if at < now + crate::store::oa_summary::EXPIRING_WITHIN_MS => {
+                warnings.push(m.admin_oa_expiring_soon)
+            }
+            _ => {}
+        }
+        OaSummaryView {
+            count: r.oa_count,
+            connected: r.oa_connected,
+            warnings,
+        }
+    }
 }
 
 impl Row {
     fn new(r: ShopListRow, m: &'static Messages) -> Row {
         let state = ConnectionState::parse(&r.state).unwrap_or(ConnectionState::Failed);
         let now = crate::store::now_ms();
+        let oa = OaSummaryView::new(&r, now, m);
         Row {
             id: r.id,
             name: r.name,
@@ -108,6 +154,7 @@ impl Row {
             its_shop_id: r.its_shop_id,
             last_verified: r.last_verified_at.map(|t| Moment::new(t, now, m)),
             updated: Moment::new(r.updated_at, now, m),
+            oa,
         }
     }
 }
@@ -130,6 +177,10 @@ struct ListPage {
     sort_by_name: bool,
     /// A search by the index lists the newest shops first (see `shop_list::Order`).
     searching: bool,
+    /// The OA filter's choices (the list's value first is "any").
+    oa_options: Vec<StateOption>,
+    /// An OA filter orders the page itself (newest shop, or soonest expiry, first).
+    oa_ordered: bool,
     /// Why the search did not run: too short for the index, or stopped for taking too long.
     notice: Option<&'static str>,
     rows: Vec<Row>,
@@ -145,6 +196,7 @@ impl ListPage {
             || self.owner.is_some()
             || self.first_url.is_some()
             || self.states.iter().any(|s| s.selected)
+            || self.oa_options.iter().any(|s| s.selected)
     }
 }
 
@@ -217,12 +269,40 @@ async fn list(
         owner_email,
         sort_by_name: filter.order() == shop_list::Order::Name,
         searching: filter.order() == shop_list::Order::Newest,
+        oa_options: oa_options(filter.oa, ctx.m),
+        oa_ordered: matches!(
+            filter.order(),
+            shop_list::Order::OaNewest | shop_list::Order::OaExpiry
+        ),
         notice,
         rows: page.rows.into_iter().map(|r| Row::new(r, ctx.m)).collect(),
         next_url,
         first_url,
         export_url,
     })
+}
+
+/// The OA filter's choices, in the order of the overview's bars.
+pub fn oa_options(selected: Option<OaFilter>, m: &'static Messages) -> Vec<StateOption> {
+    OaFilter::NAMES
+        .iter()
+        .map(|name| StateOption {
+            value: name,
+            label: oa_filter_label(name, m),
+            selected: selected.map(OaFilter::as_str) == Some(*name),
+        })
+        .collect()
+}
+
+pub fn oa_filter_label(name: &str, m: &'static Messages) -> &'static str {
+    match name {
+        "none" => m.admin_oa_filter_none,
+        "connected" => m.admin_oa_filter_connected,
+        "disconnected" => m.admin_oa_filter_disconnected,
+        "quality_low" => m.admin_oa_filter_quality_low,
+        "quota_low" => m.admin_oa_filter_quota_low,
+        _ => m.admin_oa_filter_expiring,
+    }
 }
 
 #[derive(Template)]

@@ -1,0 +1,295 @@
+//! Issue 12 "Partner admins" and issue 13: the shops' Zalo OA summary, its filters and its
+//! counters (migration `20261201000002_zalo_oa_summary`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::helpers::*;
+
+/// What the summary of every shop must be, recounted from `zalo_oas` the slow way.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Recount {
+    /// (flag, key, shop_seq), as `shop_oa_flags` should hold them.
+    flags: BTreeSet<(String, i64, i64)>,
+    /// Shops per flag, as `shop_oa_counts` should hold them.
+    counts: BTreeMap<String, i64>,
+}
+
+async fn recount(db: &sqlx::SqlitePool) -> Recount {
+    type Agg = (i64, i64, i64, i64, i64, i64, Option<i64>);
+    let rows: Vec<Agg> = sqlx::query_as(
+        "SELECT s.seq, COUNT(o.oa_id), COALESCE(SUM(o.status = 'P'), 0), COALESCE(SUM(o.status <> 'P'), 0),
+                COALESCE(SUM(o.current_quality = 'LOW'), 0),
+                COALESCE(SUM(o.daily_quota > 0 AND o.remaining_quota * 10 < o.daily_quota), 0),
+                MIN(o.expires_at)
+         FROM shops s LEFT JOIN zalo_oas o ON o.shop_id = s.id GROUP BY s.seq",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut r = Recount::default();
+    for flag in [
+        "none",
+        "connected",
+        "disconnected",
+        "quality_low",
+        "quota_low",
+        "expires",
+    ] {
+        r.counts.insert(flag.to_owned(), 0);
+    }
+    for (seq, count, connected, disconnected, low, quota_low, expires) in rows {
+        let mut add = |flag: &str, key: i64| {
+            r.flags.insert((flag.to_owned(), key, seq));
+            *r.counts.get_mut(flag).unwrap() += 1;
+        };
+        if count == 0 {
+            add("none", 0);
+        }
+        if connected > 0 {
+            add("connected", 0);
+        }
+        if disconnected > 0 {
+            add("disconnected", 0);
+        }
+        if low > 0 {
+            add("quality_low", 0);
+        }
+        if quota_low > 0 {
+            add("quota_low", 0);
+        }
+        if let Some(at) = expires {
+            add("expires", at);
+        }
+    }
+    r
+}
+
+async fn kept(db: &sqlx::SqlitePool) -> Recount {
+    let flags: Vec<(String, i64, i64)> =
+        sqlx::query_as("SELECT flag, key, shop_seq FROM shop_oa_flags")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    let counts: Vec<(String, i64)> = sqlx::query_as("SELECT flag, n FROM shop_oa_counts")
+        .fetch_all(db)
+        .await
+        .unwrap();
+    Recount {
+        flags: flags.into_iter().collect(),
+        counts: counts.into_iter().collect(),
+    }
+}
+
+const QUALITIES: [&str; 5] = ["HIGH", "MEDIUM", "LOW", "UNDEFINED", "unknown"];
+const STATUSES: [&str; 4] = ["P", "N", "Z", "X"];
+
+/// Every shop id the admin list shows for `?oa=<filter>`, following its pages.
+async fn listed(app: &TestApp, admin: &reqwest::Client, filter: &str) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut path = format!("/admin/shops?oa={filter}");
+    let mut pages = 0;
+    loop {
+        let html = app.html_as(admin, &path).await;
+        let doc = scraper::Html::parse_document(&html);
+        let link = scraper::Selector::parse("a.shop-link").unwrap();
+        for a in doc.select(&link) {
+            let href = a.value().attr("href").unwrap();
+            assert!(
+                ids.insert(href.trim_start_matches("/admin/shops/").to_owned()),
+                "{filter}: {href} twice"
+            );
+        }
+        let next = scraper::Selector::parse("a[rel=next]").unwrap();
+        match doc.select(&next).next() {
+            Some(a) => path = a.value().attr("href").unwrap().replace("&amp;", "&"),
+            None => break,
+        }
+        pages += 1;
+        assert!(pages < 100, "{filter}: the pages never end");
+    }
+    ids
+}
+
+/// The counters and flags equal a full recount after a random mix of OA inserts, updates
+/// (status, quality, quota, expiry, moved to another shop), deletes, shops seeded and
+/// shops deleted with their OAs; then every OA filter of the admin list, followed page by
+/// page, lists exactly the recount's shops.
+#[tokio::test]
+async fn oa_counters_and_filters_equal_a_full_recount_after_random_changes() {
+    use rand::{Rng, SeedableRng};
+    let app = spawn_app().await;
+    // OA_RNG_SEED replays a run's own choices (SQL's random() and the seeder's stay random).
+    let seed_value: u64 = std::env::var("OA_RNG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!("rng seed {seed_value}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed_value);
+    let secret = shoplink::crypto::SecretKey::parse(&app.secret_hex).unwrap();
+    shoplink::seed::seed(&app.db, &secret, 70, 4).await.unwrap();
+    let now = shoplink::store::now_ms();
+    let day = 24 * 60 * 60 * 1000i64;
+    let mut next_oa: u64 = 4_000_000_000_000_000_000;
+
+    assert_eq!(kept(&app.db).await, recount(&app.db).await, "after seeding");
+    for step in 0..300 {
+        let shops: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM shops")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        let oas: Vec<String> = sqlx::query_scalar("SELECT oa_id FROM zalo_oas")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        let what = match rng.gen_range(0..10) {
+            0..=3 => {
+                next_oa += 1;
+                let daily = [0, 500, 2000][rng.gen_range(0..3)];
+                sqlx::query(
+                    "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota,
+                     remaining_quota, current_quality, last_week_quality, expires_at,
+                     connected_at, last_read_at, updated_at) VALUES (?, ?, 'OA', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(next_oa.to_string())
+                .bind(shops[rng.gen_range(0..shops.len())])
+                .bind(STATUSES[rng.gen_range(0..STATUSES.len())])
+                .bind(daily)
+                .bind(rng.gen_range(0..=daily))
+                .bind(QUALITIES[rng.gen_range(0..QUALITIES.len())])
+                .bind(QUALITIES[rng.gen_range(0..QUALITIES.len())])
+                .bind(rng.gen_bool(0.8).then(|| now + rng.gen_range(-30..90) * day))
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .execute(&app.db)
+                .await
+                .unwrap();
+                "an OA added"
+            }
+            4..=6 if !oas.is_empty() => {
+                let oa = &oas[rng.gen_range(0..oas.len())];
+                let (sql, what) = match rng.gen_range(0..6) {
+                    0 => ("UPDATE zalo_oas SET status = ?1 WHERE oa_id = ?2", "status"),
+                    1 => (
+                        "UPDATE zalo_oas SET current_quality = ?1 WHERE oa_id = ?2",
+                        "quality",
+                    ),
+                    2 => (
+                        "UPDATE zalo_oas SET remaining_quota = abs(random() % (daily_quota + 1)) WHERE oa_id = ?2 AND ?1 IS NOT NULL",
+                        "quota",
+                    ),
+                    3 => (
+                        "UPDATE zalo_oas SET expires_at = CASE WHEN random() % 5 = 0 THEN NULL ELSE expires_at + (random() % 40) * 86400000 END WHERE oa_id = ?2 AND ?1 IS NOT NULL",
+                        "expiry",
+                    ),
+                    4 => (
+                        "UPDATE zalo_oas SET last_read_at = last_read_at + 1 WHERE oa_id = ?2 AND ?1 IS NOT NULL",
+                        "a re-read that changes nothing",
+                    ),
+                    _ => (
+                        "UPDATE zalo_oas SET shop_id = (SELECT id FROM shops ORDER BY random() LIMIT 1) WHERE oa_id = ?2 AND ?1 IS NOT NULL",
+                        "moved to another shop",
+                    ),
+                };
+                let value = if what == "status" {
+                    STATUSES[rng.gen_range(0..STATUSES.len())]
+                } else {
+                    QUALITIES[rng.gen_range(0..QUALITIES.len())]
+                };
+                sqlx::query(sql)
+                    .bind(value)
+                    .bind(oa)
+                    .execute(&app.db)
+                    .await
+                    .unwrap();
+                what
+            }
+            7 if !oas.is_empty() => {
+                sqlx::query("DELETE FROM zalo_oas WHERE oa_id = ?")
+                    .bind(&oas[rng.gen_range(0..oas.len())])
+                    .execute(&app.db)
+                    .await
+                    .unwrap();
+                "an OA deleted"
+            }
+            8 => {
+                // A shop goes, and its OAs with it (ON DELETE CASCADE).
+                sqlx::query(
+                    "DELETE FROM shops WHERE seq IN (SELECT s.seq FROM shops s
+                     JOIN users u ON u.id = s.owner_id WHERE u.email LIKE '%@seed.shoplink.local'
+                     ORDER BY s.oa_count DESC, random() LIMIT 1)",
+                )
+                .execute(&app.db)
+                .await
+                .unwrap();
+                "a shop deleted with its OAs"
+            }
+            _ => {
+                shoplink::seed::seed(&app.db, &secret, rng.gen_range(1..20), 2)
+                    .await
+                    .unwrap();
+                "shops seeded"
+            }
+        };
+        assert_eq!(
+            kept(&app.db).await,
+            recount(&app.db).await,
+            "step {step}: {what}"
+        );
+    }
+
+    // The admin list's OA filters, page after page, against the recount.
+    let admin = app.logged_in_browser(&app.admin_email).await;
+    let expected = recount(&app.db).await;
+    let by_seq: BTreeMap<i64, String> =
+        sqlx::query_as::<_, (i64, uuid::Uuid)>("SELECT seq, id FROM shops")
+            .fetch_all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(seq, id)| (seq, id.to_string()))
+            .collect();
+    let cutoff = shoplink::store::now_ms() + shoplink::store::oa_summary::EXPIRING_WITHIN_MS;
+    for filter in shoplink::store::oa_summary::OaFilter::NAMES {
+        let want: BTreeSet<String> = expected
+            .flags
+            .iter()
+            .filter(|(flag, key, _)| match filter {
+                "expiring" => flag == "expires" && *key < cutoff,
+                f => flag == f,
+            })
+            .map(|(_, _, seq)| by_seq[seq].clone())
+            .collect();
+        assert_eq!(listed(&app, &admin, filter).await, want, "?oa={filter}");
+    }
+    // The overview shows each filter's count, linked to the filtered list.
+    let html = app.html_as(&admin, "/admin?lang=en").await;
+    let doc = scraper::Html::parse_document(&html);
+    let item = scraper::Selector::parse("ul.state-bars li").unwrap();
+    let label = scraper::Selector::parse("a.state-bar-label").unwrap();
+    let count = scraper::Selector::parse(".state-bar-count").unwrap();
+    let mut shown = BTreeMap::new();
+    for li in doc.select(&item) {
+        let href = li
+            .select(&label)
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap();
+        if let Some(flag) = href.strip_prefix("/admin/shops?oa=") {
+            let text: String = li.select(&count).next().unwrap().text().collect();
+            let n: i64 = text.split_whitespace().next().unwrap().parse().unwrap();
+            shown.insert(flag.to_owned(), n);
+        }
+    }
+    let expiring = expected
+        .flags
+        .iter()
+        .filter(|(flag, key, _)| flag == "expires" && *key < cutoff)
+        .count() as i64;
+    let mut want: BTreeMap<String, i64> = expected.counts.clone();
+    want.remove("expires");
+    want.insert("expiring".to_owned(), expiring);
+    assert_eq!(shown, want);
+}
