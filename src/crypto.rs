@@ -76,6 +76,12 @@ pub enum Binding {
     ShopKey { shop_id: Uuid, owner_id: Uuid },
     /// `webhook_endpoints.secret_*`: an endpoint's signing secret, bound to the endpoint.
     WebhookSecret { endpoint_id: Uuid },
+    /// `zalo_apps.secret_*`: a Zalo app's secret, bound to its row and to the shop whose own
+    /// app it is (`None`: the partner's one app for all its shops).
+    ZaloAppSecret {
+        app_row_id: Uuid,
+        shop_id: Option<Uuid>,
+    },
 }
 
 /// Webhook secrets were first sealed as if they were shop keys of this made-up owner (no
@@ -92,13 +98,20 @@ impl Binding {
             Binding::WebhookSecret { endpoint_id } => {
                 format!("shoplink webhook secret v1|endpoint={endpoint_id}").into_bytes()
             }
+            Binding::ZaloAppSecret {
+                app_row_id,
+                shop_id,
+            } => {
+                let shop = shop_id.map_or_else(|| "partner".to_owned(), |s| s.to_string());
+                format!("shoplink zalo app secret v1|app={app_row_id}|shop={shop}").into_bytes()
+            }
         }
     }
 
     /// The associated data an older release sealed this kind of value with, if any.
     fn legacy_associated_data(&self) -> Option<Vec<u8>> {
         match self {
-            Binding::ShopKey { .. } => None,
+            Binding::ShopKey { .. } | Binding::ZaloAppSecret { .. } => None,
             Binding::WebhookSecret { endpoint_id } => Some(
                 Binding::ShopKey {
                     shop_id: *endpoint_id,
@@ -302,6 +315,41 @@ impl KeySealer {
     }
 }
 
+impl KeySealer {
+    /// Seals a Zalo app's secret to its `zalo_apps` row (and shop, for a shop's own app).
+    pub fn seal_zalo_app_secret(
+        &self,
+        secret: &crate::its::ZaloAppSecret,
+        app_row_id: Uuid,
+        shop_id: Option<Uuid>,
+    ) -> SealedKey {
+        self.seal_bytes(
+            secret.expose_secret().as_bytes(),
+            &Binding::ZaloAppSecret {
+                app_row_id,
+                shop_id,
+            },
+        )
+    }
+
+    pub fn open_zalo_app_secret(
+        &self,
+        sealed: &SealedKey,
+        app_row_id: Uuid,
+        shop_id: Option<Uuid>,
+    ) -> Result<crate::its::ZaloAppSecret, CryptoError> {
+        let opened = self.open_bytes(
+            sealed,
+            &Binding::ZaloAppSecret {
+                app_row_id,
+                shop_id,
+            },
+        )?;
+        let text = String::from_utf8(opened.plain).map_err(|_| CryptoError::Tampered)?;
+        crate::its::ZaloAppSecret::parse(&text).map_err(|_| CryptoError::Tampered)
+    }
+}
+
 /// A random token of 32 bytes from the OS, URL-safe base64 (43 characters).
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -441,6 +489,42 @@ mod tests {
         assert!(
             sealer.open_webhook_secret(&old, Uuid::new_v4()).is_err(),
             "still bound to its endpoint"
+        );
+    }
+
+    #[test]
+    fn a_zalo_app_secret_opens_only_in_its_own_row_and_as_itself() {
+        use crate::its::ZaloAppSecret;
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let secret = ZaloAppSecret::parse("Xy7pQ2sZalo0Secret9").unwrap();
+        let (row, shop) = (Uuid::new_v4(), Uuid::new_v4());
+        let partner = sealer.seal_zalo_app_secret(&secret, row, None);
+        assert!(!partner.ciphertext.windows(8).any(|w| w == b"Xy7pQ2sZ"));
+        assert_eq!(
+            sealer.open_zalo_app_secret(&partner, row, None).unwrap(),
+            secret
+        );
+        assert_eq!(
+            sealer.open_zalo_app_secret(&partner, row, Some(shop)),
+            Err(CryptoError::Tampered),
+            "the partner's app secret does not open as a shop's own app"
+        );
+        let own = sealer.seal_zalo_app_secret(&secret, row, Some(shop));
+        assert_eq!(
+            sealer.open_zalo_app_secret(&own, row, Some(shop)).unwrap(),
+            secret
+        );
+        assert_eq!(
+            sealer.open_zalo_app_secret(&own, Uuid::new_v4(), Some(shop)),
+            Err(CryptoError::Tampered)
+        );
+        assert_eq!(
+            sealer.open_zalo_app_secret(&own, row, Some(Uuid::new_v4())),
+            Err(CryptoError::Tampered)
+        );
+        assert_eq!(
+            sealer.open_webhook_secret(&own, row),
+            Err(CryptoError::Tampered)
         );
     }
 

@@ -18,6 +18,9 @@ pub mod shop_list;
 pub mod shops;
 pub mod users;
 pub mod webhooks;
+pub mod zalo_apps;
+pub mod zalo_grants;
+pub mod zalo_oas;
 
 use std::path::Path;
 use std::str::FromStr;

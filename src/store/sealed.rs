@@ -14,10 +14,13 @@ use crate::crypto::{Binding, SealedKey};
 pub enum SealedKind {
     ShopKey,
     WebhookSecret,
+    /// Bound to the `zalo_apps` row and its `shop_id` (NULL: the partner's app).
+    ZaloAppSecret,
 }
 
 /// One sealed value per row: the ciphertext, nonce and key-id columns of `table`, the row's
-/// `id`, and for a shop key the owner column its binding names.
+/// `id`, and for a shop key the owner column (for a Zalo app the shop column) its binding
+/// names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SealedColumn {
     pub table: &'static str,
@@ -42,6 +45,13 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         nonce: "secret_nonce",
         key_id: "secret_key_id",
         kind: SealedKind::WebhookSecret,
+    },
+    SealedColumn {
+        table: "zalo_apps",
+        ciphertext: "secret_ciphertext",
+        nonce: "secret_nonce",
+        key_id: "secret_key_id",
+        kind: SealedKind::ZaloAppSecret,
     },
 ];
 
@@ -71,6 +81,7 @@ pub async fn all(
     let owner = match column.kind {
         SealedKind::ShopKey => "owner_id",
         SealedKind::WebhookSecret => "NULL",
+        SealedKind::ZaloAppSecret => "shop_id",
     };
     let rows: Vec<Raw> = sqlx::query_as(&format!(
         "SELECT id, {owner} AS owner_id, {c} AS ciphertext, {n} AS nonce, {k} AS key_id
@@ -93,6 +104,10 @@ pub async fn all(
                     owner_id: r.owner_id.unwrap_or(Uuid::nil()),
                 },
                 SealedKind::WebhookSecret => Binding::WebhookSecret { endpoint_id: r.id },
+                SealedKind::ZaloAppSecret => Binding::ZaloAppSecret {
+                    app_row_id: r.id,
+                    shop_id: r.owner_id,
+                },
             },
             sealed: SealedKey {
                 ciphertext: r.ciphertext,

@@ -359,3 +359,63 @@ async fn backup_and_rotate_key_refuse_a_database_that_does_not_exist() {
     );
     assert!(dir.path().join("copy.db").is_file());
 }
+
+#[tokio::test]
+async fn rotation_reseals_zalo_app_secrets_bound_to_their_rows() {
+    use shoplink::its::ZaloAppSecret;
+    let app = spawn_app().await;
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Ứng Dụng Zalo").await;
+    let shop_id = uuid::Uuid::parse_str(&shop).unwrap();
+    let old_secret = SecretKey::parse(&app.secret_hex).unwrap();
+    let old = KeySealer::new(&old_secret);
+    let new = KeySealer::new(&SecretKey::generate());
+    let partner_secret = ZaloAppSecret::parse("partnerAppSecret01").unwrap();
+    let own_secret = ZaloAppSecret::parse("ownAppSecret02").unwrap();
+    let (partner_row, own_row) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    store::zalo_apps::set(
+        &app.db,
+        partner_row,
+        None,
+        "4143453445419930001",
+        &old.seal_zalo_app_secret(&partner_secret, partner_row, None),
+        1,
+    )
+    .await
+    .unwrap();
+    store::zalo_apps::set(
+        &app.db,
+        own_row,
+        Some(shop_id),
+        "4143453445419930002",
+        &old.seal_zalo_app_secret(&own_secret, own_row, Some(shop_id)),
+        1,
+    )
+    .await
+    .unwrap();
+
+    let report = rotate_keys(&app.db, &old, &new).await.unwrap();
+    assert!(
+        report.resealed_by_table.contains(&("zalo_apps", 2)),
+        "{report:?}"
+    );
+    let partner = store::zalo_apps::partner(&app.db).await.unwrap().unwrap();
+    assert_eq!(partner.secret_key_id, new.key_id());
+    assert_eq!(
+        new.open_zalo_app_secret(&partner.sealed_secret(), partner_row, None)
+            .unwrap(),
+        partner_secret
+    );
+    let own = store::zalo_apps::for_shop(&app.db, shop_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        new.open_zalo_app_secret(&own.sealed_secret(), own_row, Some(shop_id))
+            .unwrap(),
+        own_secret
+    );
+    assert!(old
+        .open_zalo_app_secret(&own.sealed_secret(), own_row, Some(shop_id))
+        .is_err());
+}
