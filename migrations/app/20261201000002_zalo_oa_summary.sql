@@ -164,3 +164,9 @@ CREATE TRIGGER shop_oa_flags_after_delete AFTER DELETE ON shops BEGIN
         WHEN 'expires' THEN old.oa_expires_at IS NOT NULL
         ELSE 0 END;
 END;
+
+-- The `zalo_oa.*` webhooks (issue 12) go through the same outbox as `connection.*`: the
+-- event carries, beside the shop's ids, the OA as it was when the change happened (a JSON
+-- object: oa_id, name, status, quotas, qualities, expires_at), copied in the same
+-- transaction like the shop's ids are. NULL for the shop's own connection events.
+ALTER TABLE webhook_events ADD COLUMN oa TEXT;

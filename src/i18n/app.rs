@@ -537,4 +537,9 @@ super::catalogue!(Messages {
     admin_oa_expiring_soon => "Sắp hết hạn ủy quyền", "Authorisation expires soon";
     admin_oa_overview_heading => "Zalo OA của các cửa hàng", "The shops' Zalo OAs";
     admin_oa_overview_lead => "Số cửa hàng theo tình trạng Zalo OA. Một cửa hàng có thể thuộc nhiều nhóm (ví dụ vừa đang kết nối vừa có chất lượng thấp).", "Shops per Zalo OA condition. A shop can be in several (for example connected and of low quality).";
+    event_type_oa_connected => "Zalo OA của cửa hàng đã kết nối (hoặc kết nối lại, gia hạn)", "a shop's Zalo OA connected (or reconnected, renewed)";
+    event_type_oa_disconnected => "Zalo OA của cửa hàng mất kết nối", "a shop's Zalo OA is no longer connected";
+    event_type_oa_quality_low => "chất lượng gửi ZNS của OA xuống mức thấp (48 giờ)", "an OA's ZNS delivery quality dropped to LOW (48 h)";
+    event_type_oa_expiring => "ủy quyền của OA sắp hết hạn (còn dưới 14 ngày; báo một lần mỗi kỳ hạn)", "an OA's authorisation expires within 14 days (once per expiry)";
+    event_type_oa_expired => "ủy quyền của OA đã hết hạn: cần ủy quyền lại", "an OA's authorisation expired: it must be authorised again";
 });

@@ -293,3 +293,121 @@ async fn oa_counters_and_filters_equal_a_full_recount_after_random_changes() {
     want.insert("expiring".to_owned(), expiring);
     assert_eq!(shown, want);
 }
+
+/// The sandbox's Zalo side, driven as the provider's partner API and its fake Zalo page
+/// are: a shop's key from `AuthorizeShop`, an OA connected through `AuthorizeOA`, the
+/// permission page's "Cho phép" and `ConnectOA` — without the app knowing (the app learns
+/// of it when a verification re-reads the OAs with `ListOA`).
+pub struct SandboxZalo {
+    its: shoplink::its::ItsClient,
+    browser: reqwest::Client,
+    sandbox_origin: String,
+}
+
+impl SandboxZalo {
+    pub fn new(app: &TestApp) -> SandboxZalo {
+        let mut settings = shoplink::its::ItsClientSettings::new(
+            app.sandbox_base_url.clone(),
+            shoplink::its::ApiKey::new(PARTNER_KEY.into()),
+        );
+        settings.retry_pause = std::time::Duration::from_millis(10);
+        SandboxZalo {
+            its: shoplink::its::ItsClient::new(settings).unwrap(),
+            browser: browser(),
+            sandbox_origin: app.sandbox_origin.clone(),
+        }
+    }
+
+    /// The key ITS holds for a linked ITS shop.
+    pub async fn shop_key(&self, its_shop_id: i64) -> shoplink::domain::ShopKey {
+        let request = shoplink::its::AuthorizeShopRequest {
+            shop_id: Some(shoplink::domain::ShopId::from_i64(its_shop_id).unwrap()),
+            ..Default::default()
+        };
+        match self.its.authorize_shop(&request).await.unwrap() {
+            shoplink::its::Authorization::ShopKey { shop_key, .. } => shop_key,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Connects the shop's ready OA (the first on the permission page); its id.
+    pub async fn connect_ready_oa(&self, its_shop_id: i64) -> String {
+        use shoplink::its::*;
+        let key = self.shop_key(its_shop_id).await;
+        let redirect_uri = "http://127.0.0.1:9/zalo/callback";
+        let url = self
+            .its
+            .zalo_authorize_oa(
+                &key,
+                &AuthorizeOaRequest {
+                    app_id: AppId::parse("4143453445419930001").unwrap(),
+                    app_secret: ZaloAppSecret::parse("ZaloAppSecret0123456789").unwrap(),
+                    redirect_uri: redirect_uri.into(),
+                },
+            )
+            .await
+            .unwrap()
+            .url;
+        let page = self
+            .browser
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let oa_id = page
+            .split("name=\"oa_id\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no OA on the permission page: {page}"))
+            .to_owned();
+        let parsed = url::Url::parse(&url).unwrap();
+        let param = |u: &url::Url, name: &str| {
+            u.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .unwrap()
+        };
+        let origin = parsed.origin().ascii_serialization();
+        let answer = self
+            .browser
+            .post(format!("{origin}{}", parsed.path()))
+            .form(&[
+                ("state", param(&parsed, "state").as_str()),
+                ("oa_id", oa_id.as_str()),
+                ("action", "allow"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let back = url::Url::parse(&location(&answer)).unwrap();
+        assert!(back.as_str().starts_with(redirect_uri), "{back}");
+        self.its
+            .zalo_connect_oa(
+                &key,
+                &ConnectOaRequest {
+                    code: ZaloCode::parse(&param(&back, "code")).unwrap(),
+                    oa_id: OaId::parse(&param(&back, "oa_id")).unwrap(),
+                    state: ZaloState::parse(&param(&back, "state")).unwrap(),
+                },
+            )
+            .await
+            .unwrap();
+        oa_id
+    }
+
+    /// Presses an operator's button on the sandbox's Zalo page (`quality`, `exhaust`,
+    /// `expire-soon`, `expire`, `disconnect`…).
+    pub async fn operator(&self, oa_id: &str, action: &str, form: &[(&str, &str)]) {
+        let r = self
+            .browser
+            .post(format!("{}/zalo/oas/{oa_id}/{action}", self.sandbox_origin))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "{action}");
+    }
+}

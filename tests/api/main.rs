@@ -4,7 +4,7 @@
 mod access;
 mod add_shop;
 mod admin_jobs;
-mod admin_oa;
+pub mod admin_oa;
 mod admin_settings;
 mod admin_shops;
 mod admin_users;
