@@ -76,7 +76,7 @@ impl OaFilter {
     /// newest shop first (`ORDER BY g.shop_seq DESC`), an expiry's soonest first
     /// (`ORDER BY g.key, g.shop_seq`): either way the primary key hands them over in order.
     pub fn push_flag_source(self, qb: &mut QueryBuilder<'static, Sqlite>) {
-        qb.push("FROM shop_oa_flags g JOIN shops s ON s.seq = g.shop_seq");
+        qb.push(" FROM shop_oa_flags g JOIN shops s ON s.seq = g.shop_seq");
         qb.push(" JOIN users u ON u.id = s.owner_id WHERE g.flag = ");
         qb.push_bind(self.flag());
         match self {

@@ -411,3 +411,50 @@ impl SandboxZalo {
         assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "{action}");
     }
 }
+
+/// Every API list shape with `oa_status` seeks the OA flags' key: no scan of shops, no
+/// sort of every match.
+#[tokio::test]
+async fn every_api_oa_status_query_uses_the_flags_index() {
+    use shoplink::store::api_shops::{explain_query, ApiShopFilter};
+    use shoplink::store::oa_summary::OaFilter;
+    let app = spawn_app().await;
+    let mut shapes = 0;
+    for name in OaFilter::NAMES {
+        for state in [None, Some(shoplink::domain::ConnectionState::Connected)] {
+            for external_user_id in [None, Some("u-1".to_owned())] {
+                for after_oa in [None, Some((5, 7))] {
+                    let filter = ApiShopFilter {
+                        state,
+                        external_user_id: external_user_id.clone(),
+                        after: None,
+                        oa: OaFilter::parse(name, 1_800_000_000_000),
+                        after_oa,
+                    };
+                    let plan: Vec<(i64, i64, i64, String)> = explain_query(&filter, 51)
+                        .build_query_as()
+                        .fetch_all(&app.db)
+                        .await
+                        .unwrap();
+                    let details: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+                    // With `external_user_id`, the one user is found first, then the
+                    // flag's rows are walked in order (never the shops table).
+                    assert!(
+                        details
+                            .iter()
+                            .any(|d| d.starts_with("SEARCH g USING PRIMARY KEY (flag=?")),
+                        "{filter:?}: {details:?}"
+                    );
+                    assert!(
+                        !details
+                            .iter()
+                            .any(|d| d.starts_with("SCAN") || d.contains("TEMP B-TREE")),
+                        "{filter:?}: {details:?}"
+                    );
+                    shapes += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(shapes, 48);
+}
