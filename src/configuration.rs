@@ -61,6 +61,22 @@ pub struct Settings {
     pub its_partner: ItsPartnerSettings,
     /// The partner's own name, logo and support contacts, shown to owners (`PARTNER_*`).
     pub partner: PartnerSettings,
+    /// The partner's Zalo app and where Zalo's permission page may be (`ZALO_*`).
+    pub zalo: ZaloSettings,
+}
+
+/// The Zalo OA step (`ZALO_APP_ID`, `ZALO_APP_SECRET`, `ZALO_OAUTH_HOSTS`).
+#[derive(Debug, Clone, Default)]
+pub struct ZaloSettings {
+    /// The partner's one Zalo app for all its shops, from the environment: it takes the
+    /// place of the one saved on /admin/settings (which then shows it read-only).
+    pub app: Option<(crate::its::AppId, crate::its::ZaloAppSecret)>,
+    /// In sandbox mode with no app configured: an app made up from `SECRET_KEY` (stable
+    /// with the generated secret), which the sandbox learns at its first use. Set by `startup`.
+    pub sandbox_app: Option<(crate::its::AppId, crate::its::ZaloAppSecret)>,
+    /// Hosts the browser may be sent to for Zalo's OA permission page. `startup` adds the
+    /// sandbox's fake Zalo host in sandbox mode.
+    pub oauth_hosts: Vec<String>,
 }
 
 /// The partner who runs this app, as its shop owners know it: shown in the header, the
@@ -409,6 +425,8 @@ impl Settings {
 
         let partner = parse_partner(&get, &mut problems);
 
+        let zalo = parse_zalo(&get, &mut problems);
+
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -430,7 +448,51 @@ impl Settings {
             api,
             its_partner,
             partner,
+            zalo,
         })
+    }
+}
+
+/// `ZALO_*`: both halves of the app or neither; the secret is never echoed in a problem.
+fn parse_zalo(get: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> ZaloSettings {
+    let app_id = get("ZALO_APP_ID").and_then(|raw| match crate::its::AppId::parse(&raw) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            problems.push(format!(
+                "ZALO_APP_ID must be the Zalo app's numeric id (developers.zalo.me), got {raw:?}"
+            ));
+            None
+        }
+    });
+    let secret = get("ZALO_APP_SECRET").and_then(|raw| {
+        crate::its::ZaloAppSecret::parse(&raw)
+            .map_err(|_| {
+                problems.push(
+                    "ZALO_APP_SECRET must be the app's secret key: printable characters without spaces"
+                        .into(),
+                )
+            })
+            .ok()
+    });
+    let app = match (get("ZALO_APP_ID"), get("ZALO_APP_SECRET")) {
+        (Some(_), None) | (None, Some(_)) => {
+            problems.push("ZALO_APP_ID and ZALO_APP_SECRET are set together or not at all".into());
+            None
+        }
+        _ => app_id.zip(secret),
+    };
+    let oauth_hosts = get("ZALO_OAUTH_HOSTS")
+        .map(|list| {
+            list.split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect()
+        })
+        .unwrap_or_else(|| vec!["oauth.zaloapp.com".to_owned()]);
+    ZaloSettings {
+        app,
+        sandbox_app: None,
+        oauth_hosts,
     }
 }
 
@@ -766,6 +828,43 @@ mod tests {
         assert_eq!(s.database_path, PathBuf::from("data/shoplink.db"));
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert!(s.secret_key.is_none());
+    }
+
+    #[test]
+    fn the_zalo_app_comes_in_pairs_and_its_secret_is_never_echoed() {
+        let s = Settings::from_vars(&vars(&[])).unwrap();
+        assert!(s.zalo.app.is_none());
+        assert_eq!(s.zalo.oauth_hosts, vec!["oauth.zaloapp.com"]);
+        let s = Settings::from_vars(&vars(&[
+            ("ZALO_APP_ID", "4143453445419930001"),
+            ("ZALO_APP_SECRET", "s3cretZaloValue"),
+            ("ZALO_OAUTH_HOSTS", "oauth.zaloapp.com, Oauth.Example.vn"),
+        ]))
+        .unwrap();
+        let (id, secret) = s.zalo.app.clone().unwrap();
+        assert_eq!(id.as_str(), "4143453445419930001");
+        assert_eq!(secret.expose_secret(), "s3cretZaloValue");
+        assert_eq!(
+            s.zalo.oauth_hosts,
+            vec!["oauth.zaloapp.com", "oauth.example.vn"]
+        );
+        assert!(!format!("{s:?}").contains("s3cretZaloValue"));
+        let text = Settings::from_vars(&vars(&[("ZALO_APP_SECRET", "onlyTheSecret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("set together"), "{text}");
+        assert!(!text.contains("onlyTheSecret"), "{text}");
+        let text = Settings::from_vars(&vars(&[
+            ("ZALO_APP_ID", "12ab"),
+            ("ZALO_APP_SECRET", "has space"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            text.contains("ZALO_APP_ID must be") && text.contains("ZALO_APP_SECRET must be"),
+            "{text}"
+        );
+        assert!(!text.contains("has space"), "{text}");
     }
 
     #[test]

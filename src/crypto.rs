@@ -60,6 +60,15 @@ impl SecretKey {
         hex::encode(&self.derive("shoplink key id v1")[..8])
     }
 
+    /// The Zalo app (id, secret) sandbox mode uses when none is configured: stable for a
+    /// given secret, so the sandbox (which learns an app at its first use) keeps accepting it.
+    pub fn sandbox_zalo_app(&self) -> (String, String) {
+        let bytes = self.derive("shoplink sandbox zalo app v1");
+        let n = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let id = 1_000_000_000_000_000_000 + n % 8_000_000_000_000_000_000;
+        (id.to_string(), hex::encode(&bytes[8..24]))
+    }
+
     /// The api key the built-in sandbox accepts, stable for a given secret.
     pub fn sandbox_api_key(&self) -> String {
         format!(

@@ -55,6 +55,24 @@ impl Application {
         let its = ItsClient::new(its_settings)
             .map_err(|e| anyhow::anyhow!("cannot build the ITS client: {e}"))?;
 
+        let mut zalo = settings.zalo.clone();
+        if let Some(sandbox) = &running_sandbox {
+            // The fake Zalo's permission page is on its own host: allowed in sandbox mode.
+            if let Some(host) = Url::parse(&sandbox.zalo_origin)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            {
+                if !zalo.oauth_hosts.contains(&host) {
+                    zalo.oauth_hosts.push(host);
+                }
+            }
+            if zalo.app.is_none() {
+                let (id, secret) = secret.sandbox_zalo_app();
+                zalo.sandbox_app = crate::its::AppId::parse(&id)
+                    .ok()
+                    .zip(crate::its::ZaloAppSecret::parse(&secret).ok());
+            }
+        }
         let services = Services {
             db: db.clone(),
             read_db,
@@ -67,6 +85,7 @@ impl Application {
             its_partner: settings.its_partner,
             sessions: Default::default(),
             passwords: Default::default(),
+            zalo,
         };
         let state = web::Data::new(AppState {
             services: services.clone(),

@@ -13,6 +13,7 @@ pub mod sessions;
 pub mod shops;
 pub mod verify;
 pub mod webhooks;
+pub mod zalo_oa;
 
 use sqlx::SqlitePool;
 use url::Url;
@@ -43,6 +44,9 @@ pub struct Services {
     pub sessions: std::sync::Arc<crate::store::sessions::SessionCache>,
     /// Password hashing and checking, a few at a time.
     pub passwords: crate::password::Hasher,
+    /// The partner's Zalo app from the environment (or sandbox mode's), and the hosts
+    /// Zalo's permission page may be on.
+    pub zalo: crate::configuration::ZaloSettings,
 }
 
 /// An error a use case cannot turn into an outcome: the database failed.

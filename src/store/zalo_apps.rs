@@ -93,6 +93,21 @@ pub async fn set(
     Ok(())
 }
 
+/// A few connected shops (the most recently verified first), whose key can ask ITS
+/// whether the partner's app is accepted.
+pub async fn connected_shop_ids(
+    db: impl SqliteExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM shops WHERE state = 'connected' AND key_ciphertext IS NOT NULL
+         ORDER BY last_verified_at DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// Forgets the shop's own app (the shop goes back to the partner's app).
 pub async fn delete_for_shop(
     db: impl SqliteExecutor<'_>,

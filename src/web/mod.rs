@@ -13,6 +13,7 @@ pub mod csrf;
 pub mod error;
 pub mod shops;
 pub mod views;
+pub mod zalo;
 
 /// The largest request body accepted anywhere (forms are far smaller).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -82,6 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(assets::serve))
         .route("/partner-logo", web::get().to(assets::partner_logo))
         .route("/forgot-password", web::get().to(auth::forgot_password))
+        .configure(zalo::routes)
         .configure(admin::routes)
         .configure(api::routes) // JSON API under /api, and /connect-links pages
         .configure(connect_links::routes)

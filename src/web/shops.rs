@@ -100,6 +100,8 @@ struct ShowPage {
     flash: Option<Flash>,
     /// What to do about the shop's failure, when it has one.
     next_step: Option<NextStep>,
+    /// Step ② (the Zalo OA), on a shop connected to ITS.
+    zalo: Option<super::zalo::ZaloStep>,
 }
 
 pub struct Flash {
@@ -112,6 +114,7 @@ pub async fn show(
     user: CurrentUser,
     path: web::Path<Uuid>,
     query: web::Query<OutcomeQuery>,
+    oa_query: web::Query<super::zalo::OaOutcomeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let svc = &ctx.state.services;
     let shop_id = path.into_inner();
@@ -186,10 +189,12 @@ pub async fn show(
         .as_deref()
         .filter(|_| shop.failure.is_some())
         .map(|code| next_step(code, m));
+    let zalo = super::zalo::step_for(&ctx, &row, oa_query.oa.as_deref()).await?;
     let mut response = html(&ShowPage {
         c: ctx.chrome(m.shop_title),
         m,
         next_step,
+        zalo,
         shop,
         masked_key,
         key_unreadable,

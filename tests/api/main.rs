@@ -27,3 +27,4 @@ mod owner_pages;
 mod route_table;
 mod startup;
 mod webhooks;
+mod zalo_oa;

@@ -830,4 +830,20 @@ async fn webhooks_zalo_oa_changes_found_by_verification_are_announced_once_in_or
         ]
     );
     assert_eq!(app.shop_state(&shop).await, "connected");
+    // The admin's shop page: the OA's card (without the owner's buttons) and its history.
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url(&format!("/admin/shops/{shop}?lang=en"))).await;
+    let m = &shoplink::i18n::Messages::EN;
+    assert!(page.contains("class=\"oa-card\""), "{page}");
+    assert!(page.contains(&oa_id));
+    assert!(!page.contains(&format!("/zalo/oas/{oa_id}/renew")));
+    for label in [
+        m.oa_event_connected,
+        m.oa_event_quality_low,
+        m.oa_event_expiring,
+        m.oa_event_expired,
+        m.oa_event_disconnected,
+    ] {
+        assert!(page.contains(label), "{label}");
+    }
 }

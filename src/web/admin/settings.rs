@@ -17,7 +17,12 @@ use crate::web::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/settings", web::get().to(show))
-        .route("/admin/settings/test", web::post().to(test_credentials));
+        .route("/admin/settings/test", web::post().to(test_credentials))
+        .route("/admin/settings/zalo-app", web::post().to(save_zalo_app))
+        .route(
+            "/admin/settings/zalo-app/test",
+            web::post().to(test_zalo_app),
+        );
 }
 
 /// What "Test credentials" found.
@@ -57,16 +62,32 @@ struct SettingsPage {
     tick: String,
     /// The credentials test first, then the redirect_url check.
     tests: Vec<TestResult>,
+    /// The partner's Zalo app (never its secret).
+    zalo: crate::web::zalo::PartnerAppSection,
+    /// What "Kiểm tra" of the Zalo app found, or why the form was refused.
+    zalo_result: Option<ZaloResult>,
 }
 
-fn page(
+/// The Zalo app section's answer.
+pub enum ZaloResult {
+    Saved(&'static str),
+    Accepted(String),
+    NoShop(&'static str),
+    Failed(crate::web::zalo::FailureView),
+    Invalid(String),
+}
+
+async fn page(
     ctx: &Ctx,
     test: Option<TestResult>,
     redirect_test: Option<TestResult>,
+    zalo_result: Option<ZaloResult>,
 ) -> Result<HttpResponse, AppError> {
     let view = &ctx.state.its_view;
     let verify = ctx.state.verify;
-    let mut response = html(&SettingsPage {
+    let invalid = matches!(zalo_result, Some(ZaloResult::Invalid(_)));
+    let zalo = crate::web::zalo::partner_app_section(ctx).await?;
+    let page = SettingsPage {
         c: ctx.chrome(ctx.m.settings_title),
         m: ctx.m,
         sandbox: view.sandbox,
@@ -76,7 +97,16 @@ fn page(
         interval: verify.interval.map(|d| format_duration(d, ctx.m)),
         tick: format_duration(verify.tick, ctx.m),
         tests: test.into_iter().chain(redirect_test).collect(),
-    })?;
+        zalo,
+        zalo_result,
+    };
+    let mut response = if invalid {
+        HttpResponse::UnprocessableEntity()
+            .content_type("text/html; charset=utf-8")
+            .body(page.render()?)
+    } else {
+        html(&page)?
+    };
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -84,7 +114,72 @@ fn page(
 }
 
 async fn show(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
-    page(&ctx, None, None)
+    page(&ctx, None, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ZaloAppForm {
+    #[serde(default)]
+    app_id: String,
+    #[serde(default)]
+    app_secret: String,
+}
+
+/// Saves the partner's Zalo app; the secret is sealed and never shown again.
+async fn save_zalo_app(
+    ctx: Ctx,
+    admin: AdminUser,
+    form: CsrfForm<ZaloAppForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::services::zalo_oa::{self, AppFormError};
+    let m = ctx.m;
+    let result = match zalo_oa::save_partner_app(
+        &ctx.state.services,
+        admin.0.id,
+        &form.0.app_id,
+        &form.0.app_secret,
+    )
+    .await?
+    {
+        Ok(()) => ZaloResult::Saved(m.flash_oa_app_saved),
+        Err(errors) => ZaloResult::Invalid(
+            errors
+                .iter()
+                .map(|e| match e {
+                    AppFormError::AppId => m.error_oa_app_id,
+                    AppFormError::Secret => m.error_oa_app_secret,
+                    AppFormError::FromEnvironment => m.error_oa_app_from_env,
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    };
+    page(&ctx, None, None, Some(result)).await
+}
+
+/// "Kiểm tra": AuthorizeOA with the partner's app and the key of a connected shop.
+async fn test_zalo_app(
+    ctx: Ctx,
+    _admin: AdminUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    use crate::services::zalo_oa::{self, AppCheck};
+    let m = ctx.m;
+    let svc = &ctx.state.services;
+    let result = match zalo_oa::check_partner_app(svc).await? {
+        AppCheck::Accepted => {
+            let id = zalo_oa::partner_app_view(svc)
+                .await?
+                .app_id
+                .unwrap_or_default();
+            ZaloResult::Accepted(Messages::fill(m.settings_zalo_test_ok, &[&id]))
+        }
+        AppCheck::NoConnectedShop => ZaloResult::NoShop(m.settings_zalo_test_no_shop),
+        AppCheck::Failed(error) => {
+            ZaloResult::Failed(crate::web::zalo::FailureView::new(&error, m))
+        }
+    };
+    page(&ctx, None, None, Some(result)).await
 }
 
 /// Calls `Misc/CurrentAccount` and shows the partner's name or the exact refusal; then
@@ -135,7 +230,7 @@ async fn test_credentials(
     } else {
         None
     };
-    page(&ctx, Some(result), redirect_test)
+    page(&ctx, Some(result), redirect_test, None).await
 }
 
 /// A duration in the largest whole unit that fits: "1 ngày", "90 phút", "45 giây".

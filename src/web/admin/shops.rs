@@ -320,6 +320,19 @@ struct DetailPage {
     flash: Option<Flash>,
     /// A failure that is the partner's set-up, in words an admin can act on.
     config_problem: Option<String>,
+    /// The shop's Zalo OAs, as the owner's cards show them (without their buttons).
+    oas: Vec<crate::web::zalo::OaCardView>,
+    /// The OA side of the history (`zalo_oa_events`), newest first.
+    oa_events: Vec<OaEventLine>,
+}
+
+/// One line of the OA history on the admin's shop page.
+pub struct OaEventLine {
+    pub at: Moment,
+    pub oa_id: Option<String>,
+    pub what: &'static str,
+    pub actor: String,
+    pub reason: Option<String>,
 }
 
 async fn detail(
@@ -373,6 +386,23 @@ async fn detail(
         .iter()
         .map(|e| EventView::seen_by(e, m, Some(admin.0.id)))
         .collect();
+    let now = crate::store::now_ms();
+    let oas = crate::store::zalo_oas::for_shop(&svc.db, row.id)
+        .await?
+        .iter()
+        .map(|oa| crate::web::zalo::OaCardView::new(oa, now, false, m))
+        .collect();
+    let oa_events = crate::store::zalo_oas::events_for_shop(&svc.db, row.id, 200)
+        .await?
+        .into_iter()
+        .map(|e| OaEventLine {
+            at: Moment::new(e.at, now, m),
+            oa_id: e.oa_id,
+            what: crate::web::zalo::event_label(&e.kind, m),
+            actor: e.actor,
+            reason: e.reason,
+        })
+        .collect();
     let connect_link = svc
         .public_url
         .join(&format!("shops/{}", row.id))
@@ -390,6 +420,8 @@ async fn detail(
         events,
         flash,
         config_problem,
+        oas,
+        oa_events,
     })?;
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
