@@ -702,7 +702,7 @@ async fn webhooks_stay_signed_after_rotate_key_once_the_previous_secret_is_dropp
             .unwrap();
     assert_eq!(
         report.resealed_by_table,
-        vec![("shops", 1), ("webhook_endpoints", 2)]
+        vec![("shops", 1), ("webhook_endpoints", 2), ("zalo_apps", 0)]
     );
     app.set_var("SECRET_KEY", &new_secret.to_hex());
     app.start_again().await;
