@@ -758,57 +758,6 @@ const GIVEN_NAMES: &[&str] = &[
     "Vy", "Yến",
 ];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_values_have_the_shapes_the_app_accepts() {
-        let mut rng = StdRng::seed_from_u64(7);
-        for _ in 0..1000 {
-            let p = phone(&mut rng);
-            assert_eq!(crate::domain::Phone::parse(&p).unwrap().as_str(), p);
-            assert!(matches!(&p[..2], "03" | "05" | "07" | "08" | "09"), "{p}");
-            let core = pick(&mut rng, CORE_NAMES);
-            let name = shop_name(&mut rng, core);
-            assert!(crate::domain::ShopName::parse(&name).is_ok(), "{name}");
-            assert!(fold_for_search(&name).is_ascii(), "{name}");
-        }
-    }
-
-    #[test]
-    fn a_history_ends_in_the_shop_state_and_each_step_follows_the_previous() {
-        let mut rng = StdRng::seed_from_u64(11);
-        let sealer = KeySealer::new(&SecretKey::generate());
-        let mut next = ITS_SHOP_ID_BASE;
-        let now = store::now_ms();
-        for i in 0..2000 {
-            let mut events = Vec::new();
-            let shop = make_shop(
-                &mut rng,
-                &sealer,
-                Uuid::new_v4(),
-                i,
-                "T",
-                &mut next,
-                now,
-                &mut events,
-            )
-            .unwrap();
-            assert!((2..=4).contains(&events.len()));
-            assert_eq!(events.last().unwrap().to_state, shop.state);
-            assert_eq!(events.last().unwrap().at, shop.updated_at);
-            assert_eq!(events[0].at, shop.created_at);
-            for pair in events.windows(2) {
-                assert_eq!(pair[1].from_state, Some(pair[0].to_state));
-                assert!(pair[0].at <= pair[1].at, "times go forward");
-            }
-            assert_eq!(shop.key.is_some(), shop.state.has_key());
-            assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
-        }
-    }
-}
-
 /// Seeded OA ids start here (19 digits, like the provider's), above any real-looking id.
 const SEED_OA_ID_BASE: i64 = 3_100_000_000_000_000_000;
 
@@ -875,4 +824,55 @@ fn seed_oas(
         }
     }
     oas
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_values_have_the_shapes_the_app_accepts() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..1000 {
+            let p = phone(&mut rng);
+            assert_eq!(crate::domain::Phone::parse(&p).unwrap().as_str(), p);
+            assert!(matches!(&p[..2], "03" | "05" | "07" | "08" | "09"), "{p}");
+            let core = pick(&mut rng, CORE_NAMES);
+            let name = shop_name(&mut rng, core);
+            assert!(crate::domain::ShopName::parse(&name).is_ok(), "{name}");
+            assert!(fold_for_search(&name).is_ascii(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_history_ends_in_the_shop_state_and_each_step_follows_the_previous() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let sealer = KeySealer::new(&SecretKey::generate());
+        let mut next = ITS_SHOP_ID_BASE;
+        let now = store::now_ms();
+        for i in 0..2000 {
+            let mut events = Vec::new();
+            let shop = make_shop(
+                &mut rng,
+                &sealer,
+                Uuid::new_v4(),
+                i,
+                "T",
+                &mut next,
+                now,
+                &mut events,
+            )
+            .unwrap();
+            assert!((2..=4).contains(&events.len()));
+            assert_eq!(events.last().unwrap().to_state, shop.state);
+            assert_eq!(events.last().unwrap().at, shop.updated_at);
+            assert_eq!(events[0].at, shop.created_at);
+            for pair in events.windows(2) {
+                assert_eq!(pair[1].from_state, Some(pair[0].to_state));
+                assert!(pair[0].at <= pair[1].at, "times go forward");
+            }
+            assert_eq!(shop.key.is_some(), shop.state.has_key());
+            assert!(shop.updated_at <= now && shop.updated_at > now - 91 * DAY_MS);
+        }
+    }
 }

@@ -323,37 +323,6 @@ async fn insert_event_batch(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
-        let migration = include_str!("../../migrations/app/20261123000003_shop_search.sql");
-        let start = migration
-            .find("CREATE TRIGGER shops_search_after_insert")
-            .unwrap();
-        let end = start + migration[start..].find("END;").unwrap() + "END".len();
-        let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
-        assert!(fill.starts_with(
-            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
-        ));
-        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
-        assert!(!fill.contains("new."));
-        // Anything else is left alone (the trigger then stays in place).
-        assert_eq!(
-            search_fill_sql("CREATE TRIGGER t AFTER INSERT ON shops BEGIN DELETE FROM x; END"),
-            None
-        );
-        assert_eq!(
-            search_fill_sql(
-                "CREATE TRIGGER t AFTER INSERT ON shops BEGIN INSERT INTO shops_search (rowid, haystack) VALUES (new.seq, 'a'); INSERT INTO y VALUES (1); END"
-            ),
-            None
-        );
-    }
-}
-
 /// A seeded shop's Zalo OA (issue 12: every admin OA view can be tried and benchmarked).
 pub struct SeedOa {
     pub oa_id: String,
@@ -418,4 +387,35 @@ pub async fn insert_oas(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedOa]) -> an
             .context("inserting seed OAs")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
+        let migration = include_str!("../../migrations/app/20261123000003_shop_search.sql");
+        let start = migration
+            .find("CREATE TRIGGER shops_search_after_insert")
+            .unwrap();
+        let end = start + migration[start..].find("END;").unwrap() + "END".len();
+        let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
+        assert!(fill.starts_with(
+            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
+        ));
+        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
+        assert!(!fill.contains("new."));
+        // Anything else is left alone (the trigger then stays in place).
+        assert_eq!(
+            search_fill_sql("CREATE TRIGGER t AFTER INSERT ON shops BEGIN DELETE FROM x; END"),
+            None
+        );
+        assert_eq!(
+            search_fill_sql(
+                "CREATE TRIGGER t AFTER INSERT ON shops BEGIN INSERT INTO shops_search (rowid, haystack) VALUES (new.seq, 'a'); INSERT INTO y VALUES (1); END"
+            ),
+            None
+        );
+    }
 }
