@@ -1,8 +1,9 @@
 //! Runs a whole connection with every log level of shoplink switched on, captures what is
 //! logged, and looks for each secret the run used: the partner api key, the shop key,
 //! the session id, the callback token, the password, a connect link's token (visited, and
-//! posted to without a CSRF token), a service key, and a callback token that arrives
-//! without a session.
+//! posted to without a CSRF token), a service key, a callback token that arrives
+//! without a session, and a Zalo OA grant (the app secret, Zalo's `code`, ITS's `state`,
+//! replayed and arriving without a session).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -42,7 +43,15 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
         .with_ansi(false)
         .init();
 
-    let app = spawn_app().await;
+    let app = spawn_app_with(AppOptions {
+        extra_env: vec![
+            ("ZALO_OAUTH_HOSTS", "localhost".into()),
+            ("ZALO_APP_ID", "4143453445419930001".into()),
+            ("ZALO_APP_SECRET", ZALO_SECRET.into()),
+        ],
+        ..Default::default()
+    })
+    .await;
     let login = app.login_as(&app.owner_email).await;
     let session = set_cookie_value(&login, "shoplink_session").expect("a session cookie");
     let shop = app.add_shop("Cửa hàng Bí Mật").await;
@@ -50,6 +59,23 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
     assert_eq!(answer.status(), 303);
     // Replays and forgeries log warnings: they must not carry the token either.
     app.client.get(&callback).send().await.unwrap();
+
+    // A Zalo OA grant: allowed, followed, replayed; and one arriving without a session.
+    let zalo_back = zalo_grant(&app, &shop).await;
+    let r = app.client.get(&zalo_back).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        location(&r).ends_with("?oa=connected#zalo-oa"),
+        "{}",
+        location(&r)
+    );
+    app.client.get(&zalo_back).send().await.unwrap();
+    let zalo_code = query_value(&zalo_back, "code");
+    let zalo_state = query_value(&zalo_back, "state");
+    let late_zalo = zalo_grant(&app, &shop).await;
+    let r = browser().get(&late_zalo).send().await.unwrap();
+    assert!(location(&r).starts_with("/login?next="), "{}", location(&r));
+    let late_zalo_code = query_value(&late_zalo, "code");
     let token = url::Url::parse(&callback)
         .unwrap()
         .query_pairs()
@@ -159,6 +185,10 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
         ("callback token without a session", late_token),
         ("connect link token", link_token),
         ("service key", service_key),
+        ("zalo app secret", ZALO_SECRET.to_owned()),
+        ("zalo code", zalo_code),
+        ("zalo state", zalo_state),
+        ("zalo code without a session", late_zalo_code),
         ("password", PASSWORD.to_owned()),
         (
             "wrong password",
@@ -170,6 +200,54 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
     .map(|(what, _)| *what)
     .collect();
     assert!(leaked.is_empty(), "these appear in the logs: {leaked:?}");
+}
+
+const ZALO_SECRET: &str = "zaloAppSecretForTheLogTest";
+
+/// Presses "Kết nối Zalo OA", allows the ready OA on the fake Zalo page, and returns the
+/// callback URL Zalo sends the browser to (not yet visited).
+async fn zalo_grant(app: &TestApp, shop: &str) -> String {
+    let r = app
+        .post_from(
+            &format!("/shops/{shop}"),
+            &format!("/shops/{shop}/zalo/connect"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let url = location(&r);
+    let page = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let oa = page
+        .split("name=\"oa_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an OA on the permission page")
+        .to_owned();
+    let origin = url::Url::parse(&url)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    let r = app
+        .client
+        .post(format!("{origin}/v4/oa/permission"))
+        .form(&[
+            ("state", query_value(&url, "state").as_str()),
+            ("oa_id", oa.as_str()),
+            ("action", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    location(&r)
 }
 
 fn query_value(url: &str, name: &str) -> String {

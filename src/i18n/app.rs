@@ -534,15 +534,17 @@ super::catalogue!(Messages {
     oa_connect_another => "Kết nối thêm một Zalo OA", "Connect another Zalo OA";
     busy_leaving_for_zalo => "Đang chuyển sang Zalo…", "Going to Zalo…";
     oa_app_using_partner => "Cửa hàng dùng ứng dụng Zalo chung của đơn vị cung cấp dịch vụ.", "The shop uses the service provider's shared Zalo app.";
-    oa_app_using_own => "Cửa hàng dùng ứng dụng Zalo riêng, mã ứng dụng {}.", "The shop uses its own Zalo app, app id {}.";
+    oa_app_using_own => "Cửa hàng dùng ứng dụng Zalo riêng, ID ứng dụng {}.", "The shop uses its own Zalo app, app id {}.";
     oa_own_app_summary => "Dùng ứng dụng Zalo riêng", "Use your own Zalo app";
-    oa_own_app_intro => "Chỉ cần khi cửa hàng có ứng dụng Zalo của riêng mình. Nhập mã ứng dụng (App ID) và khoá bí mật (Secret Key) từ trang developers.zalo.me; khoá được lưu mã hoá và không bao giờ hiện lại. Trên trang của Zalo, đặt \"Official Account Callback Url\" của ứng dụng là:", "Only needed when the shop has a Zalo app of its own. Enter the app id (App ID) and secret key (Secret Key) from developers.zalo.me; the key is stored encrypted and never shown again. On Zalo's site, set the app's \"Official Account Callback Url\" to:";
-    oa_app_id_label => "Mã ứng dụng (App ID)", "App ID";
-    oa_app_secret_label => "Khoá bí mật (Secret Key)", "Secret key";
+    oa_own_app_intro => "Chỉ cần khi cửa hàng có ứng dụng Zalo của riêng mình. Nhập ID ứng dụng và khoá bí mật của ứng dụng từ trang developers.zalo.me; khoá được lưu mã hoá và không bao giờ hiện lại.", "Only needed when the shop has a Zalo app of its own. Enter the app id and the app's secret key from developers.zalo.me; the key is stored encrypted and never shown again.";
+    oa_callback_field_intro => "Trên trang của Zalo, điền địa chỉ dưới đây vào trường", "On Zalo's site, enter the address below in the field";
+    zalo_callback_field => "Official Account Callback Url", "Official Account Callback Url";
+    oa_app_id_label => "ID ứng dụng", "App id";
+    oa_app_secret_label => "Khoá bí mật của ứng dụng", "App secret key";
     oa_app_secret_kept => "Đã lưu (ẩn). Để trống nếu không đổi.", "Saved (hidden). Leave empty to keep it.";
     oa_own_app_save => "Lưu ứng dụng riêng", "Save own app";
     oa_own_app_remove => "Thôi dùng ứng dụng riêng", "Stop using the own app";
-    error_oa_app_id => "Mã ứng dụng là một dãy số (ví dụ 4143453445419930001), xem trên developers.zalo.me.", "The app id is a number (e.g. 4143453445419930001), shown on developers.zalo.me.";
+    error_oa_app_id => "ID ứng dụng là một dãy số (ví dụ 4143453445419930001), xem trên developers.zalo.me.", "The app id is a number (e.g. 4143453445419930001), shown on developers.zalo.me.";
     error_oa_app_secret => "Hãy nhập khoá bí mật của ứng dụng (chữ và số, không có khoảng trắng).", "Enter the app's secret key (letters and digits, no spaces).";
     error_oa_app_from_env => "Ứng dụng Zalo chung đang được đặt bằng biến môi trường ZALO_APP_ID/ZALO_APP_SECRET nên không sửa được ở đây.", "The shared Zalo app is set by the ZALO_APP_ID/ZALO_APP_SECRET environment variables, so it cannot be changed here.";
     flash_oa_app_saved => "Đã lưu ứng dụng Zalo. Khoá bí mật được lưu mã hoá.", "Zalo app saved. The secret key is stored encrypted.";
@@ -626,8 +628,8 @@ super::catalogue!(Messages {
     oa_next_shop_not_connected => "Hãy kết nối ITS trước (bước 1), rồi quay lại bước này.", "Connect ITS first (step 1), then come back to this step.";
     oa_fail_key_rejected => "ITS không còn nhận khoá của cửa hàng, nên chưa làm được bước Zalo OA.", "ITS no longer accepts the shop's key, so the Zalo OA step cannot go on.";
     oa_next_key_rejected => "Hãy bấm \"Đăng nhập lại\" để kết nối lại ITS, rồi thử lại bước Zalo OA.", "Press \"Log in again\" to reconnect ITS, then try the Zalo OA step again.";
-    oa_fail_app_refused => "ITS/Zalo không chấp nhận ứng dụng Zalo: mã ứng dụng, khoá bí mật hoặc Callback Url chưa đúng.", "ITS/Zalo did not accept the Zalo app: the app id, the secret key or the Callback Url is not right.";
-    oa_next_app_refused => "Nếu dùng ứng dụng riêng: kiểm tra lại mã ứng dụng, khoá bí mật và \"Official Account Callback Url\" trên developers.zalo.me rồi lưu lại. Nếu dùng ứng dụng chung: báo quản trị viên của đơn vị cung cấp dịch vụ.", "With your own app: check the app id, the secret key and the \"Official Account Callback Url\" on developers.zalo.me, then save again. With the shared app: tell the service provider's administrator.";
+    oa_fail_app_refused => "ITS/Zalo không chấp nhận ứng dụng Zalo: ID ứng dụng, khoá bí mật hoặc địa chỉ gọi lại (Callback Url) chưa đúng.", "ITS/Zalo did not accept the Zalo app: the app id, the secret key or the callback address (Callback Url) is not right.";
+    oa_next_app_refused => "Nếu dùng ứng dụng riêng: kiểm tra lại ID ứng dụng, khoá bí mật và địa chỉ gọi lại (Callback Url) trên developers.zalo.me rồi lưu lại. Nếu dùng ứng dụng chung: báo quản trị viên của đơn vị cung cấp dịch vụ.", "With your own app: check the app id, the secret key and the callback address (Callback Url) on developers.zalo.me, then save again. With the shared app: tell the service provider's administrator.";
     oa_fail_host_refused => "ITS gửi một trang cho phép không nằm trên địa chỉ của Zalo, nên chúng tôi không chuyển bạn tới đó.", "ITS sent a permission page that is not on Zalo's address, so we did not send you there.";
     oa_next_host_refused => "Đây là lỗi thiết lập hệ thống (ZALO_OAUTH_HOSTS). Hãy báo bộ phận hỗ trợ của đơn vị cung cấp dịch vụ.", "This is a system set-up problem (ZALO_OAUTH_HOSTS). Tell the service provider's support team.";
     oa_fail_its_down => "ITS đang không trả lời hoặc trả lời quá chậm.", "ITS is not answering, or too slowly.";
@@ -673,10 +675,10 @@ super::catalogue!(Messages {
 
     // /admin/settings: the partner's Zalo app
     settings_zalo_heading => "Ứng dụng Zalo của đối tác", "The partner's Zalo app";
-    settings_zalo_intro => "Một ứng dụng Zalo dùng chung cho mọi cửa hàng (cửa hàng nào có ứng dụng riêng thì dùng ứng dụng riêng). Trên developers.zalo.me, đặt \"Official Account Callback Url\" của ứng dụng là địa chỉ dưới đây.", "One Zalo app for all shops (a shop with its own app uses its own). On developers.zalo.me, set the app's \"Official Account Callback Url\" to the address below.";
-    settings_zalo_callback => "Official Account Callback Url", "Official Account Callback Url";
-    settings_zalo_app_id => "Mã ứng dụng (App ID)", "App ID";
-    settings_zalo_secret => "Khoá bí mật (Secret Key)", "Secret key";
+    settings_zalo_intro => "Một ứng dụng Zalo dùng chung cho mọi cửa hàng (cửa hàng nào có ứng dụng riêng thì dùng ứng dụng riêng).", "One Zalo app for all shops (a shop with its own app uses its own).";
+    settings_zalo_callback => "Địa chỉ gọi lại (callback) của chúng tôi", "Our callback address";
+    settings_zalo_app_id => "ID ứng dụng", "App id";
+    settings_zalo_secret => "Khoá bí mật của ứng dụng", "App secret key";
     settings_zalo_none => "Chưa cài", "Not set";
     settings_zalo_from_env => "Đặt bằng biến môi trường ZALO_APP_ID/ZALO_APP_SECRET: chỉ xem, không sửa được ở đây.", "Set by ZALO_APP_ID/ZALO_APP_SECRET in the environment: read-only here.";
     settings_zalo_from_sandbox => "Chế độ thử nghiệm: đang dùng một ứng dụng giả lập tự tạo. Lưu một ứng dụng thật để thay thế.", "Sandbox mode: a generated sandbox app is in use. Save a real app to replace it.";

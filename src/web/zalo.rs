@@ -514,7 +514,6 @@ fn private(mut response: HttpResponse) -> HttpResponse {
 
 /// `GET /zalo/callback?code&oa_id&state` (or Zalo's `error=…` on "Từ chối").
 pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let m = ctx.m;
     let Some(query) = zalo_oa::parse_callback(req.query_string()) else {
         return Ok(private(failure_page(
             &ctx,
@@ -531,7 +530,6 @@ pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppErr
             next: format!("/zalo/callback?{}", req.query_string()),
         });
     };
-    let _ = m;
     let done = zalo_oa::callback(
         &ctx.state.services,
         user.id,
@@ -653,17 +651,31 @@ fn param_fields(
         .collect()
 }
 
+/// What the test form holds when the page is shown again.
+#[derive(Default)]
+struct TestForm {
+    chosen: Option<i64>,
+    values: BTreeMap<String, String>,
+    phone: String,
+    problems: Vec<FieldProblem>,
+    failure: Option<FailureView>,
+}
+
 async fn test_page(
     ctx: &Ctx,
     user: &CurrentUser,
     shop_id: Uuid,
     oa_id: &str,
-    chosen: Option<i64>,
-    values: &BTreeMap<String, String>,
-    phone: &str,
-    problems: &[FieldProblem],
-    failure: Option<FailureView>,
+    form: TestForm,
 ) -> Result<HttpResponse, AppError> {
+    let TestForm {
+        chosen,
+        values,
+        phone,
+        problems,
+        failure,
+    } = form;
+    let (values, problems) = (&values, &problems[..]);
     let svc = &ctx.state.services;
     let m = ctx.m;
     let shop = shops::find_for_owner(&svc.db, shop_id, user.0.id)
@@ -701,7 +713,7 @@ async fn test_page(
             .collect(),
         chosen,
         params,
-        phone: phone.to_owned(),
+        phone,
         phone_error: problems
             .contains(&FieldProblem::Phone)
             .then_some(m.error_zns_phone),
@@ -728,18 +740,11 @@ pub async fn test_form(
     query: web::Query<TemplateQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (shop_id, oa_id) = path.into_inner();
-    test_page(
-        &ctx,
-        &user,
-        shop_id,
-        &oa_id,
-        query.template,
-        &BTreeMap::new(),
-        "",
-        &[],
-        None,
-    )
-    .await
+    let form = TestForm {
+        chosen: query.template,
+        ..Default::default()
+    };
+    test_page(&ctx, &user, shop_id, &oa_id, form).await
 }
 
 #[derive(Template)]
@@ -762,6 +767,14 @@ pub async fn send_test(
 ) -> Result<HttpResponse, AppError> {
     let (shop_id, oa_id) = path.into_inner();
     let m = ctx.m;
+    // Another owner's shop or OA answers 404 whatever the form holds.
+    let svc = &ctx.state.services;
+    let shop = shops::find_for_owner(&svc.db, shop_id, user.0.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    zalo_oas::find(&svc.db, shop.id, &oa_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut template_id = None;
     let mut phone = String::new();
     let mut values = BTreeMap::new();
@@ -797,33 +810,24 @@ pub async fn send_test(
     };
     match outcome {
         SendOutcome::Invalid(_, problems) => {
-            test_page(
-                &ctx,
-                &user,
-                shop_id,
-                &oa_id,
-                Some(template_id),
-                &values,
-                &phone,
-                &problems,
-                None,
-            )
-            .await
+            let form = TestForm {
+                chosen: Some(template_id),
+                values,
+                phone,
+                problems,
+                failure: None,
+            };
+            test_page(&ctx, &user, shop_id, &oa_id, form).await
         }
         SendOutcome::Failed(error) => {
-            let failure = Some(FailureView::new(&error, m));
-            test_page(
-                &ctx,
-                &user,
-                shop_id,
-                &oa_id,
-                Some(template_id),
-                &values,
-                &phone,
-                &[],
-                failure,
-            )
-            .await
+            let form = TestForm {
+                chosen: Some(template_id),
+                values,
+                phone,
+                problems: Vec::new(),
+                failure: Some(FailureView::new(&error, m)),
+            };
+            test_page(&ctx, &user, shop_id, &oa_id, form).await
         }
         SendOutcome::Sent(message) => result_page(&ctx, shop_id, &oa_id, &message),
     }

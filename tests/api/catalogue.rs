@@ -413,3 +413,116 @@ async fn the_sandbox_banner_is_vietnamese_too() {
     walk.check("/login in sandbox mode", &html);
     assert!(walk.problems.is_empty(), "{:?}", walk.problems);
 }
+
+#[tokio::test]
+async fn the_zalo_oa_pages_are_vietnamese_too() {
+    use crate::zalo_oa::*;
+    let app = spawn_zalo_app().await;
+    let mut walk = Walk::new();
+    let shop = connected_shop(&app, "Cửa hàng Hoa Mai").await;
+    walk.page(&app, &format!("/shops/{shop}")).await;
+    // Every outcome the shop page can show after a redirect.
+    for code in [
+        "connected",
+        "renewed",
+        "app_saved",
+        "app_removed",
+        "no_app",
+        "app_unreadable",
+        "shop_not_connected",
+        "key_rejected",
+        "app_refused",
+        "host_refused",
+        "its_down",
+        "its_bad_answer",
+        "denied",
+        "callback_malformed",
+        "state_unknown",
+        "state_used",
+        "state_expired",
+        "state_foreign",
+        "code_reused",
+        "renew_other_oa",
+        "oa_of_another_shop",
+        "connect_refused",
+        "no_package",
+        "oa_not_found",
+        "renew_not_due",
+        "quota_exhausted",
+        "oa_disconnected",
+        "oa_expired",
+        "template_unavailable",
+        "send_refused",
+        "send_failed",
+        "its_refused",
+    ] {
+        walk.page(&app, &format!("/shops/{shop}?oa={code}")).await;
+    }
+    let (_, r) = connect_oa(&app, &shop, 1).await;
+    walk.answer(&app, "no package", r).await;
+    let (_, r) = connect_oa(&app, &shop, 0).await;
+    walk.answer(&app, "connected", r).await;
+    let oa: String = sqlx::query_scalar("SELECT oa_id FROM zalo_oas")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let test = format!("/shops/{shop}/zalo/oas/{oa}/test");
+    walk.page(&app, &test).await;
+    walk.page(&app, &format!("{test}?template=231500")).await;
+    let r = app
+        .post_from(
+            &format!("{test}?template=231501"),
+            &test,
+            &[("template", "231501"), ("phone", "12")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    walk.answer(&app, "test form errors", r).await;
+    let r = app
+        .post_from(
+            &format!("{test}?template=231501"),
+            &test,
+            &[
+                ("template", "231501"),
+                ("phone", "0912345678"),
+                ("p_customer_name", "Chị Mai"),
+            ],
+        )
+        .await;
+    walk.answer(&app, "test sent", r).await;
+    let r = app
+        .post_from(
+            &format!("/shops/{shop}"),
+            &format!("/shops/{shop}/zalo/app"),
+            &[("app_id", "x")],
+        )
+        .await;
+    walk.answer(&app, "own app refused", r).await;
+    let r = app.get("/zalo/callback?code=x&oa_id=1&state=99").await;
+    walk.answer(&app, "unknown state", r).await;
+    let r = app.get("/zalo/callback?state=1").await;
+    walk.answer(&app, "malformed callback", r).await;
+    app.logout().await;
+
+    login_admin(&app).await;
+    walk.page(&app, "/admin/settings").await;
+    let r = app
+        .post_from("/admin/settings", "/admin/settings/zalo-app/test", &[])
+        .await;
+    walk.answer(&app, "zalo app check", r).await;
+    let r = app
+        .post_from(
+            "/admin/settings",
+            "/admin/settings/zalo-app",
+            &[("app_id", "1"), ("app_secret", "x")],
+        )
+        .await;
+    walk.answer(&app, "zalo app from env", r).await;
+
+    assert!(walk.pages >= 45, "walked {} pages", walk.pages);
+    assert!(
+        walk.problems.is_empty(),
+        "English on Vietnamese pages:\n{}",
+        walk.problems.join("\n")
+    );
+}

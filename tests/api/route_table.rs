@@ -45,6 +45,19 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         .await
         .unwrap();
 
+    // An OA of shop A, as ConnectOA would have stored it.
+    let oa = "1052570182707778180";
+    sqlx::query(
+        "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, remaining_quota,
+                               current_quality, last_week_quality, connected_at, last_read_at, updated_at)
+         VALUES (?, ?, 'OA của A', 1, 'P', 500, 500, 'HIGH', 'HIGH', 0, 0, 0)",
+    )
+    .bind(oa)
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .execute(&app.db)
+    .await
+    .unwrap();
+
     let anonymous = browser();
     let owner_a = app.client.clone();
     let owner_b = app.logged_in_browser(&app.other_owner_email).await;
@@ -112,6 +125,39 @@ async fn every_route_answers_each_kind_of_visitor_as_the_access_table_says() {
         (Method::POST, format!("/shops/{shop}/connect"), a_only),
         (Method::POST, format!("/shops/{shop}/disconnect"), a_only),
         (Method::POST, format!("/shops/{shop}/edit"), a_only),
+        (
+            Method::GET,
+            "/zalo/callback?code=abc&oa_id=1052570182707778180&state=42".into(),
+            signed_in,
+        ),
+        (Method::POST, format!("/shops/{shop}/zalo/connect"), a_only),
+        (Method::POST, format!("/shops/{shop}/zalo/app"), a_only),
+        (
+            Method::POST,
+            format!("/shops/{shop}/zalo/app/remove"),
+            a_only,
+        ),
+        (
+            Method::POST,
+            format!("/shops/{shop}/zalo/oas/{oa}/renew"),
+            a_only,
+        ),
+        (
+            Method::GET,
+            format!("/shops/{shop}/zalo/oas/{oa}/test"),
+            a_only,
+        ),
+        (
+            Method::POST,
+            format!("/shops/{shop}/zalo/oas/{oa}/test"),
+            a_only,
+        ),
+        (Method::POST, "/admin/settings/zalo-app".into(), admin_only),
+        (
+            Method::POST,
+            "/admin/settings/zalo-app/test".into(),
+            admin_only,
+        ),
         (
             Method::POST,
             format!("/admin/shops/{shop}/verify"),

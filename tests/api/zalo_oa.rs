@@ -186,6 +186,42 @@ async fn an_owner_connects_the_ready_oa_and_sees_its_card() {
     assert!(card.contains("Gửi tin thử"));
     assert!(!page.contains(ZALO_APP_SECRET));
 
+    // Several OAs on one shop: one card each (a second one as ListOA would have stored it,
+    // with LOW quality: what it means and what to do is said).
+    sqlx::query(
+        "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, remaining_quota,
+                               current_quality, last_week_quality, expires_at, connected_at, last_read_at, updated_at)
+         VALUES ('77', ?, 'Hoa Sen Chi nhánh 2', 0, 'N', 100, 0, 'LOW', 'MEDIUM', 1, 1, 1, 1)",
+    )
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get_html(&format!("/shops/{shop}")).await;
+    let cards = text_of(&page, ".oa-card");
+    assert_eq!(page.matches("<article class=\"oa-card\"").count(), 2);
+    assert!(
+        cards.contains("Hoa Sen Chi nhánh 2") && cards.contains("Đã ngắt kết nối"),
+        "{cards}"
+    );
+    assert!(
+        cards.contains("Thấp") && cards.contains("Chất lượng thấp nghĩa là"),
+        "{cards}"
+    );
+    assert!(cards.contains("đã hết hạn: cần gia hạn"), "{cards}");
+    assert!(
+        page.contains(&format!("/shops/{shop}/zalo/oas/77/renew")),
+        "renew offered after expiry"
+    );
+    assert!(
+        !page.contains(&format!("/shops/{shop}/zalo/oas/77/test")),
+        "no test on a disconnected OA"
+    );
+    sqlx::query("DELETE FROM zalo_oas WHERE oa_id = '77'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
     // The same callback again: the grant is used; nothing is connected twice.
     let again = app.client.get(&callback).send().await.unwrap();
     assert_eq!(outcome_of(&again, &shop), "state_used");
@@ -572,7 +608,7 @@ async fn a_shop_uses_its_own_app_sealed_and_never_shown() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
-    assert!(body.contains("Mã ứng dụng là một dãy số") && body.contains("khoá bí mật"));
+    assert!(body.contains("ID ứng dụng là một dãy số") && body.contains("khoá bí mật"));
 
     let own_secret = "ownShopSecretXyz987";
     let r = app
@@ -588,7 +624,7 @@ async fn a_shop_uses_its_own_app_sealed_and_never_shown() {
     assert_eq!(outcome_of(&r, &shop), "app_saved");
     let page = shop_page(&app, &shop, "app_saved").await;
     assert!(
-        text_of(&page, "#zalo-oa").contains("ứng dụng Zalo riêng, mã ứng dụng 4143453445419939999")
+        text_of(&page, "#zalo-oa").contains("ứng dụng Zalo riêng, ID ứng dụng 4143453445419939999")
     );
     assert!(!page.contains(own_secret));
     let stored: Vec<u8> =
@@ -777,4 +813,132 @@ async fn the_check_without_a_connected_shop_says_so_and_an_env_app_is_read_only(
         .await
         .unwrap();
     assert_eq!(count, 0);
+}
+
+/// `cargo run` on a fresh machine: no ITS, no Zalo app configured. The generated sandbox
+/// app and the fake Zalo's host let the whole OA step run.
+#[tokio::test]
+async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
+    use shoplink::configuration::Settings;
+    use shoplink::startup::Application;
+    let dir = tempfile::tempdir().unwrap();
+    let vars: std::collections::HashMap<String, String> = [
+        ("BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "DATABASE_URL".to_owned(),
+            dir.path().join("app.db").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let app = Application::build(Settings::from_vars(&vars).unwrap())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let sandbox = app.sandbox_origin().unwrap().to_owned();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    shoplink::services::accounts::create_user(
+        &db,
+        &shoplink::password::Hasher::default(),
+        "fresh@example.vn",
+        "Chủ cửa hàng",
+        shoplink::domain::UserRole::Owner,
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+
+    let client = browser();
+    let get = |path: String| {
+        let client = client.clone();
+        async move { client.get(path).send().await.unwrap() }
+    };
+    let post = |url: String, fields: Vec<(String, String)>| {
+        let client = client.clone();
+        async move { client.post(url).form(&fields).send().await.unwrap() }
+    };
+    let csrf = |html: String| csrf_in(&html);
+    let page = get(format!("{address}/login")).await.text().await.unwrap();
+    let r = post(
+        format!("{address}/login"),
+        vec![
+            ("csrf_token".into(), csrf(page)),
+            ("email".into(), "fresh@example.vn".into()),
+            ("password".into(), PASSWORD.into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = get(format!("{address}/shops/new"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = post(
+        format!("{address}/shops"),
+        vec![
+            ("csrf_token".into(), csrf(page)),
+            ("name".into(), "Cửa hàng Máy Mới".into()),
+            ("phone".into(), unique_phone()),
+            ("email".into(), unique_email()),
+        ],
+    )
+    .await;
+    let shop = location(&r)
+        .trim_start_matches("/shops/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = get(format!("{address}/shops/{shop}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(page);
+    let r = post(
+        format!("{address}/shops/{shop}/connect"),
+        vec![("csrf_token".into(), token.clone())],
+    )
+    .await;
+    let login_page = get(location(&r)).await.text().await.unwrap();
+    let (action, mut fields) = form_in(&login_page, "/login");
+    fields.push(("action".into(), "approve".into()));
+    let r = post(format!("{sandbox}{action}"), fields).await;
+    let r = get(location(&r)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "ITS connected");
+
+    let r = post(
+        format!("{address}/shops/{shop}/zalo/connect"),
+        vec![("csrf_token".into(), token)],
+    )
+    .await;
+    let url = location(&r);
+    assert!(
+        url.starts_with("http://localhost:"),
+        "the fake Zalo is allowed: {url}"
+    );
+    let html = get(url.clone()).await.text().await.unwrap();
+    let oa = html
+        .split("name=\"oa_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let origin = url::Url::parse(&url)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    let r = post(
+        format!("{origin}/v4/oa/permission"),
+        vec![
+            ("state".into(), query_of(&url, "state").unwrap()),
+            ("oa_id".into(), oa),
+            ("action".into(), "allow".into()),
+        ],
+    )
+    .await;
+    let r = get(location(&r)).await;
+    assert_eq!(location(&r), format!("/shops/{shop}?oa=connected#zalo-oa"));
 }

@@ -42,3 +42,8 @@ async fn journey_4_the_language_switch_turns_pages_english_and_back() {
 async fn journey_5_a_failing_provider_shows_the_reason_and_a_retry_that_works() {
     run("5-faults", journeys::faults::run).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_6_an_owner_connects_the_zalo_oa_and_sends_a_test_message() {
+    run("6-zalo-oa", journeys::zalo_oa::run).await;
+}

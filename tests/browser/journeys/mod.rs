@@ -1,10 +1,11 @@
-//! The five journeys of issue 5, and the steps they share.
+//! The five journeys of issue 5, the Zalo OA journey of issue 12, and the steps they share.
 
 pub mod admin;
 pub mod connect;
 pub mod faults;
 pub mod language;
 pub mod reauth;
+pub mod zalo_oa;
 
 use shoplink::i18n::Messages;
 use uuid::Uuid;
