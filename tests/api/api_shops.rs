@@ -423,7 +423,10 @@ async fn api_shops_carry_their_oas_and_filter_by_oa_status() {
         all(&app, &key, "connected").await,
         [good.clone(), low.clone()]
     );
-    assert_eq!(all(&app, &key, "quality_low").await, std::slice::from_ref(&low));
+    assert_eq!(
+        all(&app, &key, "quality_low").await,
+        std::slice::from_ref(&low)
+    );
     assert!(all(&app, &key, "quota_low").await.is_empty());
     assert!(all(&app, &key, "expiring").await.is_empty());
     expect_error(
