@@ -468,3 +468,107 @@ async fn every_api_oa_status_query_uses_the_flags_index() {
     }
     assert_eq!(shapes, 48);
 }
+
+/// Between the app and the sandbox: passes every ITS call through, except `Zalo/ListOA`,
+/// answered 401 `unauthenticated` as ITS answers a shop key it no longer accepts — the one
+/// way to have `CurrentShop` accept a key that `ListOA` then refuses.
+#[derive(Clone, Default)]
+struct ListOaRefuser {
+    sandbox_origin: std::sync::Arc<std::sync::Mutex<String>>,
+    list_oa_calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn refuser_forward(
+    req: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+    state: actix_web::web::Data<ListOaRefuser>,
+) -> actix_web::HttpResponse {
+    if req.path().ends_with("Zalo/ListOA") {
+        state
+            .list_oa_calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return actix_web::HttpResponse::Unauthorized().json(serde_json::json!({
+            "code": "unauthenticated", "msg": "shop key is invalid", "meta": {}
+        }));
+    }
+    let origin = state.sandbox_origin.lock().unwrap().clone();
+    let mut forward = reqwest::Client::new().post(format!("{origin}{}", req.uri()));
+    for name in ["authorization", "content-type"] {
+        if let Some(v) = req.headers().get(name) {
+            forward = forward.header(name, v.to_str().unwrap());
+        }
+    }
+    let answer = forward.body(body.to_vec()).send().await.unwrap();
+    let status = actix_web::http::StatusCode::from_u16(answer.status().as_u16()).unwrap();
+    actix_web::HttpResponse::build(status)
+        .content_type("application/json")
+        .body(answer.bytes().await.unwrap())
+}
+
+/// Issue 12: a 401 on `ListOA` after `CurrentShop` accepted the key is the shop key
+/// failing: the shop needs re-auth (with its history entry), exactly as a 401 from
+/// `CurrentShop`, and its stored OAs are left as they were.
+#[tokio::test]
+async fn a_401_on_list_oa_moves_the_shop_to_needs_reauth() {
+    let refuser = ListOaRefuser::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data = actix_web::web::Data::new(refuser.clone());
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .default_service(actix_web::web::to(refuser_forward))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let app = spawn_app_with(AppOptions {
+        extra_env: vec![(
+            "ITS_BASE_URL",
+            format!("http://127.0.0.1:{port}/v1/partner"),
+        )],
+        ..AppOptions::default()
+    })
+    .await;
+    *refuser.sandbox_origin.lock().unwrap() = app.sandbox_origin.clone();
+    assert!(
+        app.sandbox_base_url.starts_with(&app.sandbox_origin)
+            && app.sandbox_base_url.ends_with("/v1/partner"),
+        "{}",
+        app.sandbox_base_url
+    );
+
+    app.login_owner().await;
+    let shop = app.add_shop("Cửa hàng Khoá Hỏng").await;
+    app.connect_through_its(&shop).await;
+    assert_eq!(app.shop_state(&shop).await, "connected");
+    let admin = app.logged_in_browser(&app.admin_email).await;
+    let page = format!("/admin/shops/{shop}");
+    let csrf = csrf_in(&app.html_as(&admin, &page).await);
+    let r = admin
+        .post(app.url(&format!("{page}/verify")))
+        .header("Origin", &app.address)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), format!("{page}?outcome=needs_reauth"));
+    assert_eq!(
+        refuser
+            .list_oa_calls
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "CurrentShop passed, ListOA was asked once"
+    );
+    assert_eq!(app.shop_state(&shop).await, "needs_reauth");
+    let reasons: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT reason FROM shop_events WHERE shop_id = ? AND to_state = 'needs_reauth'",
+    )
+    .bind(uuid::Uuid::parse_str(&shop).unwrap())
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(reasons, [Some("event_key_rejected".to_owned())]);
+}
