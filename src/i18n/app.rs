@@ -700,7 +700,7 @@ super::catalogue!(Messages {
     admin_oa_filter_expiring => "Sắp hết hạn ủy quyền (14 ngày) hoặc đã hết hạn", "Authorisation expires within 14 days or has expired";
     admin_oa_filter_order => "Lọc theo Zalo OA: cửa hàng mới thêm hiện trước; với bộ lọc hết hạn, OA hết hạn sớm nhất hiện trước.", "Filtered by Zalo OA: the newest shops come first; with the expiry filter, the soonest expiry comes first.";
     admin_oa_column => "Zalo OA", "Zalo OA";
-    admin_oa_connected_short => "đang kết nối", "connected";
+    admin_oa_connected_short => "OA đang kết nối", "OAs connected";
     admin_oa_expired => "Đã hết hạn ủy quyền", "Authorisation expired";
     admin_oa_expiring_soon => "Sắp hết hạn ủy quyền", "Authorisation expires soon";
     admin_oa_overview_heading => "Zalo OA của các cửa hàng", "The shops' Zalo OAs";
