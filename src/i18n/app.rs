@@ -523,7 +523,7 @@ super::catalogue!(Messages {
     // Zalo OA: the shop's Official Account through ITS (issue 12)
     oa_step_heading => "Zalo OA của cửa hàng", "The shop's Zalo OA";
     oa_steps_label => "Hai bước để gửi thông báo Zalo", "Two steps to Zalo notifications";
-    oa_step_its => "Kết nối ITS", "Connect ITS";
+    oa_step_its => "Đăng nhập ITS", "ITS login";
     oa_step_oa => "Kết nối Zalo OA", "Connect the Zalo OA";
     oa_step_intro => "Bước cuối: cho phép ITS dùng Zalo OA của cửa hàng để gửi thông báo Zalo (ZNS) tới khách hàng.", "Last step: let ITS use the shop's Zalo OA to send Zalo notifications (ZNS) to customers.";
     oa_step_waits_reauth => "Bước này đang chờ: kết nối ITS của cửa hàng đã hết hiệu lực. Hãy đăng nhập lại ITS (nút ở trên) rồi quay lại đây.", "This step is waiting: the shop's ITS connection has expired. Log in on ITS again (the button above), then come back here.";

@@ -666,6 +666,8 @@ pub async fn start(
         return Ok(StartOutcome::Failed(error));
     };
     let now = store::now_ms();
+    // Grants nobody came back with end here (the callback refuses them anyway).
+    zalo_grants::expire(&svc.db, now).await?;
     zalo_grants::insert(
         &svc.db,
         &zalo_grants::NewGrant {

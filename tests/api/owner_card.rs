@@ -90,8 +90,10 @@ async fn key_and_provider_id_sit_behind_technical_details_and_jargon_is_gone() {
         "the ITS id only in the details"
     );
     assert!(everyday.contains("Kết nối Zalo"), "{everyday}");
-    // Once connected the card is no longer in the way.
-    assert!(text_of(&html, ".zalo-card").is_empty());
+    // Once connected the card is no longer in the way: only the Zalo OA step's checklist
+    // holds it, collapsed.
+    assert!(text_of(&without_details(&html), ".zalo-card").is_empty());
+    assert!(html.contains("<details class=\"zalo-checklist\">"));
     let list = app.get_html("/shops").await;
     assert!(!text_of(&list, "main").contains("Cửa hàng trên ITS"));
 }

@@ -304,6 +304,15 @@ async fn a_callback_is_bound_to_its_user_session_and_time() {
     let r = app.client.get(&back).send().await.unwrap();
     assert_eq!(outcome_of(&r, &shop), "state_expired");
 
+    // The next press ends grants past their time: the old one is cancelled, not pending.
+    press_oa_connect(&app, &shop).await;
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM zalo_oa_grants ORDER BY created_at")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(statuses, vec!["cancelled".to_owned(), "pending".to_owned()]);
+
     // A state nobody issued, a malformed query.
     let forged = back.replace(&query_of(&back, "state").unwrap(), "12345");
     let r = app.client.get(&forged).send().await.unwrap();
@@ -941,4 +950,59 @@ async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
     .await;
     let r = get(location(&r)).await;
     assert_eq!(location(&r), format!("/shops/{shop}?oa=connected#zalo-oa"));
+}
+
+#[tokio::test]
+async fn a_session_that_ended_on_zalos_page_logs_in_again_and_finishes() {
+    let app = spawn_zalo_app().await;
+    let shop = connected_shop(&app, "Cửa hàng Đăng Nhập Lại").await;
+    let r = press_oa_connect(&app, &shop).await;
+    let url = location(&r);
+    let oas = oas_on_page(&app, &url).await;
+    let back = answer_on_zalo(&app, &url, "allow", &oas[0]).await;
+    // The session ended meanwhile (here: logged out; a timeout deletes it the same way).
+    app.logout().await;
+    let r = app.client.get(&back).send().await.unwrap();
+    let login = location(&r);
+    assert!(login.starts_with("/login?next="), "{login}");
+    let next: String = url::Url::parse(&app.url(&login))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "next")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(next.starts_with("/zalo/callback?"), "{next}");
+    app.login_owner().await;
+    let r = app.get(&next).await;
+    assert_eq!(
+        outcome_of(&r, &shop),
+        "connected",
+        "the same user, a new login"
+    );
+    assert_eq!(oa_ids(&app, &shop).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_its_is_cut_off_and_said_plainly() {
+    let mut options = zalo_options();
+    options.its_timeout_secs = 1;
+    let app = spawn_app_with(options).await;
+    let shop = connected_shop(&app, "Cửa hàng Chậm").await;
+    app.set_faults(Faults {
+        latency: std::time::Duration::from_secs(3),
+        ..Default::default()
+    });
+    let r = press_oa_connect(&app, &shop).await;
+    assert_eq!(outcome_of(&r, &shop), "its_down");
+    let text = text_of(
+        &shop_page(&app, &shop, "its_down").await,
+        "#zalo-oa .failure",
+    );
+    assert!(text.contains("quá chậm"), "{text}");
+    let grants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zalo_oa_grants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(grants, 0);
 }
