@@ -87,9 +87,18 @@ async fn kept(db: &sqlx::SqlitePool) -> Recount {
 /// `shops_search_after_delete` — and works when run again. The app itself never deletes
 /// shops; this test does, right after seeding, so it runs the statement again once.
 async fn delete_a_seeded_shop(db: &sqlx::SqlitePool) {
-    let sql = "DELETE FROM shops WHERE seq IN (SELECT s.seq FROM shops s
-               JOIN users u ON u.id = s.owner_id WHERE u.email LIKE '%@seed.shoplink.local'
-               ORDER BY s.oa_count DESC, random() LIMIT 1)";
+    delete_shops_after_a_seed(
+        db,
+        "DELETE FROM shops WHERE seq IN (SELECT s.seq FROM shops s
+         JOIN users u ON u.id = s.owner_id WHERE u.email LIKE '%@seed.shoplink.local'
+         ORDER BY s.oa_count DESC, random() LIMIT 1)",
+    )
+    .await;
+}
+
+/// Runs a `DELETE FROM shops …`, once more on the same connection if SQLite answers the
+/// stale-schema "no such table: shops" described above.
+pub async fn delete_shops_after_a_seed(db: &sqlx::SqlitePool, sql: &str) {
     let mut conn = db.acquire().await.unwrap();
     if let Err(e) = sqlx::query(sql).execute(&mut *conn).await {
         assert!(e.to_string().contains("no such table: shops"), "{e}");
