@@ -47,6 +47,8 @@ pub struct SeedReport {
     /// The number of the first and last owner created (`owner{n}@seed.shoplink.local`).
     pub owner_numbers: Option<(u64, u64)>,
     pub events: u64,
+    /// Zalo OAs given to the connected shops.
+    pub oas: u64,
     /// Shops per state, in `ConnectionState::ALL` order.
     pub per_state: Vec<(ConnectionState, u64)>,
     /// The password of every owner created by this run (they share one hash).
@@ -200,6 +202,8 @@ pub async fn seed(
     };
     let run_tag = format!("{:04X}", rng.gen_range(0..0x10000u32));
     let first_its_id = next_its_id;
+    let mut next_oa_id = bulk::next_seed_oa_id(db, SEED_OA_ID_BASE).await?;
+    let mut oas_written = 0u64;
 
     let mut per_state = [0u64; 6];
     let mut events_written = 0u64;
@@ -239,6 +243,9 @@ pub async fn seed(
             bulk::insert_shops(&mut tx, &rows).await?;
             bulk::insert_events(&mut tx, &events).await?;
             events_written += events.len() as u64;
+            let oas = seed_oas(&mut rng, &rows, &mut next_oa_id, now);
+            bulk::insert_oas(&mut tx, &oas).await?;
+            oas_written += oas.len() as u64;
             done += n;
         }
         set_aside.finish(&mut tx).await?;
@@ -259,6 +266,7 @@ pub async fn seed(
         owners,
         owner_numbers: (owners > 0).then(|| (first_number, first_number + owners - 1)),
         events: events_written,
+        oas: oas_written,
         per_state: ConnectionState::ALL
             .into_iter()
             .map(|s| (s, per_state[state_index(s)]))
@@ -839,6 +847,74 @@ const GIVEN_NAMES: &[&str] = &[
     "Long", "Mai", "Nam", "Nga", "Phong", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn",
     "Vy", "Yến",
 ];
+
+/// Seeded OA ids start here (19 digits, like the provider's), above any real-looking id.
+const SEED_OA_ID_BASE: i64 = 3_100_000_000_000_000_000;
+
+/// Realistic OAs for the connected shops of a batch: one (most) or two each; most
+/// connected, a few disconnected; a few of LOW quality; some out of (or nearly out of)
+/// today's quota; some near or past their authorisation's expiry. Only the app's side:
+/// the sandbox does not know these OAs (see the README's seed notes).
+fn seed_oas(
+    rng: &mut StdRng,
+    shops: &[bulk::SeedShop],
+    next_oa_id: &mut i64,
+    now: i64,
+) -> Vec<bulk::SeedOa> {
+    const DAY: i64 = 86_400_000;
+    let pick = |rng: &mut StdRng, weighted: &[(&'static str, u32)]| -> &'static str {
+        let total: u32 = weighted.iter().map(|(_, w)| w).sum();
+        let mut roll = rng.gen_range(0..total);
+        for (value, weight) in weighted {
+            if roll < *weight {
+                return value;
+            }
+            roll -= weight;
+        }
+        weighted[0].0
+    };
+    let qualities = [("HIGH", 50), ("MEDIUM", 25), ("UNDEFINED", 17), ("LOW", 8)];
+    let mut oas = Vec::new();
+    for shop in shops
+        .iter()
+        .filter(|s| s.state == ConnectionState::Connected)
+    {
+        let count = if rng.gen_bool(0.25) { 2 } else { 1 };
+        for n in 0..count {
+            let daily_quota = [500i64, 1000, 2000][rng.gen_range(0..3)];
+            let remaining_quota = match rng.gen_range(0..100) {
+                0..=4 => 0,
+                5..=11 => rng.gen_range(1..daily_quota / 10),
+                _ => rng.gen_range(daily_quota / 10..=daily_quota),
+            };
+            let expires_at = match rng.gen_range(0..100) {
+                0..=3 => Some(now - rng.gen_range(1..30) * DAY),
+                4..=11 => Some(now + rng.gen_range(0..14) * DAY + rng.gen_range(0..DAY)),
+                12..=14 => None,
+                _ => Some(now + rng.gen_range(14..91) * DAY),
+            };
+            oas.push(bulk::SeedOa {
+                oa_id: next_oa_id.to_string(),
+                shop_id: shop.id,
+                name: if n == 0 {
+                    format!("{} OA", shop.name)
+                } else {
+                    format!("{} OA {}", shop.name, n + 1)
+                },
+                is_verified: rng.gen_bool(0.6),
+                status: if rng.gen_bool(0.9) { "P" } else { "N" },
+                daily_quota,
+                remaining_quota,
+                current_quality: pick(rng, &qualities),
+                last_week_quality: pick(rng, &qualities),
+                expires_at,
+                connected_at: shop.created_at,
+            });
+            *next_oa_id += 1;
+        }
+    }
+    oas
+}
 
 #[cfg(test)]
 mod tests {

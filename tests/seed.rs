@@ -70,6 +70,59 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
         assert_eq!(stored as u64, *n, "{state}");
     }
     assert_eq!(count(&db, "SELECT COUNT(*) FROM shops").await, 500);
+
+    // Zalo OAs (issue 12): one or two per connected shop, none elsewhere; some LOW, some
+    // out of or nearly out of quota, some near or past expiry; the OA summary's counters
+    // equal a recount.
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM zalo_oas").await as u64,
+        report.oas
+    );
+    let connected = report.count(ConnectionState::Connected) as i64;
+    assert_eq!(
+        count(&db, "SELECT COUNT(DISTINCT shop_id) FROM zalo_oas").await,
+        connected
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM zalo_oas o JOIN shops s ON s.id = o.shop_id WHERE s.state <> 'connected'").await,
+        0
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM (SELECT shop_id FROM zalo_oas GROUP BY shop_id HAVING COUNT(*) > 2)").await,
+        0
+    );
+    let now = shoplink::store::now_ms();
+    for (what, sql) in [
+        ("LOW", "SELECT COUNT(*) FROM zalo_oas WHERE current_quality = 'LOW'".to_owned()),
+        ("out of quota", "SELECT COUNT(*) FROM zalo_oas WHERE remaining_quota = 0".to_owned()),
+        ("under 10 %", "SELECT COUNT(*) FROM zalo_oas WHERE remaining_quota > 0 AND remaining_quota * 10 < daily_quota".to_owned()),
+        ("expired", format!("SELECT COUNT(*) FROM zalo_oas WHERE expires_at <= {now}")),
+        ("expiring", format!("SELECT COUNT(*) FROM zalo_oas WHERE expires_at > {now} AND expires_at < {now} + 14 * 86400000")),
+        ("disconnected", "SELECT COUNT(*) FROM zalo_oas WHERE status = 'N'".to_owned()),
+    ] {
+        assert!(count(&db, &sql).await > 0, "no seeded OA is {what}");
+    }
+    for (flag, sql) in [
+        (
+            "none",
+            "SELECT COUNT(*) FROM shops WHERE id NOT IN (SELECT shop_id FROM zalo_oas)",
+        ),
+        (
+            "quality_low",
+            "SELECT COUNT(DISTINCT shop_id) FROM zalo_oas WHERE current_quality = 'LOW'",
+        ),
+        (
+            "connected",
+            "SELECT COUNT(DISTINCT shop_id) FROM zalo_oas WHERE status = 'P'",
+        ),
+    ] {
+        let kept: i64 = sqlx::query_scalar("SELECT n FROM shop_oa_counts WHERE flag = ?")
+            .bind(flag)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(kept, count(&db, sql).await, "{flag}");
+    }
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM users WHERE role = 'owner'").await,
         25

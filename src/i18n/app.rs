@@ -698,4 +698,29 @@ super::catalogue!(Messages / MsgKey {
     settings_zalo_test_ok => "ITS chấp nhận ứng dụng Zalo {} (đã thử với khoá của một cửa hàng đã kết nối).", "ITS accepts the Zalo app {} (checked with the key of a connected shop).";
     settings_zalo_test_no_shop => "Chưa kiểm tra được: ITS chỉ nhận câu hỏi này bằng khoá của một cửa hàng, mà chưa có cửa hàng nào đã kết nối. Hãy kết nối một cửa hàng rồi bấm \"Kiểm tra\" lại.", "Cannot check yet: ITS takes this question only with a shop's key, and no shop is connected. Connect a shop, then press \"Check\" again.";
     settings_zalo_test_failed => "Ứng dụng Zalo chưa dùng được:", "The Zalo app does not work yet:";
+    // Zalo OA (admin): the shop list's OA column and filters, the overview's OA counts,
+    // the OA cards and events on a shop's admin page
+    admin_oa_filter => "Zalo OA", "Zalo OA";
+    admin_oa_filter_any => "Tất cả", "Any";
+    admin_oa_filter_none => "Chưa có OA", "No OA";
+    admin_oa_filter_connected => "OA đang kết nối", "OA connected";
+    admin_oa_filter_disconnected => "OA mất kết nối", "OA not connected";
+    admin_oa_filter_quality_low => "Chất lượng gửi thấp (48 giờ)", "Low delivery quality (48 h)";
+    admin_oa_filter_quota_low => "Hạn mức ZNS còn dưới 10%", "Under 10% of ZNS quota left";
+    admin_oa_filter_expiring => "Sắp hết hạn ủy quyền (14 ngày) hoặc đã hết hạn", "Authorisation expires within 14 days or has expired";
+    admin_oa_filter_order => "Lọc theo Zalo OA: cửa hàng mới thêm hiện trước; với bộ lọc hết hạn, OA hết hạn sớm nhất hiện trước.", "Filtered by Zalo OA: the newest shops come first; with the expiry filter, the soonest expiry comes first.";
+    admin_oa_column => "Zalo OA", "Zalo OA";
+    admin_oa_connected_short => "OA đang kết nối", "OAs connected";
+    admin_oa_expired => "Đã hết hạn ủy quyền", "Authorisation expired";
+    admin_oa_expiring_soon => "Sắp hết hạn ủy quyền", "Authorisation expires soon";
+    admin_oa_overview_heading => "Zalo OA của các cửa hàng", "The shops' Zalo OAs";
+    admin_oa_overview_lead => "Số cửa hàng theo tình trạng Zalo OA. Một cửa hàng có thể thuộc nhiều nhóm (ví dụ vừa đang kết nối vừa có chất lượng thấp).", "Shops per Zalo OA condition. A shop can be in several (for example connected and of low quality).";
+    event_type_oa_connected => "Zalo OA của cửa hàng đã kết nối (hoặc kết nối lại, gia hạn)", "a shop's Zalo OA connected (or reconnected, renewed)";
+    event_type_oa_disconnected => "Zalo OA của cửa hàng mất kết nối", "a shop's Zalo OA is no longer connected";
+    event_type_oa_quality_low => "chất lượng gửi ZNS của OA xuống mức thấp (48 giờ)", "an OA's ZNS delivery quality dropped to LOW (48 h)";
+    event_type_oa_expiring => "ủy quyền của OA sắp hết hạn (còn dưới 14 ngày; báo một lần mỗi kỳ hạn)", "an OA's authorisation expires within 14 days (once per expiry)";
+    event_type_oa_expired => "ủy quyền của OA đã hết hạn: cần ủy quyền lại", "an OA's authorisation expired: it must be authorised again";
+    admin_oa_section_heading => "Zalo OA của cửa hàng", "The shop's Zalo OAs";
+    admin_oa_none => "Cửa hàng chưa kết nối Zalo OA nào.", "The shop has no Zalo OA connected.";
+    admin_oa_history_heading => "Lịch sử Zalo OA", "Zalo OA history";
 });

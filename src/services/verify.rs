@@ -8,6 +8,8 @@ use super::reasons::{EventNote, FailureCode, Reason};
 use super::{ServiceError, Services};
 use crate::domain::ConnectionState;
 use crate::its::{ErrorCode, ItsError};
+use crate::store::oa_summary;
+use crate::store::zalo_oas::{self, ExpiryNotice, OaEventKind};
 use crate::store::{self, events, shops};
 
 /// What one verification found.
@@ -170,7 +172,213 @@ pub async fn verify_shop(
         }
     };
     tx.commit().await?;
+    if outcome == VerifyOutcome::Verified {
+        // The key works: re-read the shop's OAs with it (after the commit above: no
+        // transaction is open across the ITS call).
+        if let Some(rejected) = reread_oas(svc, shop.id, &key, actor).await? {
+            return Ok(rejected);
+        }
+    }
     Ok(outcome)
+}
+
+/// The most `ListOA` pages one re-read follows (a shop has one or two OAs; this only stops
+/// a provider answer that never ends).
+const LIST_OA_MAX_PAGES: usize = 20;
+
+/// Re-reads the shop's OAs (`Zalo/ListOA` with the shop key) and stores what changed, with
+/// its history entries and webhooks (through `zalo_oas::record_event`): status changes, a
+/// quality drop to LOW, an expiry within 14 days or past (once per expiry). An OA no longer
+/// listed by a complete answer is marked disconnected. A 401 is the shop key failing:
+/// the shop moves to needs_reauth as for `CurrentShop`, and that outcome is returned. Any
+/// other trouble leaves the stored OAs as they were (logged; the verification stands).
+pub async fn reread_oas(
+    svc: &Services,
+    shop_id: Uuid,
+    key: &crate::domain::ShopKey,
+    actor: &str,
+) -> Result<Option<VerifyOutcome>, ServiceError> {
+    use crate::its::{ListOaRequest, Paging};
+    let mut accounts = Vec::new();
+    let mut after: Option<String> = None;
+    let mut complete = false;
+    for _ in 0..LIST_OA_MAX_PAGES {
+        let request = ListOaRequest {
+            paging: Paging {
+                after: after.clone(),
+                limit: Some(100),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        match svc.its.zalo_list_oa(key, &request).await {
+            Ok(list) => {
+                accounts.extend(list.accounts);
+                match list.paging.next {
+                    Some(next) if Some(&next) != after.as_ref() => after = Some(next),
+                    _ => {
+                        complete = true;
+                        break;
+                    }
+                }
+            }
+            Err(ItsError::Provider(p)) if p.code == ErrorCode::Unauthenticated => {
+                return key_rejected_by_list_oa(svc, shop_id, actor).await.map(Some);
+            }
+            Err(err) => {
+                tracing::warn!(shop = %shop_id, error = %err, "re-reading the shop's Zalo OAs failed");
+                return Ok(None);
+            }
+        }
+    }
+    let now = store::now_ms();
+    let mut tx = store::begin_write(&svc.db).await?;
+    let listed: Vec<String> = accounts
+        .iter()
+        .map(|a| a.oa_id.as_str().to_owned())
+        .collect();
+    for oa in &accounts {
+        let change = match zalo_oas::upsert(&mut tx, shop_id, oa, now).await {
+            Ok(change) => change,
+            Err(zalo_oas::UpsertError::OtherShop) => {
+                tracing::warn!(shop = %shop_id, oa = oa.oa_id.as_str(), "ListOA names an OA stored for another shop; left as it is");
+                continue;
+            }
+            Err(zalo_oas::UpsertError::Db(e)) => return Err(e.into()),
+        };
+        record_oa_change(&mut tx, shop_id, &change, actor, now).await?;
+    }
+    if complete {
+        for stored in zalo_oas::for_shop(&mut *tx, shop_id).await? {
+            if !listed.contains(&stored.oa_id)
+                && zalo_oas::mark_unlisted(&mut tx, shop_id, &stored.oa_id, now).await?
+            {
+                zalo_oas::record_event(
+                    &mut *tx,
+                    shop_id,
+                    Some(&stored.oa_id),
+                    now,
+                    actor,
+                    OaEventKind::Disconnected,
+                    Some("oa_not_listed"),
+                )
+                .await?;
+            }
+        }
+    }
+    // Expiry: within the window, or past it, once per OA per expiry.
+    for stored in zalo_oas::for_shop(&mut *tx, shop_id).await? {
+        let Some(expires_at) = stored.expires_at else {
+            continue;
+        };
+        let notice = if expires_at <= now {
+            ExpiryNotice::Expired
+        } else if expires_at < now + oa_summary::EXPIRING_WITHIN_MS {
+            ExpiryNotice::Expiring
+        } else {
+            continue;
+        };
+        if zalo_oas::claim_expiry_notice(&mut tx, shop_id, &stored.oa_id, notice).await? {
+            let kind = match notice {
+                ExpiryNotice::Expiring => OaEventKind::Expiring,
+                ExpiryNotice::Expired => OaEventKind::Expired,
+            };
+            zalo_oas::record_event(
+                &mut *tx,
+                shop_id,
+                Some(&stored.oa_id),
+                now,
+                actor,
+                kind,
+                None,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(None)
+}
+
+/// The history entries one re-read OA calls for.
+async fn record_oa_change(
+    tx: &mut sqlx::SqliteConnection,
+    shop_id: Uuid,
+    change: &zalo_oas::OaChange,
+    actor: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if let Some((from, to)) = &change.status {
+        let kind = match to.as_str() {
+            "P" => OaEventKind::Connected,
+            "N" => OaEventKind::Disconnected,
+            _ => OaEventKind::StatusChanged,
+        };
+        // A new OA that is not connected (`Z`) is worth a line, not an announcement.
+        let reason = format!("status_changed: {} → {to}", from.as_deref().unwrap_or("—"));
+        zalo_oas::record_event(
+            &mut *tx,
+            shop_id,
+            Some(&change.oa_id),
+            now,
+            actor,
+            kind,
+            Some(&reason),
+        )
+        .await?;
+    }
+    if change.quality_dropped_to_low {
+        zalo_oas::record_event(
+            &mut *tx,
+            shop_id,
+            Some(&change.oa_id),
+            now,
+            actor,
+            OaEventKind::QualityLow,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `ListOA` said 401 after `CurrentShop` accepted the key a moment ago: the key failed
+/// between the calls. The same move as a 401 from `CurrentShop`.
+async fn key_rejected_by_list_oa(
+    svc: &Services,
+    shop_id: Uuid,
+    actor: &str,
+) -> Result<VerifyOutcome, ServiceError> {
+    let now = store::now_ms();
+    let mut tx = store::begin_write(&svc.db).await?;
+    let shop = shops::find(&mut *tx, shop_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let from = shop.state();
+    if from == ConnectionState::Connected
+        && shops::change_state(
+            &mut *tx,
+            shop_id,
+            from,
+            ConnectionState::NeedsReauth,
+            None,
+            now,
+        )
+        .await?
+    {
+        events::record_and_queue(
+            &mut *tx,
+            shop_id,
+            now,
+            actor,
+            Some(from),
+            ConnectionState::NeedsReauth,
+            Some(crate::services::reasons::EventNote::KeyRejected.name()),
+        )
+        .await?;
+    }
+    shops::touch_verified(&mut *tx, shop_id, now).await?;
+    tx.commit().await?;
+    Ok(VerifyOutcome::NeedsReauth)
 }
 
 /// Whether ITS says the shop's account is closed: the failure to record, or `None` (any

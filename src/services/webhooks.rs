@@ -349,6 +349,9 @@ struct Payload<'a> {
     event_type: &'a str,
     occurred_at: String,
     shop: PayloadShop<'a>,
+    /// `zalo_oa.*` events: the OA as it was when the change happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oa: Option<serde_json::Value>,
 }
 
 #[derive(serde::Serialize)]
@@ -372,6 +375,7 @@ pub fn payload(d: &ClaimedDelivery) -> String {
             its_shop_id: d.its_shop_id.map(|id| id.to_string()),
             status: &d.status,
         },
+        oa: d.oa.as_deref().and_then(|oa| serde_json::from_str(oa).ok()),
     })
     .expect("the payload serialises")
 }

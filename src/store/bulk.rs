@@ -377,6 +377,72 @@ async fn insert_event_batch(
     Ok(())
 }
 
+/// A seeded shop's Zalo OA (issue 12: every admin OA view can be tried and benchmarked).
+pub struct SeedOa {
+    pub oa_id: String,
+    pub shop_id: Uuid,
+    pub name: String,
+    pub is_verified: bool,
+    pub status: &'static str,
+    pub daily_quota: i64,
+    pub remaining_quota: i64,
+    pub current_quality: &'static str,
+    pub last_week_quality: &'static str,
+    pub expires_at: Option<i64>,
+    pub connected_at: i64,
+}
+
+/// The first OA id above `base` no seeded OA uses yet (seeded ids all have `base`'s number
+/// of digits, so the text order is the number order: one seek of the primary key).
+pub async fn next_seed_oa_id(db: &SqlitePool, base: i64) -> Result<i64, sqlx::Error> {
+    let hi = (base / 100_000_000_000_000_000 + 1) * 100_000_000_000_000_000;
+    let max: Option<String> =
+        sqlx::query_scalar("SELECT MAX(oa_id) FROM zalo_oas WHERE oa_id >= ? AND oa_id < ?")
+            .bind(base.to_string())
+            .bind(hi.to_string())
+            .fetch_one(db)
+            .await?;
+    Ok(max
+        .and_then(|m| m.parse::<i64>().ok())
+        .map_or(base, |m| (m + 1).max(base)))
+}
+
+/// Inserts seeded OAs, `ROWS_PER_STATEMENT` to a statement, in the seed's transaction (the
+/// triggers keep the shops' OA summary, flags and counters as for any OA).
+pub async fn insert_oas(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedOa]) -> anyhow::Result<()> {
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = multi_row_insert(
+            "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, \
+             remaining_quota, current_quality, last_week_quality, expires_at, connected_at, \
+             last_read_at, updated_at) VALUES ",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            batch.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for o in batch {
+            query = query
+                .bind(&o.oa_id)
+                .bind(o.shop_id)
+                .bind(&o.name)
+                .bind(o.is_verified)
+                .bind(o.status)
+                .bind(o.daily_quota)
+                .bind(o.remaining_quota)
+                .bind(o.current_quality)
+                .bind(o.last_week_quality)
+                .bind(o.expires_at)
+                .bind(o.connected_at)
+                .bind(o.connected_at)
+                .bind(o.connected_at);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .context("inserting seed OAs")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

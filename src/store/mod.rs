@@ -9,6 +9,7 @@ pub mod connect_links;
 pub mod events;
 pub mod jobs;
 pub mod login_throttle;
+pub mod oa_summary;
 pub mod outbox;
 pub mod sealed;
 pub mod service_keys;

@@ -18,12 +18,53 @@ pub fn event_type(to: ConnectionState) -> Option<&'static str> {
     }
 }
 
-pub const EVENT_TYPES: [&str; 4] = [
+pub const EVENT_TYPES: [&str; 9] = [
     "connection.connected",
     "connection.needs_reauth",
     "connection.failed",
     "connection.disconnected",
+    "zalo_oa.connected",
+    "zalo_oa.disconnected",
+    "zalo_oa.quality_low",
+    "zalo_oa.expiring",
+    "zalo_oa.expired",
 ];
+
+/// Writes an OA event: like `enqueue`, with the shop's current status and a snapshot of the
+/// OA (`webhook_events.oa`) taken from its row in this same transaction. Nothing is queued
+/// when the shop or the OA is gone.
+pub async fn enqueue_oa(
+    conn: &mut SqliteConnection,
+    shop_id: Uuid,
+    oa_id: &str,
+    event_type: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let id = format!("evt_{}", Uuid::new_v4().simple());
+    let seq: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO webhook_events (id, type, shop_id, external_shop_id, its_shop_id, status, occurred_at, oa)
+         SELECT ?1, ?2, s.id, s.external_shop_id, s.its_shop_id, s.state, ?3,
+                json_object('oa_id', o.oa_id, 'name', o.name, 'status', o.status,
+                            'daily_quota', o.daily_quota, 'remaining_quota', o.remaining_quota,
+                            'current_quality', o.current_quality, 'last_week_quality', o.last_week_quality,
+                            'expires_at', CASE WHEN o.expires_at IS NULL THEN NULL
+                                          ELSE strftime('%Y-%m-%dT%H:%M:%SZ', o.expires_at / 1000, 'unixepoch') END,
+                            'is_verified', json(CASE o.is_verified WHEN 1 THEN 'true' ELSE 'false' END))
+         FROM shops s JOIN zalo_oas o ON o.shop_id = s.id AND o.oa_id = ?4 WHERE s.id = ?5
+         RETURNING seq",
+    )
+    .bind(&id)
+    .bind(event_type)
+    .bind(now)
+    .bind(oa_id)
+    .bind(shop_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(seq) = seq else {
+        return Ok(());
+    };
+    fan_out(conn, seq, shop_id, event_type, now).await
+}
 
 /// Writes the event (the shop's ids copied as they are now, inside the caller's
 /// transaction) and one pending delivery per endpoint that subscribes to its type.
@@ -50,6 +91,17 @@ pub async fn enqueue(
     let Some(seq) = seq else {
         return Ok(());
     };
+    fan_out(conn, seq, shop_id, event_type, now).await
+}
+
+/// One pending delivery of event `seq` per endpoint subscribed to its type.
+async fn fan_out(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    shop_id: Uuid,
+    event_type: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO webhook_deliveries (event_seq, endpoint_id, shop_id, state, next_attempt_at, created_at)
          SELECT ?1, id, ?2, 'pending', ?3, ?3 FROM webhook_endpoints
@@ -121,6 +173,8 @@ pub struct ClaimedDelivery {
     pub its_shop_id: Option<i64>,
     pub status: String,
     pub occurred_at: i64,
+    /// The OA's snapshot (JSON) for a `zalo_oa.*` event.
+    pub oa: Option<String>,
 }
 
 /// Claims a due delivery by moving its next attempt past `lease_until`: one worker gets
@@ -148,7 +202,7 @@ pub async fn claim(
     sqlx::query_as(
         "SELECT d.id, d.attempts, d.endpoint_id, e.url, e.secret_ciphertext, e.secret_nonce, e.secret_key_id,
                 v.id AS event_id, v.type AS event_type, v.shop_id, v.external_shop_id, v.its_shop_id,
-                v.status, v.occurred_at
+                v.status, v.occurred_at, v.oa
          FROM webhook_deliveries d
          JOIN webhook_endpoints e ON e.id = d.endpoint_id
          JOIN webhook_events v ON v.seq = d.event_seq

@@ -9,6 +9,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use crate::domain::{fold_for_search, ConnectionState};
+use crate::store::oa_summary::OaFilter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -51,6 +52,11 @@ pub enum Cursor {
     Newest {
         seq: i64,
     },
+    /// An expiry filter's rows, soonest refresh-token expiry first (`oa_summary`).
+    OaExpiry {
+        expires_at: i64,
+        seq: i64,
+    },
 }
 
 impl Cursor {
@@ -61,6 +67,7 @@ impl Cursor {
                 format!("n.{}.{}", URL_SAFE_NO_PAD.encode(search_name), id.simple())
             }
             Cursor::Newest { seq } => format!("s.{seq}"),
+            Cursor::OaExpiry { expires_at, seq } => format!("e.{expires_at}.{seq}"),
         }
     }
 
@@ -68,6 +75,12 @@ impl Cursor {
     pub fn decode(s: &str) -> Option<Cursor> {
         if let Some(seq) = s.strip_prefix("s.") {
             return seq.parse().ok().map(|seq| Cursor::Newest { seq });
+        }
+        if let Some((at, seq)) = s.strip_prefix("e.").and_then(|r| r.split_once('.')) {
+            return Some(Cursor::OaExpiry {
+                expires_at: at.parse().ok()?,
+                seq: seq.parse().ok()?,
+            });
         }
         let mut parts = s.splitn(3, '.');
         let (kind, key, id) = (parts.next()?, parts.next()?, parts.next()?);
@@ -100,6 +113,8 @@ pub struct ShopFilter {
     /// The page before this cursor (the "previous" link: the first row shown), read by
     /// walking the same index backwards. Takes precedence over `after`.
     pub before: Option<Cursor>,
+    /// The shops' Zalo OAs (`oa_summary`).
+    pub oa: Option<OaFilter>,
 }
 
 /// The fewest characters the trigram index can look for: with fewer, FTS5 (and any other
@@ -144,10 +159,26 @@ impl ShopFilter {
         if self.folded_query().is_some() {
             return Order::Newest;
         }
+        if let Some(oa) = self.oa_source() {
+            return match oa {
+                OaFilter::Expiring { .. } => Order::OaExpiry,
+                _ => Order::OaNewest,
+            };
+        }
         match self.sort {
             Sort::Name => Order::Name,
             Sort::Updated => Order::Updated,
         }
+    }
+}
+
+impl ShopFilter {
+    /// The OA filter when its own index drives the page: not under a search (the search
+    /// index leads, the OA summary is checked on each match) nor for one owner (their few
+    /// shops lead).
+    fn oa_source(&self) -> Option<OaFilter> {
+        self.oa
+            .filter(|_| self.folded_query().is_none() && self.owner.is_none())
     }
 }
 
@@ -156,6 +187,10 @@ pub enum Order {
     Updated,
     Name,
     Newest,
+    /// An OA filter's shops, newest shop first (the flags' key order).
+    OaNewest,
+    /// Shops whose OA expires soonest first.
+    OaExpiry,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -176,6 +211,12 @@ pub struct ShopListRow {
     pub its_shop_name: Option<String>,
     pub last_verified_at: Option<i64>,
     pub updated_at: i64,
+    /// The OA summary (`oa_summary`).
+    pub oa_count: i64,
+    pub oa_connected: i64,
+    pub oa_low: i64,
+    pub oa_quota_low: i64,
+    pub oa_expires_at: Option<i64>,
 }
 
 impl ShopListRow {
@@ -189,7 +230,11 @@ impl ShopListRow {
                 search_name: self.search_name.clone(),
                 id: self.id,
             },
-            Order::Newest => Cursor::Newest { seq: self.seq },
+            Order::Newest | Order::OaNewest => Cursor::Newest { seq: self.seq },
+            Order::OaExpiry => Cursor::OaExpiry {
+                expires_at: self.oa_expires_at.unwrap_or_default(),
+                seq: self.seq,
+            },
         }
     }
 }
@@ -227,7 +272,8 @@ fn build_query_after(
     let mut qb = QueryBuilder::new(prefix);
     qb.push(
         "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
-         s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at ",
+         s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at, \
+         s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at ",
     );
     match &folded {
         // The trigram index finds the matches; a search too short for it never gets here.
@@ -235,9 +281,16 @@ fn build_query_after(
             qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid JOIN users u ON u.id = s.owner_id WHERE f.haystack MATCH ");
             qb.push_bind(format!("\"{}\"", q.replace('"', "\"\"")));
         }
-        None => {
-            qb.push("FROM shops s JOIN users u ON u.id = s.owner_id WHERE 1 = 1");
-        }
+        None => match filter.oa_source() {
+            // The OA filter's own rows lead: a seek of `shop_oa_flags`.
+            Some(oa) => oa.push_flag_source(&mut qb),
+            None => {
+                qb.push("FROM shops s JOIN users u ON u.id = s.owner_id WHERE 1 = 1");
+            }
+        },
+    }
+    if let (Some(oa), None) = (filter.oa, filter.oa_source()) {
+        oa.push_column_condition(&mut qb);
     }
     if let Some(state) = filter.state {
         qb.push(" AND s.state = ");
@@ -276,6 +329,20 @@ fn build_query_after(
             qb.push(lt);
             qb.push_bind(*seq);
         }
+        (Some(Cursor::Newest { seq }), Order::OaNewest) => {
+            qb.push(" AND g.shop_seq");
+            qb.push(lt);
+            qb.push_bind(*seq);
+        }
+        (Some(Cursor::OaExpiry { expires_at, seq }), Order::OaExpiry) => {
+            qb.push(" AND (g.key, g.shop_seq)");
+            qb.push(gt);
+            qb.push("(");
+            qb.push_bind(*expires_at);
+            qb.push(", ");
+            qb.push_bind(*seq);
+            qb.push(")");
+        }
         _ => {}
     }
     qb.push(match (order, back) {
@@ -286,6 +353,10 @@ fn build_query_after(
         // The index's own order (rowid = seq): it stops after the page's rows.
         (Order::Newest, false) => " ORDER BY f.rowid DESC",
         (Order::Newest, true) => " ORDER BY f.rowid ASC",
+        (Order::OaNewest, false) => " ORDER BY g.shop_seq DESC",
+        (Order::OaNewest, true) => " ORDER BY g.shop_seq ASC",
+        (Order::OaExpiry, false) => " ORDER BY g.key ASC, g.shop_seq ASC",
+        (Order::OaExpiry, true) => " ORDER BY g.key DESC, g.shop_seq DESC",
     });
     qb.push(" LIMIT ");
     qb.push_bind(limit);

@@ -255,7 +255,104 @@ pub async fn record_event(
     .bind(reason)
     .execute(&mut *conn)
     .await?;
+    // The webhook this entry announces, queued in the same transaction (issue 12): an
+    // announced change always happened, and a change that happened is always announced.
+    if let Some(oa_id) = oa_id {
+        if let Some(event_type) = webhook_type(&mut conn, oa_id, kind).await? {
+            super::outbox::enqueue_oa(&mut conn, shop_id, oa_id, event_type, now).await?;
+        }
+    }
     Ok(())
+}
+
+/// The `zalo_oa.*` webhook an entry of this kind announces. A status change is announced
+/// by where it went (from the OA's row in this transaction): to `P` as connected, to `N`
+/// as disconnected, to anything else not at all.
+async fn webhook_type(
+    conn: &mut SqliteConnection,
+    oa_id: &str,
+    kind: OaEventKind,
+) -> Result<Option<&'static str>, sqlx::Error> {
+    Ok(match kind {
+        OaEventKind::Connected | OaEventKind::Renewed => Some("zalo_oa.connected"),
+        OaEventKind::Disconnected => Some("zalo_oa.disconnected"),
+        OaEventKind::QualityLow => Some("zalo_oa.quality_low"),
+        OaEventKind::Expiring => Some("zalo_oa.expiring"),
+        OaEventKind::Expired => Some("zalo_oa.expired"),
+        OaEventKind::StatusChanged => {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM zalo_oas WHERE oa_id = ?")
+                    .bind(oa_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            match status.as_deref() {
+                Some("P") => Some("zalo_oa.connected"),
+                Some("N") => Some("zalo_oa.disconnected"),
+                _ => None,
+            }
+        }
+        OaEventKind::ConnectFailed | OaEventKind::TestSent | OaEventKind::TestFailed => None,
+    })
+}
+
+/// Which expiry notice to claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryNotice {
+    /// Within 14 days of `expires_at` (`expiring_notified_for`).
+    Expiring,
+    /// Past `expires_at` (`expired_notified_for`).
+    Expired,
+}
+
+/// Claims the notice for the OA's current `expires_at`: true the first time for this
+/// expiry, false ever after (until a renewal moves `expires_at`), so the history entry and
+/// its webhook come once per OA per expiry window, however often the OA is re-read.
+pub async fn claim_expiry_notice(
+    conn: &mut SqliteConnection,
+    shop_id: Uuid,
+    oa_id: &str,
+    notice: ExpiryNotice,
+) -> Result<bool, sqlx::Error> {
+    let sql = match notice {
+        ExpiryNotice::Expiring => {
+            "UPDATE zalo_oas SET expiring_notified_for = expires_at
+             WHERE shop_id = ? AND oa_id = ? AND expires_at IS NOT NULL
+               AND expiring_notified_for IS NOT expires_at"
+        }
+        ExpiryNotice::Expired => {
+            "UPDATE zalo_oas SET expired_notified_for = expires_at
+             WHERE shop_id = ? AND oa_id = ? AND expires_at IS NOT NULL
+               AND expired_notified_for IS NOT expires_at"
+        }
+    };
+    Ok(sqlx::query(sql)
+        .bind(shop_id)
+        .bind(oa_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// An OA we hold as connected that a complete `ListOA` answer no longer lists: marked `N`.
+/// True when it changed (it was not already `N`).
+pub async fn mark_unlisted(
+    conn: &mut SqliteConnection,
+    shop_id: Uuid,
+    oa_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE zalo_oas SET status = 'N', last_read_at = ?1, updated_at = ?1
+         WHERE shop_id = ?2 AND oa_id = ?3 AND status <> 'N'",
+    )
+    .bind(now)
+    .bind(shop_id)
+    .bind(oa_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 #[derive(Debug, Clone, FromRow)]

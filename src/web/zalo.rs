@@ -105,7 +105,7 @@ impl FailureView {
     }
 }
 
-fn event_label(kind: &str, m: &'static Messages) -> &'static str {
+pub fn event_label(kind: &str, m: &'static Messages) -> &'static str {
     match OaEventKind::parse(kind) {
         Some(OaEventKind::Connected) => m.oa_event_connected,
         Some(OaEventKind::Renewed) => m.oa_event_renewed,

@@ -336,3 +336,118 @@ async fn api_verify_is_rate_limited_per_service_key() {
         StatusCode::OK
     );
 }
+
+/// Issue 12: the shops come with their OAs (ids as strings, quotas, qualities, status,
+/// expiry in RFC 3339), read by a verification's `ListOA`; `oa_status` filters and pages.
+#[tokio::test]
+async fn api_shops_carry_their_oas_and_filter_by_oa_status() {
+    let app = spawn_api_app(&[]).await;
+    let key = app.create_key("OA", &["shops:read", "connect:write"]).await;
+    // Three connected shops, each its own ITS shop (an owner's, with fresh phones and emails).
+    app.login_owner().await;
+    let mut shops = Vec::new();
+    for name in ["Không OA", "OA tốt", "OA kém"] {
+        let shop = app.add_shop(name).await;
+        app.connect_through_its(&shop).await;
+        assert_eq!(app.shop_state(&shop).await, "connected");
+        shops.push(shop);
+    }
+    let (plain, good, low) = (shops[0].clone(), shops[1].clone(), shops[2].clone());
+    let zalo = crate::admin_oa::SandboxZalo::new(&app);
+    let mut oa_of = std::collections::HashMap::new();
+    for shop in [&good, &low] {
+        let its = app.its_shop_id(shop).await.unwrap();
+        oa_of.insert(shop.clone(), zalo.connect_ready_oa(its).await);
+    }
+    zalo.operator(
+        &oa_of[&low],
+        "quality",
+        &[("current_quality", "LOW"), ("last_week_quality", "LOW")],
+    )
+    .await;
+    for shop in [&plain, &good, &low] {
+        let r = app
+            .api_post(&key, &format!("/api/v1/shops/{shop}/verify"), &Value::Null)
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    let one: Value = app
+        .api_get(&key, &format!("/api/v1/shops/{low}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let oas = one["oas"].as_array().unwrap();
+    assert_eq!(oas.len(), 1, "{one}");
+    assert_eq!(oas[0]["oa_id"], oa_of[&low].as_str());
+    assert!(oas[0]["oa_id"].is_string());
+    assert_eq!(oas[0]["status"], "P");
+    assert_eq!(oas[0]["current_quality"], "LOW");
+    assert!(oas[0]["daily_quota"].as_i64().unwrap() > 0);
+    assert!(oas[0]["remaining_quota"].is_i64());
+    assert!(oas[0]["is_verified"].is_boolean());
+    let expires = oas[0]["expires_at"].as_str().unwrap();
+    time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339).unwrap();
+    let none: Value = app
+        .api_get(&key, &format!("/api/v1/shops/{plain}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["oas"], serde_json::json!([]));
+
+    // Each filter, one shop per page, following the cursors.
+    async fn all(app: &ApiApp, key: &str, filter: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/shops?oa_status={filter}&limit=1&cursor={c}"),
+                None => format!("/api/v1/shops?oa_status={filter}&limit=1"),
+            };
+            let r = app.api_get(key, &path).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let page: Value = r.json().await.unwrap();
+            for s in page["data"].as_array().unwrap() {
+                ids.push(s["id"].as_str().unwrap().to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return ids,
+            }
+        }
+    }
+    assert_eq!(all(&app, &key, "none").await, std::slice::from_ref(&plain));
+    assert_eq!(
+        all(&app, &key, "connected").await,
+        [good.clone(), low.clone()]
+    );
+    assert_eq!(
+        all(&app, &key, "quality_low").await,
+        std::slice::from_ref(&low)
+    );
+    assert!(all(&app, &key, "quota_low").await.is_empty());
+    assert!(all(&app, &key, "expiring").await.is_empty());
+    expect_error(
+        app.api_get(&key, "/api/v1/shops?oa_status=asleep").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+    )
+    .await;
+    // A cursor of the unfiltered list is not one of a filtered list.
+    let page: Value = app
+        .api_get(&key, "/api/v1/shops?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let c = page["next_cursor"].as_str().unwrap();
+    expect_error(
+        app.api_get(&key, &format!("/api/v1/shops?oa_status=none&cursor={c}"))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_cursor",
+    )
+    .await;
+}

@@ -4,6 +4,7 @@
 mod access;
 mod add_shop;
 mod admin_jobs;
+pub mod admin_oa;
 mod admin_settings;
 mod admin_shops;
 mod admin_users;

@@ -796,3 +796,109 @@ async fn an_endpoint_whose_recent_deliveries_all_fail_is_not_shown_as_active() {
     );
     assert!(!list.contains("Đang gửi"));
 }
+
+/// Issue 12: a verification re-reads the shop's OAs (`ListOA`) and each change is a history
+/// entry and a signed `zalo_oa.*` webhook with the OA in it, in order per shop; the
+/// expiring notice comes once per expiry however often the OA is re-read.
+#[tokio::test]
+async fn webhooks_zalo_oa_changes_found_by_verification_are_announced_once_in_order() {
+    let app = spawn_api_app(&[]).await;
+    let receiver = Receiver::default();
+    let url = start_receiver(&receiver);
+    let oa_types = [
+        "zalo_oa.connected",
+        "zalo_oa.disconnected",
+        "zalo_oa.quality_low",
+        "zalo_oa.expiring",
+        "zalo_oa.expired",
+    ];
+    register(&app, &receiver, &url, &oa_types).await;
+    let key = app.create_key("OA", &["connect:write", "shops:read"]).await;
+    let shop = app.connect_via_link(&key, "u-oa", "s-oa").await;
+    let its_id = app.its_shop_id(&shop).await.unwrap();
+    let zalo = crate::admin_oa::SandboxZalo::new(&app);
+    let oa_id = zalo.connect_ready_oa(its_id).await;
+    let verify = || async {
+        let r = app
+            .api_post(&key, &format!("/api/v1/shops/{shop}/verify"), &Value::Null)
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    };
+    verify().await;
+    zalo.operator(
+        &oa_id,
+        "quality",
+        &[("current_quality", "LOW"), ("last_week_quality", "MEDIUM")],
+    )
+    .await;
+    verify().await;
+    zalo.operator(&oa_id, "expire-soon", &[]).await;
+    verify().await;
+    verify().await; // the same expiry again: no second notice
+    zalo.operator(&oa_id, "expire", &[]).await;
+    verify().await;
+    zalo.operator(&oa_id, "disconnect", &[]).await;
+    verify().await;
+
+    let want = [
+        "zalo_oa.connected",
+        "zalo_oa.quality_low",
+        "zalo_oa.expiring",
+        "zalo_oa.expired",
+        "zalo_oa.disconnected",
+    ];
+    wait_until(&receiver, "five OA events", |r| r.len() >= want.len()).await;
+    let got = receiver.received();
+    let types: Vec<&str> = got
+        .iter()
+        .map(|r| r.body["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, want);
+    assert!(got.iter().all(|r| r.signature_ok));
+    for r in &got {
+        assert_eq!(r.body["shop"]["id"], shop.as_str(), "{}", r.raw);
+        assert_eq!(r.body["oa"]["oa_id"], oa_id.as_str(), "{}", r.raw);
+        assert!(!r.raw.contains("shop_key"), "{}", r.raw);
+    }
+    assert_eq!(got[0].body["oa"]["status"], "P");
+    assert_eq!(got[1].body["oa"]["current_quality"], "LOW");
+    assert!(got[2].body["oa"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    assert_eq!(got[4].body["oa"]["status"], "N");
+    // The history has the same entries, and the shop stays connected throughout.
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM zalo_oa_events WHERE oa_id = ? ORDER BY id")
+            .bind(&oa_id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        kinds,
+        [
+            "connected",
+            "quality_low",
+            "expiring",
+            "expired",
+            "disconnected"
+        ]
+    );
+    assert_eq!(app.shop_state(&shop).await, "connected");
+    // The admin's shop page: the OA's card (without the owner's buttons) and its history.
+    let admin = app.admin_browser().await;
+    let page = get_text(&admin, &app.url(&format!("/admin/shops/{shop}?lang=en"))).await;
+    let m = &shoplink::i18n::Messages::EN;
+    assert!(page.contains("class=\"oa-card\""), "{page}");
+    assert!(page.contains(&oa_id));
+    assert!(!page.contains(&format!("/zalo/oas/{oa_id}/renew")));
+    for label in [
+        m.oa_event_connected,
+        m.oa_event_quality_low,
+        m.oa_event_expiring,
+        m.oa_event_expired,
+        m.oa_event_disconnected,
+    ] {
+        assert!(page.contains(label), "{label}");
+    }
+}

@@ -5,7 +5,9 @@ use askama::Template;
 
 use crate::domain::ConnectionState;
 use crate::i18n::Messages;
+use crate::store::oa_summary::{self, OaFilter};
 use crate::store::shop_list;
+use crate::web::admin::shops::oa_filter_label;
 use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::error::AppError;
 use crate::web::views::{state_label, Moment};
@@ -45,7 +47,41 @@ struct OverviewPage {
     m: &'static Messages,
     total: i64,
     counts: Vec<StateCount>,
+    /// Shops per Zalo OA filter (a shop can be in several), each a link to the filtered list.
+    oa_counts: Vec<StateCount>,
     problems: Vec<Problem>,
+}
+
+/// The OA bars: counters kept by triggers (`oa_summary`), and the expiring shops counted
+/// in their own index range; shares are of all shops.
+async fn oa_bars(
+    db: &sqlx::SqlitePool,
+    total: i64,
+    m: &'static Messages,
+) -> Result<Vec<StateCount>, AppError> {
+    let now = crate::store::now_ms();
+    let c = oa_summary::counts(db, now + oa_summary::EXPIRING_WITHIN_MS).await?;
+    Ok(OaFilter::NAMES
+        .iter()
+        .map(|name| {
+            let count = match *name {
+                "none" => c.none,
+                "connected" => c.connected,
+                "disconnected" => c.disconnected,
+                "quality_low" => c.quality_low,
+                "quota_low" => c.quota_low,
+                _ => c.expiring,
+            };
+            let permille = if total > 0 { count * 1000 / total } else { 0 };
+            StateCount {
+                state: name,
+                label: oa_filter_label(name, m),
+                count,
+                permille,
+                bar: permille.max(if count > 0 { 4 } else { 0 }),
+            }
+        })
+        .collect())
 }
 
 async fn overview(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
@@ -70,6 +106,7 @@ async fn overview(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError>
             }
         })
         .collect();
+    let oa_counts = oa_bars(db, total, ctx.m).await?;
     let problems = shop_list::newest_in_states(
         db,
         &[ConnectionState::Failed, ConnectionState::NeedsReauth],
@@ -93,6 +130,7 @@ async fn overview(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError>
         m: ctx.m,
         total,
         counts,
+        oa_counts,
         problems,
     })
 }

@@ -12,6 +12,7 @@ use crate::services::reasons::FailureCode;
 use crate::services::shops as shop_service;
 use crate::services::verify::{self, VerifyOutcome};
 use crate::services::{user_actor, Refusal, ServiceError};
+use crate::store::oa_summary::OaFilter;
 use crate::store::shop_list::{self, Cursor, ShopFilter, ShopListRow, Sort, Total};
 use crate::store::{events, shops, users};
 use crate::web::auth::redirect;
@@ -48,6 +49,8 @@ pub struct ListQuery {
     /// The position of the page's first row, for "51–100 / 2.000": carried by the pager's
     /// links (keyset pages do not know their offset, and counting one would be a scan).
     pub from: Option<u64>,
+    /// A Zalo OA filter (`oa_summary::OaFilter::NAMES`).
+    pub oa: Option<String>,
 }
 
 impl ListQuery {
@@ -68,6 +71,10 @@ impl ListQuery {
             sort: Sort::parse(self.sort.as_deref().unwrap_or("")),
             after: self.after.as_deref().and_then(Cursor::decode),
             before: self.before.as_deref().and_then(Cursor::decode),
+            oa: self
+                .oa
+                .as_deref()
+                .and_then(|o| OaFilter::parse(o, crate::store::now_ms())),
         })
     }
 }
@@ -86,6 +93,9 @@ pub fn view_params(filter: &ShopFilter) -> String {
     if let Some(owner) = filter.owner {
         pairs.push(("owner", owner.to_string()));
     }
+    if let Some(oa) = filter.oa {
+        pairs.push(("oa", oa.as_str().to_owned()));
+    }
     if filter.sort != Sort::Updated {
         pairs.push(("sort", filter.sort.as_str().to_owned()));
     }
@@ -102,12 +112,48 @@ pub struct Row {
     pub its_shop_id: Option<i64>,
     pub last_verified: Option<Moment>,
     pub updated: Moment,
+    pub oa: OaSummaryView,
+}
+
+/// The list's OA column: how many OAs, how many connected, and the warnings, in words.
+pub struct OaSummaryView {
+    pub count: i64,
+    pub connected: i64,
+    pub warnings: Vec<&'static str>,
+}
+
+impl OaSummaryView {
+    pub fn new(r: &ShopListRow, now: i64, m: &'static Messages) -> OaSummaryView {
+        let mut warnings = Vec::new();
+        if r.oa_count > r.oa_connected {
+            warnings.push(m.admin_oa_filter_disconnected);
+        }
+        if r.oa_low > 0 {
+            warnings.push(m.admin_oa_filter_quality_low);
+        }
+        if r.oa_quota_low > 0 {
+            warnings.push(m.admin_oa_filter_quota_low);
+        }
+        match r.oa_expires_at {
+            Some(at) if at <= now => warnings.push(m.admin_oa_expired),
+            Some(at) if at < now + crate::store::oa_summary::EXPIRING_WITHIN_MS => {
+                warnings.push(m.admin_oa_expiring_soon)
+            }
+            _ => {}
+        }
+        OaSummaryView {
+            count: r.oa_count,
+            connected: r.oa_connected,
+            warnings,
+        }
+    }
 }
 
 impl Row {
     fn new(r: ShopListRow, m: &'static Messages) -> Row {
         let state = ConnectionState::parse(&r.state).unwrap_or(ConnectionState::Failed);
         let now = crate::store::now_ms();
+        let oa = OaSummaryView::new(&r, now, m);
         Row {
             id: r.id,
             name: r.name,
@@ -118,6 +164,7 @@ impl Row {
             its_shop_id: r.its_shop_id,
             last_verified: r.last_verified_at.map(|t| Moment::new(t, now, m)),
             updated: Moment::new(r.updated_at, now, m),
+            oa,
         }
     }
 }
@@ -276,6 +323,10 @@ struct ListPage {
     chips: Vec<Chip>,
     /// A search by the index lists the newest shops first (see `shop_list::Order`).
     searching: bool,
+    /// The OA filter's choices (the list's value first is "any").
+    oa_options: Vec<StateOption>,
+    /// An OA filter orders the page itself (newest shop, or soonest expiry, first).
+    oa_ordered: bool,
     /// Why the search did not run: too short for the index, or stopped for taking too long.
     notice: Option<&'static str>,
     rows: Vec<Row>,
@@ -293,6 +344,7 @@ impl ListPage {
             || self.first_url.is_some()
             || self.pager.prev_url.is_some()
             || self.states.iter().any(|s| s.selected)
+            || self.oa_options.iter().any(|s| s.selected)
     }
 }
 
@@ -353,6 +405,11 @@ async fn list(
         owner_email,
         sort_by_name: filter.order() == shop_list::Order::Name,
         searching: filter.order() == shop_list::Order::Newest,
+        oa_options: oa_options(filter.oa, ctx.m),
+        oa_ordered: matches!(
+            filter.order(),
+            shop_list::Order::OaNewest | shop_list::Order::OaExpiry
+        ),
         notice,
         rows: page.rows.into_iter().map(|r| Row::new(r, ctx.m)).collect(),
         next_url,
@@ -360,6 +417,29 @@ async fn list(
         export_url,
         pager,
     })
+}
+
+/// The OA filter's choices, in the order of the overview's bars.
+pub fn oa_options(selected: Option<OaFilter>, m: &'static Messages) -> Vec<StateOption> {
+    OaFilter::NAMES
+        .iter()
+        .map(|name| StateOption {
+            value: name,
+            label: oa_filter_label(name, m),
+            selected: selected.map(OaFilter::as_str) == Some(*name),
+        })
+        .collect()
+}
+
+pub fn oa_filter_label(name: &str, m: &'static Messages) -> &'static str {
+    match name {
+        "none" => m.admin_oa_filter_none,
+        "connected" => m.admin_oa_filter_connected,
+        "disconnected" => m.admin_oa_filter_disconnected,
+        "quality_low" => m.admin_oa_filter_quality_low,
+        "quota_low" => m.admin_oa_filter_quota_low,
+        _ => m.admin_oa_filter_expiring,
+    }
 }
 
 #[derive(Template)]
@@ -377,6 +457,19 @@ struct DetailPage {
     flash: Option<Flash>,
     /// A failure that is the partner's set-up, in words an admin can act on.
     config_problem: Option<String>,
+    /// The shop's Zalo OAs, as the owner's cards show them (without their buttons).
+    oas: Vec<crate::web::zalo::OaCardView>,
+    /// The OA side of the history (`zalo_oa_events`), newest first.
+    oa_events: Vec<OaEventLine>,
+}
+
+/// One line of the OA history on the admin's shop page.
+pub struct OaEventLine {
+    pub at: Moment,
+    pub oa_id: Option<String>,
+    pub what: &'static str,
+    pub actor: String,
+    pub reason: Option<String>,
 }
 
 async fn detail(
@@ -427,6 +520,23 @@ async fn detail(
         })
     });
     let events = admin_history(&svc.db, row.id, admin.0.id, m).await?;
+    let now = crate::store::now_ms();
+    let oas = crate::store::zalo_oas::for_shop(&svc.db, row.id)
+        .await?
+        .iter()
+        .map(|oa| crate::web::zalo::OaCardView::new(oa, now, false, m))
+        .collect();
+    let oa_events = crate::store::zalo_oas::events_for_shop(&svc.db, row.id, 200)
+        .await?
+        .into_iter()
+        .map(|e| OaEventLine {
+            at: Moment::new(e.at, now, m),
+            oa_id: e.oa_id,
+            what: crate::web::zalo::event_label(&e.kind, m),
+            actor: e.actor,
+            reason: e.reason,
+        })
+        .collect();
     let connect_link = svc
         .public_url
         .join(&format!("shops/{}", row.id))
@@ -444,6 +554,8 @@ async fn detail(
         events,
         flash,
         config_problem,
+        oas,
+        oa_events,
     })?;
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,

@@ -14,6 +14,8 @@ use crate::services::service_keys::{self, KeyReadError, Scope};
 use crate::services::verify::{self, VerifyOutcome};
 use crate::services::webhooks::rfc3339;
 use crate::store::api_shops::{self, ApiShopFilter, ApiShopRow};
+use crate::store::oa_summary::OaFilter;
+use crate::store::zalo_oas::StoredOa;
 use crate::web::AppState;
 
 /// A shop's connection status.
@@ -66,10 +68,130 @@ pub struct Shop {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// The shop's Zalo Official Accounts as ITS last described them (empty: none).
+    pub oas: Vec<ShopOa>,
+}
+
+/// A Zalo Official Account of the shop, connected through ITS.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopOa {
+    /// The OA's id, as a string (it does not fit a JavaScript number).
+    #[schema(example = "1052570182707778180", pattern = "^[0-9]+$")]
+    pub oa_id: String,
+    pub name: String,
+    /// The provider's status: `P` connected, `N` disconnected, `Z` new (or another value
+    /// the provider sent).
+    #[schema(example = "P")]
+    pub status: String,
+    /// ZNS messages per day.
+    pub daily_quota: i64,
+    /// ZNS messages left today.
+    pub remaining_quota: i64,
+    /// Delivery quality over the last 48 hours.
+    pub current_quality: OaQuality,
+    /// Delivery quality over the last 7 days.
+    pub last_week_quality: OaQuality,
+    /// When the OA's authorisation (refresh token) expires (RFC 3339); after it the OA must
+    /// be authorised again.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    pub is_verified: bool,
+}
+
+/// ZNS delivery quality: `UNDEFINED` when nothing was sent in the window, `unknown` when
+/// the provider did not say.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum OaQuality {
+    #[serde(rename = "HIGH")]
+    High,
+    #[serde(rename = "MEDIUM")]
+    Medium,
+    #[serde(rename = "LOW")]
+    Low,
+    #[serde(rename = "UNDEFINED")]
+    Undefined,
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl OaQuality {
+    fn from_stored(s: &str) -> OaQuality {
+        match s {
+            "HIGH" => OaQuality::High,
+            "MEDIUM" => OaQuality::Medium,
+            "LOW" => OaQuality::Low,
+            "UNDEFINED" => OaQuality::Undefined,
+            _ => OaQuality::Unknown,
+        }
+    }
+}
+
+impl ShopOa {
+    fn from_stored(o: StoredOa) -> ShopOa {
+        ShopOa {
+            oa_id: o.oa_id,
+            name: o.name,
+            status: o.status,
+            daily_quota: o.daily_quota,
+            remaining_quota: o.remaining_quota,
+            current_quality: OaQuality::from_stored(&o.current_quality),
+            last_week_quality: OaQuality::from_stored(&o.last_week_quality),
+            expires_at: o.expires_at.map(rfc3339),
+            is_verified: o.is_verified,
+        }
+    }
+}
+
+/// The shops of a page with their OAs, read in one query for the whole page.
+async fn with_oas(state: &AppState, rows: Vec<ApiShopRow>) -> Result<Vec<Shop>, ApiError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut oas = api_shops::oas_for_shops(&state.services.db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (mine, rest): (Vec<StoredOa>, Vec<StoredOa>) = std::mem::take(&mut oas)
+                .into_iter()
+                .partition(|o| o.shop_id == r.id);
+            oas = rest;
+            Shop::from_row(r, mine.into_iter().map(ShopOa::from_stored).collect())
+        })
+        .collect())
+}
+
+/// The `oa_status` filter of the shop list.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OaStatusFilter {
+    /// No OA at all.
+    None,
+    /// At least one OA connected (`P`).
+    Connected,
+    /// At least one OA not connected (`N`, or `Z`/unknown).
+    Disconnected,
+    /// At least one OA with LOW delivery quality over the last 48 hours.
+    QualityLow,
+    /// At least one OA with less than 10 % of its daily ZNS quota left.
+    QuotaLow,
+    /// At least one OA whose authorisation expires within 14 days or has expired.
+    Expiring,
+}
+
+impl OaStatusFilter {
+    fn filter(self, now: i64) -> OaFilter {
+        let name = match self {
+            OaStatusFilter::None => "none",
+            OaStatusFilter::Connected => "connected",
+            OaStatusFilter::Disconnected => "disconnected",
+            OaStatusFilter::QualityLow => "quality_low",
+            OaStatusFilter::QuotaLow => "quota_low",
+            OaStatusFilter::Expiring => "expiring",
+        };
+        OaFilter::parse(name, now).unwrap_or(OaFilter::NoOa)
+    }
 }
 
 impl Shop {
-    pub fn from_row(r: ApiShopRow) -> Shop {
+    pub fn from_row(r: ApiShopRow, oas: Vec<ShopOa>) -> Shop {
         let state = ConnectionState::parse(&r.state).unwrap_or(ConnectionState::Failed);
         Shop {
             id: r.id,
@@ -83,6 +205,7 @@ impl Shop {
             last_verified_at: r.last_verified_at.map(rfc3339),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
+            oas,
         }
     }
 }
@@ -94,6 +217,9 @@ pub struct ListQuery {
     status: Option<Status>,
     /// Only the shops of this partner user.
     external_user_id: Option<String>,
+    /// Only the shops in this Zalo OA condition. The page then lists them in the order they
+    /// were added (`expiring`: the soonest expiry first).
+    oa_status: Option<OaStatusFilter>,
     /// Shops per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
@@ -117,6 +243,17 @@ fn decode_cursor(s: &str) -> Option<(i64, Uuid)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
     let (at, id) = text.split_once('.')?;
     Some((at.parse().ok()?, Uuid::try_parse(id).ok()?))
+}
+
+/// An `oa_status` page's cursor: `o.<key>.<seq>` (see `ApiShopFilter::after_oa`).
+fn encode_oa_cursor(key: i64, seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o.{key}.{seq}"))
+}
+
+fn decode_oa_cursor(s: &str) -> Option<(i64, i64)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+    let (key, seq) = text.strip_prefix("o.")?.split_once('.')?;
+    Some((key.parse().ok()?, seq.parse().ok()?))
 }
 
 fn state_of(status: Status) -> ConnectionState {
@@ -186,30 +323,38 @@ pub async fn list(
             "limit must be between 1 and 200",
         ));
     }
-    let after = match query.cursor.as_deref() {
-        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ApiCode::InvalidCursor,
-                "this cursor is not valid",
-            )
-        })?),
-        None => None,
+    let invalid_cursor = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ApiCode::InvalidCursor,
+            "this cursor is not valid",
+        )
+    };
+    let oa = query.oa_status.map(|s| s.filter(crate::store::now_ms()));
+    let (after, after_oa) = match (query.cursor.as_deref(), oa) {
+        (Some(c), None) => (Some(decode_cursor(c).ok_or_else(invalid_cursor)?), None),
+        (Some(c), Some(_)) => (None, Some(decode_oa_cursor(c).ok_or_else(invalid_cursor)?)),
+        (None, _) => (None, None),
     };
     let filter = ApiShopFilter {
         state: query.status.map(state_of),
         external_user_id: query.external_user_id.clone(),
         after,
+        oa,
+        after_oa,
     };
     let (rows, more) = api_shops::page(&state.services.db, &filter, limit).await?;
-    let next_cursor = rows
-        .last()
-        .filter(|_| more)
-        .map(|r| encode_cursor(r.created_at, r.id));
+    let next_cursor = rows.last().filter(|_| more).map(|r| match oa {
+        Some(OaFilter::Expiring { .. }) => {
+            encode_oa_cursor(r.oa_expires_at.unwrap_or_default(), r.seq)
+        }
+        Some(_) => encode_oa_cursor(0, r.seq),
+        None => encode_cursor(r.created_at, r.id),
+    });
     Ok(json(
         StatusCode::OK,
         &ShopPage {
-            data: rows.into_iter().map(Shop::from_row).collect(),
+            data: with_oas(&state, rows).await?,
             next_cursor,
         },
     ))
@@ -238,7 +383,8 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ShopsRead)?;
     let row = resolve(&state, &path).await?;
-    Ok(json(StatusCode::OK, &Shop::from_row(row)))
+    let shop = with_oas(&state, vec![row]).await?.remove(0);
+    Ok(json(StatusCode::OK, &shop))
 }
 
 /// A connected shop's key. Keep it secret: it lets its holder act for the shop on ITS.
@@ -396,7 +542,7 @@ pub async fn verify(
         StatusCode::OK,
         &VerifyBody {
             result,
-            shop: Shop::from_row(row),
+            shop: with_oas(&state, vec![row]).await?.remove(0),
         },
     ))
 }
