@@ -103,7 +103,12 @@ pub async fn run_cli(
     let sandbox_known = match (settings.is_sandbox(), report.its_ids) {
         (true, Some(its_ids)) => {
             let path = settings.data_dir.join("sandbox.db");
-            Some((seed_sandbox(&db, &secret, &path, its_ids).await?, path))
+            // Where a renewal of a seeded OA sends Zalo back: the app's OA callback.
+            let redirect_uri = crate::startup::public_url(&settings, settings.bind.port())?
+                .join("zalo/callback")?
+                .to_string();
+            let known = seed_sandbox(&db, &secret, &path, its_ids, &redirect_uri).await?;
+            Some((known, path))
         }
         _ => None,
     };
@@ -385,6 +390,7 @@ pub async fn seed_sandbox(
     secret: &SecretKey,
     sandbox_db: &std::path::Path,
     its_ids: (i64, i64),
+    redirect_uri: &str,
 ) -> anyhow::Result<u64> {
     let sealer = KeySealer::new(secret);
     // The sandbox keeps shop keys in plain text: a private file, as at start-up.
@@ -397,6 +403,31 @@ pub async fn seed_sandbox(
     loop {
         let page = bulk::seeded_links_after(db, after, its_ids, 5_000).await?;
         let Some(last) = page.last() else { break };
+        let mut oas: std::collections::HashMap<Uuid, Vec<crate::sandbox::KnownOa>> =
+            std::collections::HashMap::new();
+        for oa in bulk::seeded_oas_between(db, after, last.seq).await? {
+            let Ok(oa_id) = oa.oa_id.parse::<i64>() else {
+                continue;
+            };
+            oas.entry(oa.shop_id)
+                .or_default()
+                .push(crate::sandbox::KnownOa {
+                    oa_id,
+                    name: oa.name,
+                    is_verified: oa.is_verified,
+                    status: oa.status,
+                    daily_quota: oa.daily_quota,
+                    remaining_quota: oa.remaining_quota,
+                    current_quality: oa.current_quality,
+                    last_week_quality: oa.last_week_quality,
+                    // The sandbox always has an expiry: a seeded OA without one gets 90 days.
+                    expires_at: oa
+                        .expires_at
+                        .map(|ms| ms / 1000)
+                        .unwrap_or(oa.connected_at / 1000 + 90 * 86_400),
+                    connected_at: oa.connected_at / 1000,
+                });
+        }
         after = last.seq;
         for link in page {
             let state = ConnectionState::parse(&link.state).unwrap_or(ConnectionState::Failed);
@@ -418,12 +449,17 @@ pub async fn seed_sandbox(
                 email: link.email,
                 phone: link.phone,
                 external_shop_id: link.id.to_string(),
+                oas: if shop_key.is_some() {
+                    oas.remove(&link.id).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
                 shop_key,
                 linked_at: link.updated_at / 1000,
             });
         }
     }
-    crate::sandbox::import_known_shops(sandbox_db, &known).await
+    crate::sandbox::import_known_shops(sandbox_db, &known, redirect_uri).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -853,8 +889,8 @@ const SEED_OA_ID_BASE: i64 = 3_100_000_000_000_000_000;
 
 /// Realistic OAs for the connected shops of a batch: one (most) or two each; most
 /// connected, a few disconnected; a few of LOW quality; some out of (or nearly out of)
-/// today's quota; some near or past their authorisation's expiry. Only the app's side:
-/// the sandbox does not know these OAs (see the README's seed notes).
+/// today's quota; some near or past their authorisation's expiry. In sandbox mode
+/// `seed_sandbox` tells the sandbox about them, so `ListOA` answers the same.
 fn seed_oas(
     rng: &mut StdRng,
     shops: &[bulk::SeedShop],
@@ -890,9 +926,11 @@ fn seed_oas(
             let expires_at = match rng.gen_range(0..100) {
                 0..=3 => Some(now - rng.gen_range(1..30) * DAY),
                 4..=11 => Some(now + rng.gen_range(0..14) * DAY + rng.gen_range(0..DAY)),
-                12..=14 => None,
                 _ => Some(now + rng.gen_range(14..91) * DAY),
-            };
+            }
+            // Whole seconds, as the provider's RFC 3339 times carry them: a re-read by
+            // `ListOA` then finds the same expiry, not one that moved by a few milliseconds.
+            .map(|ms| ms / 1000 * 1000);
             oas.push(bulk::SeedOa {
                 oa_id: next_oa_id.to_string(),
                 shop_id: shop.id,

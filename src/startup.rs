@@ -181,7 +181,7 @@ fn serve(
 
 /// The app's public base URL: `PUBLIC_URL`, or the address it listens on; always ending in
 /// `/`, since `join` treats a base without a trailing slash as a file.
-fn public_url(settings: &Settings, port: u16) -> anyhow::Result<Url> {
+pub(crate) fn public_url(settings: &Settings, port: u16) -> anyhow::Result<Url> {
     let public_url = match &settings.public_url {
         Some(url) => url.clone(),
         None => {

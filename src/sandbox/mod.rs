@@ -31,22 +31,25 @@ use std::time::Duration;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
-pub use store::KnownShop;
 use store::Store;
+pub use store::{KnownOa, KnownShop, SEEDED_APP_ID};
 
 /// Makes shops known to the sandbox whose database is at `database_path` (created if
 /// missing), as if they had logged in and linked: `shoplink seed` uses it so that seeded
 /// "connected" shops stay connected when the app verifies them against the sandbox. Safe
-/// while the sandbox runs (SQLite, WAL). Answers how many relations were added.
+/// while the sandbox runs (SQLite, WAL). Answers how many relations were added. The shops'
+/// Zalo OAs come along, so `ListOA` answers what the partner stored; `redirect_uri` is the
+/// partner's OA callback, where a renewal (`RefreshToken`) of such an OA sends Zalo back.
 pub async fn import_known_shops(
     database_path: &std::path::Path,
     shops: &[KnownShop],
+    redirect_uri: &str,
 ) -> anyhow::Result<u64> {
     let store = Store::open(database_path).await?;
     let mut added = 0;
     for chunk in shops.chunks(5_000) {
         added += store
-            .import_known_shops(chunk)
+            .import_known_shops(chunk, redirect_uri)
             .await
             .context("adding the seeded shops to the sandbox database")?;
     }

@@ -259,13 +259,43 @@ pub struct KnownShop {
     pub shop_key: Option<String>,
     /// Unix seconds.
     pub linked_at: i64,
+    /// The Zalo OAs ITS has connected for the shop (only for a linked shop).
+    pub oas: Vec<KnownOa>,
 }
+
+/// A Zalo OA the partner's database already holds for a shop, so `ListOA` answers what the
+/// partner stored (`shoplink seed`). Its connection belongs to `SEEDED_APP_ID`.
+#[derive(Debug, Clone)]
+pub struct KnownOa {
+    pub oa_id: i64,
+    pub name: String,
+    pub is_verified: bool,
+    /// `P` or `N`.
+    pub status: String,
+    pub daily_quota: i64,
+    pub remaining_quota: i64,
+    pub current_quality: String,
+    pub last_week_quality: String,
+    /// Unix seconds: when the refresh token expires.
+    pub expires_at: i64,
+    /// Unix seconds.
+    pub connected_at: i64,
+}
+
+/// The Zalo app the imported OA connections belong to. Its secret is a random value
+/// nobody holds, so it can never be used for a new grant; renewing such an OA
+/// (`RefreshToken`) only names the OA.
+pub const SEEDED_APP_ID: i64 = 3_099_999_999_999_999_999;
 
 impl Store {
     /// Adds shops and relations the sandbox does not have yet, in one transaction; a shop
     /// or relation it already has is left as it is (someone may have changed it on purpose
     /// on the operator's page). Answers how many relations were added.
-    pub async fn import_known_shops(&self, shops: &[KnownShop]) -> Result<u64, sqlx::Error> {
+    pub async fn import_known_shops(
+        &self,
+        shops: &[KnownShop],
+        redirect_uri: &str,
+    ) -> Result<u64, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let mut added = 0;
         for shop in shops {
@@ -298,8 +328,76 @@ impl Store {
             .await?
             .rows_affected();
         }
+        Self::import_known_oas(&mut tx, shops, redirect_uri).await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    /// The OAs of `import_known_shops`, in its transaction: each OA with a package and
+    /// today's quota as the partner stored it, and its connection (status, expiry); an OA
+    /// the sandbox already has is left alone.
+    async fn import_known_oas(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        shops: &[KnownShop],
+        redirect_uri: &str,
+    ) -> Result<(), sqlx::Error> {
+        if shops.iter().all(|s| s.oas.is_empty()) {
+            return Ok(());
+        }
+        let now = super::now();
+        sqlx::query(
+            "INSERT INTO sandbox_zalo_apps (app_id, secret_hash, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (app_id) DO NOTHING",
+        )
+        .bind(SEEDED_APP_ID)
+        .bind(secret::hash_token(&secret::new_request_token()))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let day = super::zalo::quota_day(now);
+        for shop in shops {
+            for oa in &shop.oas {
+                let added = sqlx::query(
+                    "INSERT INTO sandbox_zalo_oas (oa_id, shop_id, name, description, is_verified,
+                         has_package, daily_quota, remaining_quota, quota_day, current_quality,
+                         last_week_quality, created_at)
+                     VALUES (?1, ?2, ?3, '', ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (oa_id) DO NOTHING",
+                )
+                .bind(oa.oa_id)
+                .bind(shop.shop_id)
+                .bind(&oa.name)
+                .bind(oa.is_verified)
+                .bind(oa.daily_quota)
+                .bind(oa.remaining_quota)
+                .bind(day)
+                .bind(&oa.current_quality)
+                .bind(&oa.last_week_quality)
+                .bind(oa.connected_at)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if added == 0 {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO sandbox_zalo_connections (oa_id, shop_id, app_id, connection_id,
+                         status, expires_at, redirect_uri, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?7)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(oa.oa_id)
+                .bind(shop.shop_id)
+                .bind(SEEDED_APP_ID)
+                .bind(&oa.status)
+                .bind(oa.expires_at)
+                .bind(redirect_uri)
+                .bind(oa.connected_at)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

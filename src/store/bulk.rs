@@ -51,6 +51,43 @@ impl SeededLink {
     }
 }
 
+/// A seeded shop's Zalo OA, for telling the built-in sandbox about it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SeededOa {
+    pub shop_id: Uuid,
+    pub oa_id: String,
+    pub name: String,
+    pub is_verified: bool,
+    pub status: String,
+    pub daily_quota: i64,
+    pub remaining_quota: i64,
+    pub current_quality: String,
+    pub last_week_quality: String,
+    pub expires_at: Option<i64>,
+    pub connected_at: i64,
+}
+
+/// The OAs of the shops with `after_seq < seq <= last_seq` (a page of `seeded_links_after`):
+/// the shops' primary key, then each shop's OAs by `zalo_oas_by_shop`.
+pub async fn seeded_oas_between(
+    db: &SqlitePool,
+    after_seq: i64,
+    last_seq: i64,
+) -> Result<Vec<SeededOa>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.shop_id, o.oa_id, o.name, o.is_verified, o.status, o.daily_quota,
+                o.remaining_quota, o.current_quality, o.last_week_quality, o.expires_at,
+                o.connected_at
+         FROM shops s JOIN zalo_oas o ON o.shop_id = s.id
+         WHERE s.seq > ?1 AND s.seq <= ?2
+         ORDER BY s.seq, o.oa_id",
+    )
+    .bind(after_seq)
+    .bind(last_seq)
+    .fetch_all(db)
+    .await
+}
+
 /// The next `limit` shops after `after_seq` (in insertion order, by the primary key, so the
 /// walk reads the table once however many pages it takes) whose ITS id is in `its_ids`.
 pub async fn seeded_links_after(

@@ -497,6 +497,7 @@ async fn seeded_connected_shops_stay_connected_when_verified_against_the_sandbox
         &secret,
         &app.dir.path().join("sandbox.db"),
         its_ids,
+        "http://127.0.0.1:9/zalo/callback",
     )
     .await
     .unwrap();
@@ -513,10 +514,26 @@ async fn seeded_connected_shops_stay_connected_when_verified_against_the_sandbox
         &secret,
         &app.dir.path().join("sandbox.db"),
         its_ids,
+        "http://127.0.0.1:9/zalo/callback",
     )
     .await
     .unwrap();
     assert_eq!(again, 0);
+    // The seeded shops' Zalo OAs, as the app holds them before verification re-reads them.
+    let oas = || {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, i64, i64, String, String, Option<i64>)>(
+                "SELECT oa_id, status, daily_quota, remaining_quota, current_quality,
+                        last_week_quality, expires_at FROM zalo_oas ORDER BY oa_id",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let oas_before = oas().await;
+    assert!(!oas_before.is_empty(), "the seed gave connected shops OAs");
 
     login_admin(&app).await;
     let job = start_job(&app).await;
@@ -550,4 +567,14 @@ async fn seeded_connected_shops_stay_connected_when_verified_against_the_sandbox
     .await
     .unwrap();
     assert_eq!(unverified, 0);
+    // The sandbox knew the seeded OAs too: ListOA answered what the app stored, so no OA
+    // was marked disconnected or changed by the re-read.
+    assert_eq!(oas().await, oas_before);
+    let changes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM zalo_oa_events WHERE kind IN ('disconnected', 'status_changed')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(changes, 0, "no OA changed state on the re-read");
 }
