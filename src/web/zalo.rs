@@ -117,7 +117,7 @@ pub fn event_label(kind: &str, m: &'static Messages) -> &'static str {
         Some(OaEventKind::Expired) => m.oa_event_expired,
         Some(OaEventKind::TestSent) => m.oa_event_test_sent,
         Some(OaEventKind::TestFailed) => m.oa_event_test_failed,
-        None => "?",
+        None => m.reason_unknown,
     }
 }
 
