@@ -12,6 +12,9 @@ struct Recount {
     flags: BTreeSet<(String, i64, i64)>,
     /// Shops per flag, as `shop_oa_counts` should hold them.
     counts: BTreeMap<String, i64>,
+    /// Shops per UTC day of their soonest OA expiry, as `shop_oa_expiry_days` should hold
+    /// them (days with none left out).
+    expiry_days: BTreeMap<i64, i64>,
 }
 
 async fn recount(db: &sqlx::SqlitePool) -> Recount {
@@ -59,6 +62,7 @@ async fn recount(db: &sqlx::SqlitePool) -> Recount {
         }
         if let Some(at) = expires {
             add("expires", at);
+            *r.expiry_days.entry(at / 86_400_000).or_default() += 1;
         }
     }
     r
@@ -74,10 +78,31 @@ async fn kept(db: &sqlx::SqlitePool) -> Recount {
         .fetch_all(db)
         .await
         .unwrap();
+    let expiry_days: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT day, n FROM shop_oa_expiry_days WHERE n > 0")
+            .fetch_all(db)
+            .await
+            .unwrap();
     Recount {
         flags: flags.into_iter().collect(),
         counts: counts.into_iter().collect(),
+        expiry_days: expiry_days.into_iter().collect(),
     }
+}
+
+/// The overview's expiring count at `before` against a count of every shop.
+async fn expiring_matches_a_scan(db: &sqlx::SqlitePool, before: i64) {
+    let scanned: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shops WHERE oa_expires_at IS NOT NULL AND oa_expires_at < ?",
+    )
+    .bind(before)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    let counted = shoplink::store::oa_summary::count_expiring(db, before)
+        .await
+        .unwrap();
+    assert_eq!(counted, scanned, "shops expiring before {before}");
 }
 
 /// Deletes the seeded shop with the most OAs. SQLite quirk (reproduced with any SQLite
@@ -255,6 +280,15 @@ async fn oa_counters_and_filters_equal_a_full_recount_after_random_changes() {
             recount(&app.db).await,
             "step {step}: {what}"
         );
+        // The window's edge anywhere in a day, and on a day's first millisecond.
+        let now = shoplink::store::now_ms();
+        for before in [
+            now,
+            now + rng.gen_range(0..30 * 86_400_000),
+            now / 86_400_000 * 86_400_000,
+        ] {
+            expiring_matches_a_scan(&app.db, before).await;
+        }
     }
 
     // The admin list's OA filters, page after page, against the recount.
