@@ -159,10 +159,52 @@ pub async fn checkpoint(db: &SqlitePool) -> Result<(), sqlx::Error> {
 pub struct BulkLoad {
     indexes: Vec<String>,
     search_trigger: Option<(String, String)>,
+    /// The OA summary's per-row triggers, with the summary's own `UPDATE` for every new
+    /// shop at once (see `OA_SUMMARY_TRIGGERS`).
+    oa_summary: Option<(Vec<String>, String)>,
     first_seq: i64,
 }
 
 const SEARCH_TRIGGER: &str = "shops_search_after_insert";
+
+/// The triggers that keep the shops' OA summary (migrations 20261201000002/3) row by row:
+/// every seeded OA recomputed its shop's summary, which rewrote the shop's filter flags and
+/// expiry-day counter — about fifteen statements per OA, most of a million-shop seed. A
+/// bulk load sets them aside and does the same work once per table at the end
+/// (`OA_SUMMARY_FINISH`): the first is the summary itself, read from the trigger's text.
+const OA_SUMMARY_TRIGGERS: [&str; 3] = [
+    "zalo_oas_summary_after_insert",
+    "shop_oa_flags_after_update",
+    "shop_oa_expiry_days_after_update",
+];
+
+/// After the summary of the new shops (`?1`: the first new `seq`) is set: their filter flags
+/// (their insert trigger gave each `none`) and their expiry days. The same rules as
+/// the triggers of migrations 20261201000002 and 20261201000003; `tests/api/admin_oa.rs`
+/// compares the result with a recount after seeding.
+const OA_SUMMARY_FINISH: [&str; 7] = [
+    "DELETE FROM shop_oa_flags WHERE flag = 'none' AND key = 0 AND shop_seq IN
+         (SELECT seq FROM shops WHERE seq >= ?1 AND oa_count > 0)",
+    "INSERT INTO shop_oa_flags (flag, key, shop_seq)
+         SELECT 'connected', 0, seq FROM shops WHERE seq >= ?1 AND oa_connected > 0",
+    "INSERT INTO shop_oa_flags (flag, key, shop_seq)
+         SELECT 'disconnected', 0, seq FROM shops WHERE seq >= ?1 AND oa_disconnected > 0",
+    "INSERT INTO shop_oa_flags (flag, key, shop_seq)
+         SELECT 'quality_low', 0, seq FROM shops WHERE seq >= ?1 AND oa_low > 0",
+    "INSERT INTO shop_oa_flags (flag, key, shop_seq)
+         SELECT 'quota_low', 0, seq FROM shops WHERE seq >= ?1 AND oa_quota_low > 0",
+    "INSERT INTO shop_oa_flags (flag, key, shop_seq)
+         SELECT 'expires', oa_expires_at, seq FROM shops WHERE seq >= ?1 AND oa_expires_at IS NOT NULL",
+    "INSERT INTO shop_oa_expiry_days (day, n)
+         SELECT day, c FROM (SELECT oa_expires_at / 86400000 AS day, COUNT(*) AS c FROM shops
+                             WHERE seq >= ?1 AND oa_expires_at IS NOT NULL GROUP BY 1) WHERE true
+         ON CONFLICT (day) DO UPDATE SET n = n + excluded.n",
+];
+
+/// Then the per-filter counters, recounted from the flags (a count of each flag's range of
+/// the primary key).
+const OA_COUNTS_RECOUNT: &str = "UPDATE shop_oa_counts
+    SET n = (SELECT COUNT(*) FROM shop_oa_flags f WHERE f.flag = shop_oa_counts.flag)";
 
 impl BulkLoad {
     pub async fn start(tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<BulkLoad> {
@@ -198,14 +240,34 @@ impl BulkLoad {
             },
             None => None,
         };
+        let oa_summary = set_aside_oa_summary(tx).await?;
         Ok(BulkLoad {
             indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
             search_trigger,
+            oa_summary,
             first_seq,
         })
     }
 
     pub async fn finish(self, tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<()> {
+        if let Some((creates, summary)) = &self.oa_summary {
+            sqlx::query(summary)
+                .bind(self.first_seq)
+                .execute(&mut **tx)
+                .await
+                .context("summarising the new shops' OAs")?;
+            for sql in OA_SUMMARY_FINISH {
+                sqlx::query(sql)
+                    .bind(self.first_seq)
+                    .execute(&mut **tx)
+                    .await
+                    .with_context(|| format!("the OA filters of the new shops: {sql}"))?;
+            }
+            sqlx::query(OA_COUNTS_RECOUNT).execute(&mut **tx).await?;
+            for create in creates {
+                sqlx::query(create).execute(&mut **tx).await?;
+            }
+        }
         if let Some((create, fill)) = &self.search_trigger {
             sqlx::query(fill)
                 .bind(self.first_seq)
@@ -222,6 +284,50 @@ impl BulkLoad {
         }
         Ok(())
     }
+}
+
+/// Drops the OA summary's per-row triggers when all three are there and the first has the
+/// expected shape; answers their `CREATE` statements and the summary's bulk `UPDATE`.
+async fn set_aside_oa_summary(
+    tx: &mut Transaction<'_, Sqlite>,
+) -> anyhow::Result<Option<(Vec<String>, String)>> {
+    let mut creates = Vec::new();
+    for name in OA_SUMMARY_TRIGGERS {
+        let sql: Option<String> =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+        match sql {
+            Some(sql) => creates.push(sql),
+            None => return Ok(None),
+        }
+    }
+    let Some(summary) = oa_summary_sql(&creates[0]) else {
+        return Ok(None);
+    };
+    for name in OA_SUMMARY_TRIGGERS {
+        sqlx::query(&format!("DROP TRIGGER {name}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(Some((creates, summary)))
+}
+
+/// From the OA summary's insert trigger (`… BEGIN UPDATE shops SET (…) = (SELECT … WHERE
+/// o.shop_id = new.shop_id) WHERE id = new.shop_id; END`), the same `UPDATE` for every new
+/// shop (`seq >= ?1`) that has an OA.
+fn oa_summary_sql(create_trigger: &str) -> Option<String> {
+    let upper = create_trigger.to_ascii_uppercase();
+    let body = create_trigger[upper.find(" BEGIN")? + 6..upper.rfind("END")?].trim();
+    let body = body.strip_suffix(';')?.trim();
+    if body.contains(';') || !body.to_ascii_uppercase().starts_with("UPDATE SHOPS SET") {
+        return None;
+    }
+    let body = body.replace("new.shop_id", "shops.id");
+    Some(format!(
+        "{body} AND shops.seq >= ?1 AND shops.id IN (SELECT shop_id FROM zalo_oas)"
+    ))
 }
 
 /// From the search index's insert trigger (`… BEGIN INSERT INTO shops_search (rowid,
