@@ -424,6 +424,20 @@ async fn test_page_path(app: &TestApp, shop: &str) -> String {
     format!("/shops/{shop}/zalo/oas/{oa}/test")
 }
 
+/// Sends the "Gửi tin thử" form of the OA test page at `path` for `template`, from the
+/// page that shows that template, with the other `fields`.
+pub async fn send_test_message(
+    app: &TestApp,
+    path: &str,
+    template: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("template", template)];
+    form.extend_from_slice(fields);
+    app.post_from(&format!("{path}?template={template}"), path, &form)
+        .await
+}
+
 #[tokio::test]
 async fn a_test_message_is_checked_sent_in_development_mode_and_reaches_the_phone() {
     let app = spawn_zalo_app().await;
@@ -447,21 +461,18 @@ async fn a_test_message_is_checked_sent_in_development_mode_and_reaches_the_phon
         assert!(page.contains(&format!("name=\"{name}\"")), "{name}");
     }
 
+    // The order confirmation, the same each time but for its order code.
+    let order_confirmation = |order_code| {
+        [
+            ("phone", "0912345678"),
+            ("p_customer_name", "Chị Lan"),
+            ("p_order_code", order_code),
+            ("p_amount", "1250000"),
+            ("p_order_date", "30/11/2026"),
+        ]
+    };
     // A required parameter missing: 422, the error beside its field, nothing sent.
-    let r = app
-        .post_from(
-            &format!("{path}?template=231500"),
-            &path,
-            &[
-                ("template", "231500"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Chị Lan"),
-                ("p_order_code", ""),
-                ("p_amount", "1250000"),
-                ("p_order_date", "30/11/2026"),
-            ],
-        )
-        .await;
+    let r = send_test_message(&app, &path, "231500", &order_confirmation("")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
     assert_eq!(
@@ -474,20 +485,7 @@ async fn a_test_message_is_checked_sent_in_development_mode_and_reaches_the_phon
         .iter()
         .all(|e| !e.starts_with("test_")));
 
-    let r = app
-        .post_from(
-            &format!("{path}?template=231500"),
-            &path,
-            &[
-                ("template", "231500"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Chị Lan"),
-                ("p_order_code", "DH-1024"),
-                ("p_amount", "1250000"),
-                ("p_order_date", "30/11/2026"),
-            ],
-        )
-        .await;
+    let r = send_test_message(&app, &path, "231500", &order_confirmation("DH-1024")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
     assert!(body.contains("Đã gửi tin thử"), "{body}");
@@ -537,17 +535,13 @@ async fn a_used_up_quota_is_named_and_the_next_step_is_tomorrow() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let path = test_page_path(&app, &shop).await;
-    let r = app
-        .post_from(
-            &format!("{path}?template=231501"),
-            &path,
-            &[
-                ("template", "231501"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Anh Nam"),
-            ],
-        )
-        .await;
+    let r = send_test_message(
+        &app,
+        &path,
+        "231501",
+        &[("phone", "0912345678"), ("p_customer_name", "Anh Nam")],
+    )
+    .await;
     let body = r.text().await.unwrap();
     let failure = text_of(&body, ".failure");
     assert!(failure.contains("hết hạn mức gửi ZNS hôm nay"), "{failure}");
