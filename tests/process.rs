@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 mod helpers;
 
-use helpers::{browser, csrf_in, form_in, location, PARTNER_KEY, PASSWORD};
+use helpers::{browser, create_test_user, csrf_in, form_in, location, PARTNER_KEY, PASSWORD};
 use shoplink::sandbox::{self, Faults, SandboxControl};
 
 struct Setup {
@@ -43,16 +43,7 @@ async fn setup() -> Setup {
         .port();
     let db_path = dir.path().join("app.db");
     let db = shoplink::store::connect(&db_path).await.unwrap();
-    shoplink::services::accounts::create_user(
-        &db,
-        &shoplink::password::Hasher::default(),
-        "owner@example.vn",
-        "Chủ",
-        shoplink::domain::UserRole::Owner,
-        PASSWORD,
-    )
-    .await
-    .unwrap();
+    create_test_user(&db, "owner@example.vn", shoplink::domain::UserRole::Owner).await;
     db.close().await;
     let env = vec![
         ("BIND".to_owned(), format!("127.0.0.1:{port}")),
