@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 mod helpers;
 
-use helpers::{browser, create_test_user, csrf_in, form_in, location, PARTNER_KEY, PASSWORD};
+use helpers::{browser, create_test_user, csrf_in, form_in, location, log_in_at, PARTNER_KEY};
 use shoplink::sandbox::{self, Faults, SandboxControl};
 
 struct Setup {
@@ -139,26 +139,7 @@ async fn wait_not_accepting(address: &str) {
 /// Logs in, adds a shop, presses connect and approves on ITS; returns the shop id and the callback URL.
 async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, String) {
     let a = &setup.address;
-    let page = client
-        .get(format!("{a}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page);
-    let r = client
-        .post(format!("{a}/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "owner@example.vn"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    log_in_at(client, a, "owner@example.vn").await;
     let csrf = csrf_in(
         &client
             .get(format!("{a}/shops/new"))

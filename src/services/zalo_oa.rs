@@ -370,16 +370,30 @@ pub async fn save_partner_app(
         Ok(pair) => pair,
         Err(errors) => return Ok(Err(errors)),
     };
-    let now = store::now_ms();
-    let mut tx = store::begin_write(&svc.db).await?;
-    let row_id = zalo_apps::partner(&mut *tx)
-        .await?
-        .map_or_else(Uuid::new_v4, |r| r.id);
-    let sealed = svc.sealer.seal_zalo_app_secret(&secret, row_id, None);
-    zalo_apps::set(&mut *tx, row_id, None, app_id.as_str(), &sealed, now).await?;
-    tx.commit().await?;
+    store_app(svc, None, &app_id, &secret).await?;
     tracing::info!(admin = %admin_id, app_id = %app_id, "the partner's Zalo app was saved");
     Ok(Ok(()))
+}
+
+/// Stores the partner's app (`shop_id` None) or a shop's own, in one write: the row keeps
+/// its id when it exists, and the secret is sealed to that row (and shop).
+async fn store_app(
+    svc: &Services,
+    shop_id: Option<Uuid>,
+    app_id: &AppId,
+    secret: &ZaloAppSecret,
+) -> Result<(), ServiceError> {
+    let now = store::now_ms();
+    let mut tx = store::begin_write(&svc.db).await?;
+    let existing = match shop_id {
+        None => zalo_apps::partner(&mut *tx).await?,
+        Some(shop_id) => zalo_apps::for_shop(&mut *tx, shop_id).await?,
+    };
+    let row_id = existing.map_or_else(Uuid::new_v4, |r| r.id);
+    let sealed = svc.sealer.seal_zalo_app_secret(secret, row_id, shop_id);
+    zalo_apps::set(&mut *tx, row_id, shop_id, app_id.as_str(), &sealed, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Saves a shop's own app (its owner only).
@@ -397,24 +411,7 @@ pub async fn save_shop_app(
         Ok(pair) => pair,
         Err(errors) => return Ok(Err(errors)),
     };
-    let now = store::now_ms();
-    let mut tx = store::begin_write(&svc.db).await?;
-    let row_id = zalo_apps::for_shop(&mut *tx, shop_id)
-        .await?
-        .map_or_else(Uuid::new_v4, |r| r.id);
-    let sealed = svc
-        .sealer
-        .seal_zalo_app_secret(&secret, row_id, Some(shop_id));
-    zalo_apps::set(
-        &mut *tx,
-        row_id,
-        Some(shop_id),
-        app_id.as_str(),
-        &sealed,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    store_app(svc, Some(shop_id), &app_id, &secret).await?;
     tracing::info!(shop = %shop_id, app_id = %app_id, "a shop's own Zalo app was saved");
     Ok(Ok(()))
 }

@@ -154,6 +154,31 @@ pub async fn create_test_user(db: &SqlitePool, email: &str, role: UserRole) -> u
     .expect("user created")
 }
 
+/// Logs the browser `client` in as `email` (with the test `PASSWORD`) on the app at
+/// `address`, through the login form.
+pub async fn log_in_at(client: &reqwest::Client, address: &str, email: &str) {
+    let page = client
+        .get(format!("{address}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page);
+    let r = client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} logs in");
+}
+
 /// Logs the app's browser in as the admin.
 pub async fn login_admin(app: &TestApp) {
     let r = app.login_as(&app.admin_email).await;
@@ -295,26 +320,7 @@ impl TestApp {
     /// A second, separate browser, logged in as `email`.
     pub async fn logged_in_browser(&self, email: &str) -> reqwest::Client {
         let client = browser();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = csrf_in(&page);
-        let r = client
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} logs in");
+        log_in_at(&client, &self.address, email).await;
         client
     }
 

@@ -797,17 +797,7 @@ async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
         async move { client.post(url).form(&fields).send().await.unwrap() }
     };
     let csrf = |html: String| csrf_in(&html);
-    let page = get(format!("{address}/login")).await.text().await.unwrap();
-    let r = post(
-        format!("{address}/login"),
-        vec![
-            ("csrf_token".into(), csrf(page)),
-            ("email".into(), "fresh@example.vn".into()),
-            ("password".into(), PASSWORD.into()),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    log_in_at(&client, &address, "fresh@example.vn").await;
     let page = get(format!("{address}/shops/new"))
         .await
         .text()
