@@ -518,6 +518,26 @@ async fn key_rejected(svc: &Services, shop_id: Uuid, actor: &str) -> Result<(), 
     Ok(())
 }
 
+/// Starting a grant failed: recorded (`connect_failed`) and answered as the failure.
+async fn start_failed(
+    svc: &Services,
+    shop_id: Uuid,
+    renew: Option<&str>,
+    actor: &str,
+    error: OaError,
+) -> Result<StartOutcome, ServiceError> {
+    let error = failed(
+        svc,
+        shop_id,
+        renew,
+        actor,
+        OaEventKind::ConnectFailed,
+        error,
+    )
+    .await?;
+    Ok(StartOutcome::Failed(error))
+}
+
 /// Records a failed step in the OA history and answers it.
 async fn failed(
     svc: &Services,
@@ -576,16 +596,7 @@ pub async fn start(
     let app = match app_for_shop(svc, shop.id).await? {
         Ok(app) => app,
         Err(failure) => {
-            let error = failed(
-                svc,
-                shop.id,
-                renew,
-                actor,
-                OaEventKind::ConnectFailed,
-                OaError::new(failure),
-            )
-            .await?;
-            return Ok(StartOutcome::Failed(error));
+            return start_failed(svc, shop.id, renew, actor, OaError::new(failure)).await;
         }
     };
     let answer = match &renewing {
@@ -614,30 +625,19 @@ pub async fn start(
     let url = match answer {
         Ok(answer) => answer.url,
         Err(error) => {
-            let error = failed(
-                svc,
-                shop.id,
-                renew,
-                actor,
-                OaEventKind::ConnectFailed,
-                error,
-            )
-            .await?;
-            return Ok(StartOutcome::Failed(error));
+            return start_failed(svc, shop.id, renew, actor, error).await;
         }
     };
     if !super::connect::auth_url_allowed(&url, &svc.zalo.oauth_hosts) {
         tracing::warn!(shop = %shop.id, url = %crate::its::redact_url(&url), "ITS sent a Zalo permission page outside ZALO_OAUTH_HOSTS; refused");
-        let error = failed(
+        return start_failed(
             svc,
             shop.id,
             renew,
             actor,
-            OaEventKind::ConnectFailed,
             OaError::new(OaFailure::HostRefused),
         )
-        .await?;
-        return Ok(StartOutcome::Failed(error));
+        .await;
     }
     let state = url::Url::parse(&url).ok().and_then(|u| {
         let states: Vec<String> = u
@@ -651,16 +651,14 @@ pub async fn start(
         }
     });
     let Some(state) = state else {
-        let error = failed(
+        return start_failed(
             svc,
             shop.id,
             renew,
             actor,
-            OaEventKind::ConnectFailed,
             OaError::new(OaFailure::ItsBadAnswer),
         )
-        .await?;
-        return Ok(StartOutcome::Failed(error));
+        .await;
     };
     let now = store::now_ms();
     // Grants nobody came back with end here (the callback refuses them anyway).
