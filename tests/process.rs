@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 mod helpers;
 
-use helpers::{browser, csrf_in, form_in, location, PARTNER_KEY, PASSWORD};
+use helpers::{browser, create_test_user, csrf_in, form_in, location, log_in_at, PARTNER_KEY};
 use shoplink::sandbox::{self, Faults, SandboxControl};
 
 struct Setup {
@@ -43,16 +43,7 @@ async fn setup() -> Setup {
         .port();
     let db_path = dir.path().join("app.db");
     let db = shoplink::store::connect(&db_path).await.unwrap();
-    shoplink::services::accounts::create_user(
-        &db,
-        &shoplink::password::Hasher::default(),
-        "owner@example.vn",
-        "Chủ",
-        shoplink::domain::UserRole::Owner,
-        PASSWORD,
-    )
-    .await
-    .unwrap();
+    create_test_user(&db, "owner@example.vn", shoplink::domain::UserRole::Owner).await;
     db.close().await;
     let env = vec![
         ("BIND".to_owned(), format!("127.0.0.1:{port}")),
@@ -148,26 +139,7 @@ async fn wait_not_accepting(address: &str) {
 /// Logs in, adds a shop, presses connect and approves on ITS; returns the shop id and the callback URL.
 async fn approved_callback(client: &reqwest::Client, setup: &Setup) -> (String, String) {
     let a = &setup.address;
-    let page = client
-        .get(format!("{a}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page);
-    let r = client
-        .post(format!("{a}/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "owner@example.vn"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    log_in_at(client, a, "owner@example.vn").await;
     let csrf = csrf_in(
         &client
             .get(format!("{a}/shops/new"))

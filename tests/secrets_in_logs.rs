@@ -76,13 +76,7 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
     let r = browser().get(&late_zalo).send().await.unwrap();
     assert!(location(&r).starts_with("/login?next="), "{}", location(&r));
     let late_zalo_code = query_value(&late_zalo, "code");
-    let token = url::Url::parse(&callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .unwrap()
-        .1
-        .into_owned();
+    let token = query_value(&callback, "token");
     let its_id = shop_id_param(&callback);
     let key: serde_json::Value = reqwest::Client::new()
         .post(format!("{}.Shop/AuthorizeShop", app.sandbox_base_url))
@@ -109,15 +103,7 @@ async fn no_secret_of_a_full_run_appears_in_the_logs() {
 
     // A connect link: made through the API, visited, then posted to without a CSRF token.
     let admin = app.logged_in_browser(&app.admin_email).await;
-    let page = admin
-        .get(app.url("/admin/api-keys"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_in(&page);
+    let csrf = csrf_in(&app.html_as(&admin, "/admin/api-keys").await);
     let r = admin
         .post(app.url("/admin/api-keys"))
         .form(&[
@@ -216,48 +202,13 @@ async fn zalo_grant(app: &TestApp, shop: &str) -> String {
         .await;
     assert_eq!(r.status(), 303);
     let url = location(&r);
-    let page = app
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let oa = page
-        .split("name=\"oa_id\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("an OA on the permission page")
-        .to_owned();
-    let origin = url::Url::parse(&url)
-        .unwrap()
-        .origin()
-        .ascii_serialization();
-    let r = app
-        .client
-        .post(format!("{origin}/v4/oa/permission"))
-        .form(&[
-            ("state", query_value(&url, "state").as_str()),
-            ("oa_id", oa.as_str()),
-            ("action", "allow"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    location(&r)
+    let oas = oas_on_zalo_page(&app.client, &url).await;
+    let oa = oas.first().expect("an OA on the permission page");
+    answer_on_zalo_page(&app.client, &url, "allow", oa).await
 }
 
 fn query_value(url: &str, name: &str) -> String {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .unwrap()
-        .1
-        .into_owned()
+    query_param(url, name).unwrap()
 }
 
 /// The value of the input with this id (the service key is shown once, in a read-only field).

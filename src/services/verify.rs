@@ -141,27 +141,8 @@ pub async fn verify_shop(
             VerifyOutcome::AccountClosed
         }
         Err(ItsError::Provider(p)) if p.code == ErrorCode::Unauthenticated => {
-            if from != ConnectionState::NeedsReauth
-                && shops::change_state(
-                    &mut *tx,
-                    shop.id,
-                    from,
-                    ConnectionState::NeedsReauth,
-                    None,
-                    now,
-                )
-                .await?
-            {
-                events::record_and_queue(
-                    &mut *tx,
-                    shop.id,
-                    now,
-                    actor,
-                    Some(from),
-                    ConnectionState::NeedsReauth,
-                    Some(EventNote::KeyRejected.name()),
-                )
-                .await?;
+            if from != ConnectionState::NeedsReauth {
+                key_rejected(&mut tx, shop.id, from, now, actor).await?;
             }
             shops::touch_verified(&mut *tx, shop.id, now).await?;
             VerifyOutcome::NeedsReauth
@@ -341,6 +322,39 @@ async fn record_oa_change(
     Ok(())
 }
 
+/// The shop's key was refused (401): `from` → needs_reauth with the "key rejected" history
+/// entry, if the shop still is in `from`; in the caller's transaction.
+async fn key_rejected(
+    conn: &mut sqlx::SqliteConnection,
+    shop_id: Uuid,
+    from: ConnectionState,
+    now: i64,
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    if shops::change_state(
+        &mut *conn,
+        shop_id,
+        from,
+        ConnectionState::NeedsReauth,
+        None,
+        now,
+    )
+    .await?
+    {
+        events::record_and_queue(
+            &mut *conn,
+            shop_id,
+            now,
+            actor,
+            Some(from),
+            ConnectionState::NeedsReauth,
+            Some(EventNote::KeyRejected.name()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// `ListOA` said 401 after `CurrentShop` accepted the key a moment ago: the key failed
 /// between the calls. The same move as a 401 from `CurrentShop`.
 async fn key_rejected_by_list_oa(
@@ -354,27 +368,8 @@ async fn key_rejected_by_list_oa(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let from = shop.state();
-    if from == ConnectionState::Connected
-        && shops::change_state(
-            &mut *tx,
-            shop_id,
-            from,
-            ConnectionState::NeedsReauth,
-            None,
-            now,
-        )
-        .await?
-    {
-        events::record_and_queue(
-            &mut *tx,
-            shop_id,
-            now,
-            actor,
-            Some(from),
-            ConnectionState::NeedsReauth,
-            Some(crate::services::reasons::EventNote::KeyRejected.name()),
-        )
-        .await?;
+    if from == ConnectionState::Connected {
+        key_rejected(&mut tx, shop_id, from, now, actor).await?;
     }
     shops::touch_verified(&mut *tx, shop_id, now).await?;
     tx.commit().await?;

@@ -370,16 +370,30 @@ pub async fn save_partner_app(
         Ok(pair) => pair,
         Err(errors) => return Ok(Err(errors)),
     };
-    let now = store::now_ms();
-    let mut tx = store::begin_write(&svc.db).await?;
-    let row_id = zalo_apps::partner(&mut *tx)
-        .await?
-        .map_or_else(Uuid::new_v4, |r| r.id);
-    let sealed = svc.sealer.seal_zalo_app_secret(&secret, row_id, None);
-    zalo_apps::set(&mut *tx, row_id, None, app_id.as_str(), &sealed, now).await?;
-    tx.commit().await?;
+    store_app(svc, None, &app_id, &secret).await?;
     tracing::info!(admin = %admin_id, app_id = %app_id, "the partner's Zalo app was saved");
     Ok(Ok(()))
+}
+
+/// Stores the partner's app (`shop_id` None) or a shop's own, in one write: the row keeps
+/// its id when it exists, and the secret is sealed to that row (and shop).
+async fn store_app(
+    svc: &Services,
+    shop_id: Option<Uuid>,
+    app_id: &AppId,
+    secret: &ZaloAppSecret,
+) -> Result<(), ServiceError> {
+    let now = store::now_ms();
+    let mut tx = store::begin_write(&svc.db).await?;
+    let existing = match shop_id {
+        None => zalo_apps::partner(&mut *tx).await?,
+        Some(shop_id) => zalo_apps::for_shop(&mut *tx, shop_id).await?,
+    };
+    let row_id = existing.map_or_else(Uuid::new_v4, |r| r.id);
+    let sealed = svc.sealer.seal_zalo_app_secret(secret, row_id, shop_id);
+    zalo_apps::set(&mut *tx, row_id, shop_id, app_id.as_str(), &sealed, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Saves a shop's own app (its owner only).
@@ -397,24 +411,7 @@ pub async fn save_shop_app(
         Ok(pair) => pair,
         Err(errors) => return Ok(Err(errors)),
     };
-    let now = store::now_ms();
-    let mut tx = store::begin_write(&svc.db).await?;
-    let row_id = zalo_apps::for_shop(&mut *tx, shop_id)
-        .await?
-        .map_or_else(Uuid::new_v4, |r| r.id);
-    let sealed = svc
-        .sealer
-        .seal_zalo_app_secret(&secret, row_id, Some(shop_id));
-    zalo_apps::set(
-        &mut *tx,
-        row_id,
-        Some(shop_id),
-        app_id.as_str(),
-        &sealed,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    store_app(svc, Some(shop_id), &app_id, &secret).await?;
     tracing::info!(shop = %shop_id, app_id = %app_id, "a shop's own Zalo app was saved");
     Ok(Ok(()))
 }
@@ -521,6 +518,26 @@ async fn key_rejected(svc: &Services, shop_id: Uuid, actor: &str) -> Result<(), 
     Ok(())
 }
 
+/// Starting a grant failed: recorded (`connect_failed`) and answered as the failure.
+async fn start_failed(
+    svc: &Services,
+    shop_id: Uuid,
+    renew: Option<&str>,
+    actor: &str,
+    error: OaError,
+) -> Result<StartOutcome, ServiceError> {
+    let error = failed(
+        svc,
+        shop_id,
+        renew,
+        actor,
+        OaEventKind::ConnectFailed,
+        error,
+    )
+    .await?;
+    Ok(StartOutcome::Failed(error))
+}
+
 /// Records a failed step in the OA history and answers it.
 async fn failed(
     svc: &Services,
@@ -579,16 +596,7 @@ pub async fn start(
     let app = match app_for_shop(svc, shop.id).await? {
         Ok(app) => app,
         Err(failure) => {
-            let error = failed(
-                svc,
-                shop.id,
-                renew,
-                actor,
-                OaEventKind::ConnectFailed,
-                OaError::new(failure),
-            )
-            .await?;
-            return Ok(StartOutcome::Failed(error));
+            return start_failed(svc, shop.id, renew, actor, OaError::new(failure)).await;
         }
     };
     let answer = match &renewing {
@@ -617,30 +625,19 @@ pub async fn start(
     let url = match answer {
         Ok(answer) => answer.url,
         Err(error) => {
-            let error = failed(
-                svc,
-                shop.id,
-                renew,
-                actor,
-                OaEventKind::ConnectFailed,
-                error,
-            )
-            .await?;
-            return Ok(StartOutcome::Failed(error));
+            return start_failed(svc, shop.id, renew, actor, error).await;
         }
     };
     if !super::connect::auth_url_allowed(&url, &svc.zalo.oauth_hosts) {
         tracing::warn!(shop = %shop.id, url = %crate::its::redact_url(&url), "ITS sent a Zalo permission page outside ZALO_OAUTH_HOSTS; refused");
-        let error = failed(
+        return start_failed(
             svc,
             shop.id,
             renew,
             actor,
-            OaEventKind::ConnectFailed,
             OaError::new(OaFailure::HostRefused),
         )
-        .await?;
-        return Ok(StartOutcome::Failed(error));
+        .await;
     }
     let state = url::Url::parse(&url).ok().and_then(|u| {
         let states: Vec<String> = u
@@ -654,16 +651,14 @@ pub async fn start(
         }
     });
     let Some(state) = state else {
-        let error = failed(
+        return start_failed(
             svc,
             shop.id,
             renew,
             actor,
-            OaEventKind::ConnectFailed,
             OaError::new(OaFailure::ItsBadAnswer),
         )
-        .await?;
-        return Ok(StartOutcome::Failed(error));
+        .await;
     };
     let now = store::now_ms();
     // Grants nobody came back with end here (the callback refuses them anyway).

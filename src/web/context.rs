@@ -383,6 +383,22 @@ pub fn html(template: &impl Template) -> Result<HttpResponse, AppError> {
         .body(body))
 }
 
+/// A page that must not stay in the browser's cache (it holds a form answer or a result
+/// of a send), answered 422 when what was sent is refused and 200 otherwise.
+pub fn html_no_store(template: &impl Template, invalid: bool) -> Result<HttpResponse, AppError> {
+    let mut response = if invalid {
+        HttpResponse::UnprocessableEntity()
+            .content_type("text/html; charset=utf-8")
+            .body(template.render()?)
+    } else {
+        html(template)?
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorTemplate<'a> {

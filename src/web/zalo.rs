@@ -12,7 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::auth::redirect;
-use super::context::{html, Chrome, Ctx, CurrentUser};
+use super::context::{html_no_store, Chrome, Ctx, CurrentUser};
 use super::csrf::{CsrfForm, NoFields};
 use super::error::AppError;
 use super::views::Moment;
@@ -719,17 +719,7 @@ async fn test_page(
             .then_some(m.error_zns_phone),
         failure,
     };
-    let mut response = if invalid {
-        HttpResponse::UnprocessableEntity()
-            .content_type("text/html; charset=utf-8")
-            .body(page.render()?)
-    } else {
-        html(&page)?
-    };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    html_no_store(&page, invalid)
 }
 
 /// `GET …/test[?template=…]`: the approved templates, and the chosen one's form.
@@ -858,11 +848,7 @@ fn result_page(
             DeliveryStatus::Unknown => m.zns_delivery_unknown,
         },
     };
-    let mut response = html(&page)?;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    html_no_store(&page, false)
 }
 
 /// What the settings page shows of the partner's app.

@@ -401,49 +401,21 @@ impl SandboxZalo {
             .await
             .unwrap()
             .url;
-        let page = self
-            .browser
-            .get(&url)
-            .send()
+        let oa_id = oas_on_zalo_page(&self.browser, &url)
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let oa_id = page
-            .split("name=\"oa_id\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("no OA on the permission page: {page}"))
-            .to_owned();
-        let parsed = url::Url::parse(&url).unwrap();
-        let param = |u: &url::Url, name: &str| {
-            u.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-                .unwrap()
-        };
-        let origin = parsed.origin().ascii_serialization();
-        let answer = self
-            .browser
-            .post(format!("{origin}{}", parsed.path()))
-            .form(&[
-                ("state", param(&parsed, "state").as_str()),
-                ("oa_id", oa_id.as_str()),
-                ("action", "allow"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let back = url::Url::parse(&location(&answer)).unwrap();
-        assert!(back.as_str().starts_with(redirect_uri), "{back}");
+            .into_iter()
+            .next()
+            .expect("an OA on the permission page");
+        let back = answer_on_zalo_page(&self.browser, &url, "allow", &oa_id).await;
+        assert!(back.starts_with(redirect_uri), "{back}");
+        let param = |name: &str| query_param(&back, name).unwrap();
         self.its
             .zalo_connect_oa(
                 &key,
                 &ConnectOaRequest {
-                    code: ZaloCode::parse(&param(&back, "code")).unwrap(),
-                    oa_id: OaId::parse(&param(&back, "oa_id")).unwrap(),
-                    state: ZaloState::parse(&param(&back, "state")).unwrap(),
+                    code: ZaloCode::parse(&param("code")).unwrap(),
+                    oa_id: OaId::parse(&param("oa_id")).unwrap(),
+                    state: ZaloState::parse(&param("state")).unwrap(),
                 },
             )
             .await

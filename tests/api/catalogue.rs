@@ -512,26 +512,16 @@ async fn the_zalo_oa_pages_are_vietnamese_too() {
     let test = format!("/shops/{shop}/zalo/oas/{oa}/test");
     walk.page(&app, &test).await;
     walk.page(&app, &format!("{test}?template=231500")).await;
-    let r = app
-        .post_from(
-            &format!("{test}?template=231501"),
-            &test,
-            &[("template", "231501"), ("phone", "12")],
-        )
-        .await;
+    let r = send_test_message(&app, &test, "231501", &[("phone", "12")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     walk.answer(&app, "test form errors", r).await;
-    let r = app
-        .post_from(
-            &format!("{test}?template=231501"),
-            &test,
-            &[
-                ("template", "231501"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Chị Mai"),
-            ],
-        )
-        .await;
+    let r = send_test_message(
+        &app,
+        &test,
+        "231501",
+        &[("phone", "0912345678"), ("p_customer_name", "Chị Mai")],
+    )
+    .await;
     walk.answer(&app, "test sent", r).await;
     let r = app
         .post_from(

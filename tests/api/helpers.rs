@@ -109,16 +109,7 @@ pub async fn spawn_app_running(options: AppOptions) -> (TestApp, JoinHandle<std:
         (&other_owner_email, UserRole::Owner),
         (&admin_email, UserRole::Admin),
     ] {
-        accounts::create_user(
-            &db,
-            &shoplink::password::Hasher::default(),
-            email,
-            "Người dùng thử",
-            role,
-            PASSWORD,
-        )
-        .await
-        .expect("user created");
+        create_test_user(&db, email, role).await;
     }
 
     let app = TestApp {
@@ -147,6 +138,45 @@ pub async fn start_app(
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     (address, db, tokio::spawn(app.run_until_stopped()))
+}
+
+/// Creates a user with the test `PASSWORD` straight in the app's database.
+pub async fn create_test_user(db: &SqlitePool, email: &str, role: UserRole) -> uuid::Uuid {
+    accounts::create_user(
+        db,
+        &shoplink::password::Hasher::default(),
+        email,
+        "Người dùng thử",
+        role,
+        PASSWORD,
+    )
+    .await
+    .expect("user created")
+}
+
+/// Logs the browser `client` in as `email` (with the test `PASSWORD`) on the app at
+/// `address`, through the login form.
+pub async fn log_in_at(client: &reqwest::Client, address: &str, email: &str) {
+    let page = client
+        .get(format!("{address}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page);
+    let r = client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} logs in");
 }
 
 /// Logs the app's browser in as the admin.
@@ -290,26 +320,7 @@ impl TestApp {
     /// A second, separate browser, logged in as `email`.
     pub async fn logged_in_browser(&self, email: &str) -> reqwest::Client {
         let client = browser();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = csrf_in(&page);
-        let r = client
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} logs in");
+        log_in_at(&client, &self.address, email).await;
         client
     }
 
@@ -489,4 +500,53 @@ pub fn replace_param(callback_url: &str, name: &str, value: &str) -> String {
         .collect();
     url.query_pairs_mut().clear().extend_pairs(pairs);
     url.to_string()
+}
+
+/// A query parameter of `url`, if it is there.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The OA ids on the fake Zalo's permission page at `url` (the ready OA first), as the
+/// browser `client` sees them.
+pub async fn oas_on_zalo_page(client: &reqwest::Client, url: &str) -> Vec<String> {
+    let page = client.get(url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the permission page opens");
+    let html = page.text().await.unwrap();
+    html.split("name=\"oa_id\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// Presses "Cho phép" (`allow`, with an OA) or "Từ chối" (`deny`) on the fake Zalo's
+/// permission page at `url` in the browser `client`; returns where Zalo sends it back.
+pub async fn answer_on_zalo_page(
+    client: &reqwest::Client,
+    url: &str,
+    action: &str,
+    oa_id: &str,
+) -> String {
+    let origin = url::Url::parse(url).unwrap().origin().ascii_serialization();
+    let state = query_param(url, "state").unwrap();
+    let r = client
+        .post(format!("{origin}/v4/oa/permission"))
+        .form(&[
+            ("state", state.as_str()),
+            ("oa_id", oa_id),
+            ("action", action),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "Zalo sends the browser back"
+    );
+    location(&r)
 }

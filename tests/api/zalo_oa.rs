@@ -49,46 +49,13 @@ pub async fn press_oa_connect(app: &TestApp, shop: &str) -> reqwest::Response {
 
 /// The OA ids on the fake Zalo's permission page (the ready OA first).
 pub async fn oas_on_page(app: &TestApp, url: &str) -> Vec<String> {
-    let page = app.client.get(url).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK, "the permission page opens");
-    let html = page.text().await.unwrap();
-    html.split("name=\"oa_id\" value=\"")
-        .skip(1)
-        .map(|rest| rest.split('"').next().unwrap().to_owned())
-        .collect()
-}
-
-fn query_of(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    oas_on_zalo_page(&app.client, url).await
 }
 
 /// Presses "Cho phép" (`allow`, with an OA) or "Từ chối" (`deny`) on the permission page
 /// at `url`; returns where Zalo sends the browser back.
 pub async fn answer_on_zalo(app: &TestApp, url: &str, action: &str, oa_id: &str) -> String {
-    let parsed = url::Url::parse(url).unwrap();
-    let origin = parsed.origin().ascii_serialization();
-    let state = query_of(url, "state").unwrap();
-    let r = app
-        .client
-        .post(format!("{origin}/v4/oa/permission"))
-        .form(&[
-            ("state", state.as_str()),
-            ("oa_id", oa_id),
-            ("action", action),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "Zalo sends the browser back"
-    );
-    location(&r)
+    answer_on_zalo_page(&app.client, url, action, oa_id).await
 }
 
 /// The whole grant: press the button, pick the OA at `index` on Zalo's page (allow), and
@@ -132,6 +99,38 @@ fn outcome_of(r: &reqwest::Response, shop: &str) -> String {
 
 async fn shop_page(app: &TestApp, shop: &str, outcome: &str) -> String {
     app.get_html(&format!("/shops/{shop}?oa={outcome}")).await
+}
+
+/// Checks that `r` sent the browser back to the shop page with `outcome`, and returns the
+/// text of the failure the OA step shows there.
+async fn failure_shown(app: &TestApp, r: &reqwest::Response, shop: &str, outcome: &str) -> String {
+    assert_eq!(outcome_of(r, shop), outcome);
+    text_of(&shop_page(app, shop, outcome).await, "#zalo-oa .failure")
+}
+
+/// Presses an operator's button on the sandbox's Zalo page: `oas/{oa}/exhaust`,
+/// `apps/{app_id}/reject`…
+async fn sandbox_zalo_action(app: &TestApp, action: &str) {
+    let r = app
+        .client
+        .post(format!("{}/zalo/{action}", app.sandbox_origin))
+        .form(&[("lang", "vi")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_redirection(),
+        "sandbox zalo {action}: {}",
+        r.status()
+    );
+}
+
+/// How many OA grants (pending or used) the app holds.
+async fn grant_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM zalo_oa_grants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -243,19 +242,14 @@ async fn denying_on_zalo_and_an_oa_without_a_package_each_say_what_to_do() {
     assert!(back.contains("error=access_denied"), "{back}");
     let r = app.client.get(&back).send().await.unwrap();
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
-    assert_eq!(outcome_of(&r, &shop), "denied");
-    let text = text_of(&shop_page(&app, &shop, "denied").await, "#zalo-oa .failure");
+    let text = failure_shown(&app, &r, &shop, "denied").await;
     assert!(
         text.contains("Từ chối") && text.contains("Cho phép"),
         "{text}"
     );
 
     let (_, r) = connect_oa(&app, &shop, 1).await;
-    assert_eq!(outcome_of(&r, &shop), "no_package");
-    let text = text_of(
-        &shop_page(&app, &shop, "no_package").await,
-        "#zalo-oa .failure",
-    );
+    let text = failure_shown(&app, &r, &shop, "no_package").await;
     assert!(
         text.contains("gói dịch vụ OA trả phí") && text.contains("oa.zalo.me"),
         "{text}"
@@ -314,7 +308,7 @@ async fn a_callback_is_bound_to_its_user_session_and_time() {
     assert_eq!(statuses, vec!["cancelled".to_owned(), "pending".to_owned()]);
 
     // A state nobody issued, a malformed query.
-    let forged = back.replace(&query_of(&back, "state").unwrap(), "12345");
+    let forged = back.replace(&query_param(&back, "state").unwrap(), "12345");
     let r = app.client.get(&forged).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r
@@ -339,8 +333,8 @@ async fn a_code_already_used_is_refused_on_our_side() {
     let url = location(&r);
     let oas = oas_on_page(&app, &url).await;
     let back = answer_on_zalo(&app, &url, "allow", &oas[0]).await;
-    let old_code = query_of(&callback, "code").unwrap();
-    let replayed = back.replace(&query_of(&back, "code").unwrap(), &old_code);
+    let old_code = query_param(&callback, "code").unwrap();
+    let replayed = back.replace(&query_param(&back, "code").unwrap(), &old_code);
     let r = app.client.get(&replayed).send().await.unwrap();
     assert_eq!(outcome_of(&r, &shop), "code_reused");
 }
@@ -358,16 +352,9 @@ async fn a_permission_page_off_the_allow_list_is_never_followed() {
     .await;
     let shop = connected_shop(&app, "Cửa hàng Danh Sách").await;
     let r = press_oa_connect(&app, &shop).await;
-    assert_eq!(outcome_of(&r, &shop), "host_refused");
-    let text = text_of(
-        &shop_page(&app, &shop, "host_refused").await,
-        "#zalo-oa .failure",
-    );
+    let text = failure_shown(&app, &r, &shop, "host_refused").await;
     assert!(text.contains("ZALO_OAUTH_HOSTS"), "{text}");
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zalo_oa_grants")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let pending = grant_count(&app).await;
     assert_eq!(
         pending, 0,
         "no grant stored for a page we did not send the owner to"
@@ -406,11 +393,7 @@ async fn its_down_is_said_plainly_and_nothing_is_stored() {
         ..Default::default()
     });
     let r = press_oa_connect(&app, &shop).await;
-    assert_eq!(outcome_of(&r, &shop), "its_down");
-    let text = text_of(
-        &shop_page(&app, &shop, "its_down").await,
-        "#zalo-oa .failure",
-    );
+    let text = failure_shown(&app, &r, &shop, "its_down").await;
     assert!(text.contains("vài phút"), "{text}");
     assert_eq!(
         app.shop_state(&shop).await,
@@ -422,6 +405,20 @@ async fn its_down_is_said_plainly_and_nothing_is_stored() {
 async fn test_page_path(app: &TestApp, shop: &str) -> String {
     let oa = oa_ids(app, shop).await.remove(0);
     format!("/shops/{shop}/zalo/oas/{oa}/test")
+}
+
+/// Sends the "Gửi tin thử" form of the OA test page at `path` for `template`, from the
+/// page that shows that template, with the other `fields`.
+pub async fn send_test_message(
+    app: &TestApp,
+    path: &str,
+    template: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("template", template)];
+    form.extend_from_slice(fields);
+    app.post_from(&format!("{path}?template={template}"), path, &form)
+        .await
 }
 
 #[tokio::test]
@@ -447,21 +444,18 @@ async fn a_test_message_is_checked_sent_in_development_mode_and_reaches_the_phon
         assert!(page.contains(&format!("name=\"{name}\"")), "{name}");
     }
 
+    // The order confirmation, the same each time but for its order code.
+    let order_confirmation = |order_code| {
+        [
+            ("phone", "0912345678"),
+            ("p_customer_name", "Chị Lan"),
+            ("p_order_code", order_code),
+            ("p_amount", "1250000"),
+            ("p_order_date", "30/11/2026"),
+        ]
+    };
     // A required parameter missing: 422, the error beside its field, nothing sent.
-    let r = app
-        .post_from(
-            &format!("{path}?template=231500"),
-            &path,
-            &[
-                ("template", "231500"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Chị Lan"),
-                ("p_order_code", ""),
-                ("p_amount", "1250000"),
-                ("p_order_date", "30/11/2026"),
-            ],
-        )
-        .await;
+    let r = send_test_message(&app, &path, "231500", &order_confirmation("")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
     assert_eq!(
@@ -474,20 +468,7 @@ async fn a_test_message_is_checked_sent_in_development_mode_and_reaches_the_phon
         .iter()
         .all(|e| !e.starts_with("test_")));
 
-    let r = app
-        .post_from(
-            &format!("{path}?template=231500"),
-            &path,
-            &[
-                ("template", "231500"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Chị Lan"),
-                ("p_order_code", "DH-1024"),
-                ("p_amount", "1250000"),
-                ("p_order_date", "30/11/2026"),
-            ],
-        )
-        .await;
+    let r = send_test_message(&app, &path, "231500", &order_confirmation("DH-1024")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
     assert!(body.contains("Đã gửi tin thử"), "{body}");
@@ -528,26 +509,15 @@ async fn a_used_up_quota_is_named_and_the_next_step_is_tomorrow() {
     let shop = connected_shop(&app, "Cửa hàng Hết Lượt").await;
     connect_oa(&app, &shop, 0).await;
     let oa = oa_ids(&app, &shop).await.remove(0);
-    let r = app
-        .client
-        .post(format!("{}/zalo/oas/{oa}/exhaust", app.sandbox_origin))
-        .form(&[("lang", "vi")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    sandbox_zalo_action(&app, &format!("oas/{oa}/exhaust")).await;
     let path = test_page_path(&app, &shop).await;
-    let r = app
-        .post_from(
-            &format!("{path}?template=231501"),
-            &path,
-            &[
-                ("template", "231501"),
-                ("phone", "0912345678"),
-                ("p_customer_name", "Anh Nam"),
-            ],
-        )
-        .await;
+    let r = send_test_message(
+        &app,
+        &path,
+        "231501",
+        &[("phone", "0912345678"), ("p_customer_name", "Anh Nam")],
+    )
+    .await;
     let body = r.text().await.unwrap();
     let failure = text_of(&body, ".failure");
     assert!(failure.contains("hết hạn mức gửi ZNS hôm nay"), "{failure}");
@@ -649,21 +619,13 @@ async fn a_shop_uses_its_own_app_sealed_and_never_shown() {
     // The grant goes out with the shop's own app.
     let r = press_oa_connect(&app, &shop).await;
     assert_eq!(
-        query_of(&location(&r), "app_id").as_deref(),
+        query_param(&location(&r), "app_id").as_deref(),
         Some("4143453445419939999")
     );
 
     // Another owner cannot set it.
     let other = app.logged_in_browser(&app.other_owner_email).await;
-    let page = other
-        .get(app.url("/shops"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page);
+    let token = csrf_in(&app.html_as(&other, "/shops").await);
     let r = other
         .post(app.url(&format!("/shops/{shop}/zalo/app")))
         .form(&[
@@ -683,23 +645,9 @@ async fn a_wrong_app_secret_is_named_with_its_next_step() {
     let shop = connected_shop(&app, "Cửa hàng Sai Khoá").await;
     // First use teaches the sandbox the app; the operator then makes its secret wrong.
     connect_oa(&app, &shop, 0).await;
-    let r = app
-        .client
-        .post(format!(
-            "{}/zalo/apps/{ZALO_APP_ID}/reject",
-            app.sandbox_origin
-        ))
-        .form(&[("lang", "vi")])
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_redirection(), "{}", r.status());
+    sandbox_zalo_action(&app, &format!("apps/{ZALO_APP_ID}/reject")).await;
     let r = press_oa_connect(&app, &shop).await;
-    assert_eq!(outcome_of(&r, &shop), "app_refused");
-    let text = text_of(
-        &shop_page(&app, &shop, "app_refused").await,
-        "#zalo-oa .failure",
-    );
+    let text = failure_shown(&app, &r, &shop, "app_refused").await;
     assert!(
         text.contains("khoá bí mật") && text.contains("developers.zalo.me"),
         "{text}"
@@ -763,17 +711,7 @@ async fn the_admin_saves_the_partner_app_sees_it_masked_and_checks_it() {
     );
 
     // Made wrong at the provider: the check says so, with ITS's own words.
-    let r = app
-        .client
-        .post(format!(
-            "{}/zalo/apps/{ZALO_APP_ID}/reject",
-            app.sandbox_origin
-        ))
-        .form(&[("lang", "vi")])
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_redirection());
+    sandbox_zalo_action(&app, &format!("apps/{ZALO_APP_ID}/reject")).await;
     let r = app
         .post_from("/admin/settings", "/admin/settings/zalo-app/test", &[])
         .await;
@@ -847,16 +785,7 @@ async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
     let sandbox = app.sandbox_origin().unwrap().to_owned();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    shoplink::services::accounts::create_user(
-        &db,
-        &shoplink::password::Hasher::default(),
-        "fresh@example.vn",
-        "Chủ cửa hàng",
-        shoplink::domain::UserRole::Owner,
-        PASSWORD,
-    )
-    .await
-    .unwrap();
+    create_test_user(&db, "fresh@example.vn", shoplink::domain::UserRole::Owner).await;
 
     let client = browser();
     let get = |path: String| {
@@ -868,17 +797,7 @@ async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
         async move { client.post(url).form(&fields).send().await.unwrap() }
     };
     let csrf = |html: String| csrf_in(&html);
-    let page = get(format!("{address}/login")).await.text().await.unwrap();
-    let r = post(
-        format!("{address}/login"),
-        vec![
-            ("csrf_token".into(), csrf(page)),
-            ("email".into(), "fresh@example.vn".into()),
-            ("password".into(), PASSWORD.into()),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    log_in_at(&client, &address, "fresh@example.vn").await;
     let page = get(format!("{address}/shops/new"))
         .await
         .text()
@@ -928,27 +847,9 @@ async fn in_sandbox_mode_the_generated_app_and_the_fake_zalo_just_work() {
         url.starts_with("http://localhost:"),
         "the fake Zalo is allowed: {url}"
     );
-    let html = get(url.clone()).await.text().await.unwrap();
-    let oa = html
-        .split("name=\"oa_id\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    let origin = url::Url::parse(&url)
-        .unwrap()
-        .origin()
-        .ascii_serialization();
-    let r = post(
-        format!("{origin}/v4/oa/permission"),
-        vec![
-            ("state".into(), query_of(&url, "state").unwrap()),
-            ("oa_id".into(), oa),
-            ("action".into(), "allow".into()),
-        ],
-    )
-    .await;
-    let r = get(location(&r)).await;
+    let oas = oas_on_zalo_page(&client, &url).await;
+    let back = answer_on_zalo_page(&client, &url, "allow", &oas[0]).await;
+    let r = get(back).await;
     assert_eq!(location(&r), format!("/shops/{shop}?oa=connected#zalo-oa"));
 }
 
@@ -994,15 +895,8 @@ async fn a_slow_its_is_cut_off_and_said_plainly() {
         ..Default::default()
     });
     let r = press_oa_connect(&app, &shop).await;
-    assert_eq!(outcome_of(&r, &shop), "its_down");
-    let text = text_of(
-        &shop_page(&app, &shop, "its_down").await,
-        "#zalo-oa .failure",
-    );
+    let text = failure_shown(&app, &r, &shop, "its_down").await;
     assert!(text.contains("quá chậm"), "{text}");
-    let grants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zalo_oa_grants")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let grants = grant_count(&app).await;
     assert_eq!(grants, 0);
 }

@@ -5,13 +5,12 @@
 
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::i18n::Messages;
 use crate::services::connect::{self, Failure, RedirectCheck};
-use crate::web::context::{html, AdminUser, Chrome, Ctx};
+use crate::web::context::{html_no_store, AdminUser, Chrome, Ctx};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 
@@ -100,17 +99,7 @@ async fn page(
         zalo,
         zalo_result,
     };
-    let mut response = if invalid {
-        HttpResponse::UnprocessableEntity()
-            .content_type("text/html; charset=utf-8")
-            .body(page.render()?)
-    } else {
-        html(&page)?
-    };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    html_no_store(&page, invalid)
 }
 
 async fn show(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
