@@ -158,6 +158,19 @@ pub const COUNT_EXPIRING: &str = "SELECT
   + (SELECT COUNT(*) FROM shop_oa_flags
      WHERE flag = 'expires' AND key >= ?1 / 86400000 * 86400000 AND key < ?1)";
 
+/// Shops one OA filter holds, from the counters (the expiring window: `count_expiring`).
+pub async fn count(db: &SqlitePool, filter: OaFilter) -> Result<i64, sqlx::Error> {
+    match filter {
+        OaFilter::Expiring { before } => count_expiring(db, before).await,
+        other => {
+            sqlx::query_scalar("SELECT COALESCE(SUM(n), 0) FROM shop_oa_counts WHERE flag = ?")
+                .bind(other.flag())
+                .fetch_one(db)
+                .await
+        }
+    }
+}
+
 pub async fn count_expiring(db: &SqlitePool, before: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(COUNT_EXPIRING)
         .bind(before)

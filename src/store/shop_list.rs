@@ -9,7 +9,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use crate::domain::{fold_for_search, ConnectionState};
-use crate::store::oa_summary::OaFilter;
+use crate::store::oa_summary::{self, OaFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -426,7 +426,17 @@ pub const COUNT_BOUND: i64 = 1_000;
 /// state use the counters the triggers keep (`shop_state_counts`); a search or an owner
 /// filter counts its matches up to `COUNT_BOUND` and says "more than" past it.
 pub async fn count(db: &SqlitePool, filter: &ShopFilter) -> Result<Total, sqlx::Error> {
-    if filter.folded_query().is_none() && filter.owner.is_none() {
+    // An OA filter alone has its own counter (the expiring window: the per-day counters);
+    // with a state as well it is counted up to the bound, below.
+    if let (Some(oa), None, None, None) = (
+        filter.oa_source(),
+        filter.state,
+        filter.folded_query(),
+        filter.owner,
+    ) {
+        return Ok(Total::Exact(oa_summary::count(db, oa).await?));
+    }
+    if filter.folded_query().is_none() && filter.owner.is_none() && filter.oa.is_none() {
         let n: i64 = match filter.state {
             Some(state) => {
                 sqlx::query_scalar(
@@ -473,9 +483,16 @@ fn build_count_after(
             qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid WHERE f.haystack MATCH ");
             qb.push_bind(format!("\"{}\"", q.replace('"', "\"\"")));
         }
-        None => {
-            qb.push("FROM shops s WHERE 1 = 1");
-        }
+        None => match filter.oa_source() {
+            // The OA filter's own rows lead, as on the page.
+            Some(oa) => oa.push_flag_source(&mut qb),
+            None => {
+                qb.push("FROM shops s WHERE 1 = 1");
+            }
+        },
+    }
+    if let (Some(oa), None) = (filter.oa, filter.oa_source()) {
+        oa.push_column_condition(&mut qb);
     }
     if let Some(state) = filter.state {
         qb.push(" AND s.state = ");

@@ -139,9 +139,13 @@ async fn listed(app: &TestApp, admin: &reqwest::Client, filter: &str) -> BTreeSe
     let mut ids = BTreeSet::new();
     let mut path = format!("/admin/shops?oa={filter}");
     let mut pages = 0;
+    let mut range = None;
     loop {
         let html = app.html_as(admin, &path).await;
         let doc = scraper::Html::parse_document(&html);
+        if range.is_none() {
+            range = Some(text_of(&html, ".pager-range"));
+        }
         let link = scraper::Selector::parse("a.shop-link").unwrap();
         for a in doc.select(&link) {
             let href = a.value().attr("href").unwrap();
@@ -157,6 +161,16 @@ async fn listed(app: &TestApp, admin: &reqwest::Client, filter: &str) -> BTreeSe
         }
         pages += 1;
         assert!(pages < 100, "{filter}: the pages never end");
+    }
+    // The list says how many shops the filter holds ("1–50 / 120 cửa hàng"), not the
+    // whole list's total.
+    let range = range.unwrap_or_default();
+    if !ids.is_empty() {
+        assert!(
+            range.contains(&format!("/ {} ", ids.len())),
+            "{filter}: {range:?} for {} shops",
+            ids.len()
+        );
     }
     ids
 }

@@ -482,12 +482,20 @@ async fn every_list_and_search_query_shape_uses_an_index() {
                         shapes += 1;
                     }
                 }
-                // The bounded count of a search or an owner filter (the rest read the counters).
-                if owner.is_some() || filter_searches(query) {
+                // The bounded count of a search, an owner filter, or an OA filter with a state
+                // (the rest read the counters).
+                for oa in oa_filters {
+                    if !(owner.is_some()
+                        || filter_searches(query)
+                        || (oa.is_some() && state.is_some()))
+                    {
+                        continue;
+                    }
                     let filter = ShopFilter {
                         state,
                         owner,
                         query: query.map(str::to_owned),
+                        oa,
                         ..Default::default()
                     };
                     let plan: Vec<(i64, i64, i64, String)> = explain_count(&filter)
@@ -512,8 +520,9 @@ async fn every_list_and_search_query_shape_uses_an_index() {
     }
     assert_eq!(shapes, 192 * oa_filters.len());
     // The 3 searches that run × owner or not × 2 states, and the 5 that do not run with an
-    // owner (an owner-only count) × 2 states.
-    assert_eq!(counts, 22);
+    // owner (an owner-only count) × 2 states: 22, each with and without the 6 OA filters;
+    // and the 5 that do not run without an owner, with a state and an OA filter: 30.
+    assert_eq!(counts, 22 * oa_filters.len() + 5 * 6);
     // The overview's expiring count: the per-day counters before the moment's day, and
     // that one day's rows of the flags' key — never every expiring shop.
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
