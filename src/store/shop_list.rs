@@ -262,20 +262,11 @@ pub fn explain_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, S
     build_query_after("EXPLAIN QUERY PLAN ", filter, limit)
 }
 
-fn build_query_after(
-    prefix: &'static str,
-    filter: &ShopFilter,
-    limit: i64,
-) -> QueryBuilder<'static, Sqlite> {
-    let folded = filter.folded_query();
-    let order = filter.order();
-    let mut qb = QueryBuilder::new(prefix);
-    qb.push(
-        "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
-         s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at, \
-         s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at ",
-    );
-    match &folded {
+/// The `FROM … WHERE …` of a view, shared by its page and its bounded count so the two
+/// can never disagree about which shops it holds: the trigram index for a search, the OA
+/// filter's flags when one leads, else the shops table; then the other filters.
+fn push_source_and_filters(qb: &mut QueryBuilder<'static, Sqlite>, filter: &ShopFilter) {
+    match filter.folded_query() {
         // The trigram index finds the matches; a search too short for it never gets here.
         Some(q) => {
             qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid JOIN users u ON u.id = s.owner_id WHERE f.haystack MATCH ");
@@ -283,14 +274,14 @@ fn build_query_after(
         }
         None => match filter.oa_source() {
             // The OA filter's own rows lead: a seek of `shop_oa_flags`.
-            Some(oa) => oa.push_flag_source(&mut qb),
+            Some(oa) => oa.push_flag_source(qb),
             None => {
                 qb.push("FROM shops s JOIN users u ON u.id = s.owner_id WHERE 1 = 1");
             }
         },
     }
     if let (Some(oa), None) = (filter.oa, filter.oa_source()) {
-        oa.push_column_condition(&mut qb);
+        oa.push_column_condition(qb);
     }
     if let Some(state) = filter.state {
         qb.push(" AND s.state = ");
@@ -300,6 +291,21 @@ fn build_query_after(
         qb.push(" AND s.owner_id = ");
         qb.push_bind(owner);
     }
+}
+
+fn build_query_after(
+    prefix: &'static str,
+    filter: &ShopFilter,
+    limit: i64,
+) -> QueryBuilder<'static, Sqlite> {
+    let order = filter.order();
+    let mut qb = QueryBuilder::new(prefix);
+    qb.push(
+        "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, u.name AS owner_name, s.state, \
+         s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at, \
+         s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at ",
+    );
+    push_source_and_filters(&mut qb, filter);
     // Backwards: the same seek with the comparison and the order turned round; the caller
     // puts the rows back in display order.
     let back = filter.before.is_some();
@@ -478,30 +484,7 @@ fn build_count_after(
 ) -> QueryBuilder<'static, Sqlite> {
     let mut qb = QueryBuilder::new(prefix);
     qb.push("SELECT COUNT(*) FROM (SELECT 1 ");
-    match filter.folded_query() {
-        Some(q) => {
-            qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid WHERE f.haystack MATCH ");
-            qb.push_bind(format!("\"{}\"", q.replace('"', "\"\"")));
-        }
-        None => match filter.oa_source() {
-            // The OA filter's own rows lead, as on the page.
-            Some(oa) => oa.push_flag_source(&mut qb),
-            None => {
-                qb.push("FROM shops s WHERE 1 = 1");
-            }
-        },
-    }
-    if let (Some(oa), None) = (filter.oa, filter.oa_source()) {
-        oa.push_column_condition(&mut qb);
-    }
-    if let Some(state) = filter.state {
-        qb.push(" AND s.state = ");
-        qb.push_bind(state.as_str());
-    }
-    if let Some(owner) = filter.owner {
-        qb.push(" AND s.owner_id = ");
-        qb.push_bind(owner);
-    }
+    push_source_and_filters(&mut qb, filter);
     qb.push(" LIMIT ");
     qb.push_bind(bound + 1);
     qb.push(")");
