@@ -4,7 +4,7 @@
 //! answered at once with a waiting page and the work happens on `FINISH_PATH` (the ITS
 //! calls take seconds when the provider is slow).
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
@@ -91,7 +91,7 @@ pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppErr
         Ok((token, shop_id)) if wants_html(&req) => finishing(&ctx, token.as_deref(), shop_id),
         Ok((token, shop_id)) => handle(&ctx, token, shop_id).await,
     }?;
-    Ok(private(response))
+    Ok(super::context::private(response))
 }
 
 /// `FINISH_PATH`: the callback's work, with its `token` and `shop_id` from the cookie the
@@ -99,7 +99,7 @@ pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppErr
 pub async fn finish(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let Some(saved) = req.cookie(FINISH_COOKIE).map(|c| c.value().to_owned()) else {
         // Already finished (a reload, the Back button) or never started.
-        return Ok(private(redirect("/shops")));
+        return Ok(super::context::private(redirect("/shops")));
     };
     if ctx.user.is_none() {
         return Err(AppError::LoginRequired {
@@ -113,18 +113,7 @@ pub async fn finish(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError
     response
         .add_removal_cookie(&finish_cookie(&ctx, String::new()))
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(private(response))
-}
-
-/// Never cached, never a referrer: the callback's URL carries a single-use token.
-fn private(mut response: HttpResponse) -> HttpResponse {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+    Ok(super::context::private(response))
 }
 
 fn wants_html(req: &HttpRequest) -> bool {

@@ -6,7 +6,6 @@
 //! at once. When the flow ends, the browser goes to the link's `return_url` with the
 //! outcome (see `return_to`, called by the callback and the connect button).
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -55,17 +54,6 @@ fn token_ok(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The link's token is a credential: never cached, never sent on as a referrer.
-fn private(mut response: HttpResponse) -> HttpResponse {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
 fn refused(ctx: &Ctx, refusal: LinkRefusal) -> Result<HttpResponse, AppError> {
     let heading = ctx.m.connect_link_refused_heading;
     let body = RefusedPage {
@@ -82,7 +70,7 @@ fn refused(ctx: &Ctx, refusal: LinkRefusal) -> Result<HttpResponse, AppError> {
         LinkRefusal::Used | LinkRefusal::Expired | LinkRefusal::KeyRevoked => StatusCode::GONE,
         LinkRefusal::UserDisabled => StatusCode::FORBIDDEN,
     };
-    Ok(private(
+    Ok(super::context::private(
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body),
@@ -134,7 +122,7 @@ async fn landing(
             ))
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
-    Ok(private(response))
+    Ok(super::context::private(response))
 }
 
 async fn use_link(
@@ -198,7 +186,7 @@ async fn use_link(
     response
         .add_removal_cookie(&cookie(LOGIN_CSRF_COOKIE, String::new(), secure, None))
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(private(response))
+    Ok(super::context::private(response))
 }
 
 /// At the end of a connect flow: if this browser's session was opened by a connect link

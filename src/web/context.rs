@@ -383,6 +383,18 @@ pub fn html(template: &impl Template) -> Result<HttpResponse, AppError> {
         .body(body))
 }
 
+/// A page whose address or body carries a credential (a single-use token or `code` in the
+/// URL, a secret shown once): never cached, and its address never sent on as a referrer.
+pub fn private(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
 /// A page that must not stay in the browser's cache (it holds a form answer or a result
 /// of a send), answered 422 when what was sent is refused and 200 otherwise.
 pub fn html_no_store(template: &impl Template, invalid: bool) -> Result<HttpResponse, AppError> {

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -501,21 +500,10 @@ struct MessagePage {
 // The callback
 // ---------------------------------------------------------------------------------------
 
-/// Never cached, never a referrer: the callback's URL carries Zalo's single-use `code`.
-fn private(mut response: HttpResponse) -> HttpResponse {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
 /// `GET /zalo/callback?code&oa_id&state` (or Zalo's `error=…` on "Từ chối").
 pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let Some(query) = zalo_oa::parse_callback(req.query_string()) else {
-        return Ok(private(failure_page(
+        return Ok(super::context::private(failure_page(
             &ctx,
             &OaError {
                 failure: OaFailure::CallbackMalformed,
@@ -544,7 +532,7 @@ pub async fn callback(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, AppErr
         (None, Ok(Connected::Connected | Connected::Renewed)) => redirect("/shops"),
         (None, Err(error)) => failure_page(&ctx, &error, None)?,
     };
-    Ok(private(response))
+    Ok(super::context::private(response))
 }
 
 #[derive(Template)]

@@ -2,7 +2,6 @@
 //! secret is shown once, on the page that answers its creation; the list shows each
 //! key's name, the start of its secret, its scopes and when it was last used.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
@@ -146,7 +145,7 @@ async fn create(
         .collect();
     match service_keys::create(&ctx.state.services, admin.0.id, &name, &scopes).await {
         Ok((_, secret)) => {
-            let mut response = html(&CreatedPage {
+            let response = html(&CreatedPage {
                 c: ctx.chrome(ctx.m.api_key_created_heading),
                 m: ctx.m,
                 name,
@@ -158,13 +157,7 @@ async fn create(
                 secret,
             })?;
             // The secret is on this page only: never cached, never sent as a referrer.
-            let headers = response.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            Ok(response)
+            Ok(crate::web::context::private(response))
         }
         Err(CreateKeyError::Invalid(errors)) => {
             let page = list_page(&ctx, name, &scopes, errors, None).await?;

@@ -3,7 +3,6 @@
 //! latency, the first bytes of the answer) with a button to send one again, and pauses,
 //! resumes or deletes the endpoint. An endpoint the worker paused is flagged.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
@@ -246,20 +245,14 @@ async fn create(
     };
     match hooks::create_endpoint(&ctx.state.services, admin.0.id, &input).await {
         Ok((id, secret)) => {
-            let mut response = html(&CreatedPage {
+            let response = html(&CreatedPage {
                 c: ctx.chrome(ctx.m.webhook_created_heading),
                 m: ctx.m,
                 id,
                 url: input.url,
                 secret,
             })?;
-            let headers = response.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            Ok(response)
+            Ok(crate::web::context::private(response))
         }
         Err(EndpointError::Invalid(errors)) => {
             let page = list_page(&ctx, &input, errors, None).await?;
