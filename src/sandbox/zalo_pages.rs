@@ -512,18 +512,12 @@ async fn oa_action(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct LangOnlyForm {
-    lang: String,
-}
-
 /// `POST /zalo/apps/{id}/{reject|accept}`
 async fn app_action(
     req: HttpRequest,
     state: web::Data<SandboxState>,
     path: web::Path<(String, String)>,
-    form: web::Form<LangOnlyForm>,
+    form: web::Form<super::LangForm>,
 ) -> HttpResponse {
     let lang = lang_of_form(&form.lang);
     let m = SandboxMessages::for_lang(lang);
