@@ -254,7 +254,7 @@ pub async fn reread_oas(
         };
         let notice = if expires_at <= now {
             ExpiryNotice::Expired
-        } else if expires_at < now + oa_summary::EXPIRING_WITHIN_MS {
+        } else if expires_at < oa_summary::expiring_before(now) {
             ExpiryNotice::Expiring
         } else {
             continue;

@@ -64,7 +64,7 @@ fn build_query_after(
     let mut qb = QueryBuilder::new(prefix);
     qb.push(SELECT);
     match filter.oa {
-        Some(oa) => oa.push_flag_source(&mut qb),
+        Some(oa) => oa.push_flag_source(&mut qb, true),
         None => {
             qb.push(FROM);
             qb.push(" WHERE 1 = 1");

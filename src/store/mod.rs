@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod login_throttle;
 pub mod oa_summary;
 pub mod outbox;
+pub mod overview;
 pub mod sealed;
 pub mod service_keys;
 pub mod sessions;

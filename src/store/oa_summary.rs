@@ -10,6 +10,18 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 /// before expiry (issue 12), so the admin's filter and the `expiring` webhook use the same.
 pub const EXPIRING_WITHIN_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Where the "expiring" window ends at `now`: the start of the UTC day 14 days on, so every
+/// shop it holds expires within 14 days (and can be renewed). Whole days because the
+/// per-day counters then answer the count alone, without reading a single shop's row (a
+/// window ending mid-day would count that day's shops one by one: ~1,000 rows per
+/// overview at a million shops). Every place that says "expiring" (the admin filter and
+/// its badge, the overview, the API's `oa_status`, the `zalo_oa.expiring` webhook) uses it.
+pub fn expiring_before(now: i64) -> i64 {
+    (now + EXPIRING_WITHIN_MS).div_euclid(DAY_MS) * DAY_MS
+}
+
 /// The OA filters of the admin list and of the API's `oa_status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OaFilter {
@@ -37,7 +49,7 @@ impl OaFilter {
             "quality_low" => OaFilter::QualityLow,
             "quota_low" => OaFilter::QuotaLow,
             "expiring" => OaFilter::Expiring {
-                before: now + EXPIRING_WITHIN_MS,
+                before: expiring_before(now),
             },
             _ => return None,
         })
@@ -75,9 +87,13 @@ impl OaFilter {
     /// ON s.seq = g.shop_seq WHERE g.flag = … AND g.key …`. A boolean filter's rows come
     /// newest shop first (`ORDER BY g.shop_seq DESC`), an expiry's soonest first
     /// (`ORDER BY g.key, g.shop_seq`): either way the primary key hands them over in order.
-    pub fn push_flag_source(self, qb: &mut QueryBuilder<'static, Sqlite>) {
+    /// `owners` joins each shop's owner (`u`), which a page shows and a count does not need.
+    pub fn push_flag_source(self, qb: &mut QueryBuilder<'static, Sqlite>, owners: bool) {
         qb.push(" FROM shop_oa_flags g JOIN shops s ON s.seq = g.shop_seq");
-        qb.push(" JOIN users u ON u.id = s.owner_id WHERE g.flag = ");
+        if owners {
+            qb.push(" JOIN users u ON u.id = s.owner_id");
+        }
+        qb.push(" WHERE g.flag = ");
         qb.push_bind(self.flag());
         match self {
             OaFilter::Expiring { before } => {
@@ -117,46 +133,22 @@ impl OaFilter {
     }
 }
 
-/// Shops per OA filter, for the overview.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OaCounts {
-    pub none: i64,
-    pub connected: i64,
-    pub disconnected: i64,
-    pub quality_low: i64,
-    pub quota_low: i64,
-    /// Shops whose soonest refresh-token expiry is before the cutoff asked for.
-    pub expiring: i64,
-}
-
-/// Six counter rows, and the expiring shops counted in the flags' primary key (only the
-/// shops in the window are read, never every shop).
-pub async fn counts(db: &SqlitePool, expiring_before: i64) -> Result<OaCounts, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT flag, n FROM shop_oa_counts")
-        .fetch_all(db)
-        .await?;
-    let mut c = OaCounts::default();
-    for (flag, n) in rows {
-        match flag.as_str() {
-            "none" => c.none = n,
-            "connected" => c.connected = n,
-            "disconnected" => c.disconnected = n,
-            "quality_low" => c.quality_low = n,
-            "quota_low" => c.quota_low = n,
-            _ => {}
-        }
-    }
-    c.expiring = count_expiring(db, expiring_before).await?;
-    Ok(c)
-}
-
-/// The expiring count's SQL (public so the plan test can `EXPLAIN QUERY PLAN` it): the
-/// whole UTC days before `?1` from the per-day counters, plus `?1`'s own day from the
-/// flags' key (see migration 20261201000003), so its cost does not grow with the shops.
-pub const COUNT_EXPIRING: &str = "SELECT
-    (SELECT COALESCE(SUM(n), 0) FROM shop_oa_expiry_days WHERE day < ?1 / 86400000)
+/// The expiring count's expression: the whole UTC days before `?1` from the per-day
+/// counters, plus `?1`'s own day from the flags' key (see migration 20261201000003), so its
+/// cost does not grow with the shops; with `expiring_before`'s whole-day `?1` the second
+/// part is an empty range. A macro so that `COUNT_EXPIRING` and `store::overview` share
+/// one literal.
+macro_rules! oa_expiring_count_sql {
+    () => {
+        "(SELECT COALESCE(SUM(n), 0) FROM shop_oa_expiry_days WHERE day < ?1 / 86400000)
   + (SELECT COUNT(*) FROM shop_oa_flags
-     WHERE flag = 'expires' AND key >= ?1 / 86400000 * 86400000 AND key < ?1)";
+     WHERE flag = 'expires' AND key >= ?1 / 86400000 * 86400000 AND key < ?1)"
+    };
+}
+pub(crate) use oa_expiring_count_sql;
+
+/// The expiring count's SQL (public so the plan test can `EXPLAIN QUERY PLAN` it).
+pub const COUNT_EXPIRING: &str = concat!("SELECT ", oa_expiring_count_sql!());
 
 /// Shops one OA filter holds, from the counters (the expiring window: `count_expiring`).
 pub async fn count(db: &SqlitePool, filter: OaFilter) -> Result<i64, sqlx::Error> {

@@ -262,21 +262,50 @@ pub fn explain_query(filter: &ShopFilter, limit: i64) -> QueryBuilder<'static, S
     build_query_after("EXPLAIN QUERY PLAN ", filter, limit)
 }
 
+/// What a statement reads besides the view's shops: a page shows each shop's owner, a
+/// count reads nothing it does not filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    Page,
+    Count,
+}
+
 /// The `FROM … WHERE …` of a view, shared by its page and its bounded count so the two
 /// can never disagree about which shops it holds: the trigram index for a search, the OA
-/// filter's flags when one leads, else the shops table; then the other filters.
-fn push_source_and_filters(qb: &mut QueryBuilder<'static, Sqlite>, filter: &ShopFilter) {
+/// filter's flags when one leads, else the shops table; then the other filters. A count
+/// joins no owner, and a search's count no shop unless a filter looks at it: each join is
+/// one more B-tree seek per match, up to `COUNT_BOUND` of them (perf at a million shops:
+/// most of a name search's CPU).
+fn push_source_and_filters(
+    qb: &mut QueryBuilder<'static, Sqlite>,
+    filter: &ShopFilter,
+    reads: Reads,
+) {
+    let owners = reads == Reads::Page;
+    let column_filter = filter.state.is_some()
+        || filter.owner.is_some()
+        || (filter.oa.is_some() && filter.oa_source().is_none());
     match filter.folded_query() {
         // The trigram index finds the matches; a search too short for it never gets here.
         Some(q) => {
-            qb.push("FROM shops_search f JOIN shops s ON s.seq = f.rowid JOIN users u ON u.id = s.owner_id WHERE f.haystack MATCH ");
+            qb.push("FROM shops_search f");
+            if owners || column_filter {
+                qb.push(" JOIN shops s ON s.seq = f.rowid");
+            }
+            if owners {
+                qb.push(" JOIN users u ON u.id = s.owner_id");
+            }
+            qb.push(" WHERE f.haystack MATCH ");
             qb.push_bind(format!("\"{}\"", q.replace('"', "\"\"")));
         }
         None => match filter.oa_source() {
             // The OA filter's own rows lead: a seek of `shop_oa_flags`.
-            Some(oa) => oa.push_flag_source(qb),
-            None => {
+            Some(oa) => oa.push_flag_source(qb, owners),
+            None if owners => {
                 qb.push("FROM shops s JOIN users u ON u.id = s.owner_id WHERE 1 = 1");
+            }
+            None => {
+                qb.push("FROM shops s WHERE 1 = 1");
             }
         },
     }
@@ -305,7 +334,7 @@ fn build_query_after(
          s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at, \
          s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at ",
     );
-    push_source_and_filters(&mut qb, filter);
+    push_source_and_filters(&mut qb, filter, Reads::Page);
     // Backwards: the same seek with the comparison and the order turned round; the caller
     // puts the rows back in display order.
     let back = filter.before.is_some();
@@ -442,23 +471,9 @@ pub async fn count(db: &SqlitePool, filter: &ShopFilter) -> Result<Total, sqlx::
     ) {
         return Ok(Total::Exact(oa_summary::count(db, oa).await?));
     }
-    if filter.folded_query().is_none() && filter.owner.is_none() && filter.oa.is_none() {
-        let n: i64 = match filter.state {
-            Some(state) => {
-                sqlx::query_scalar(
-                    "SELECT COALESCE(SUM(n), 0) FROM shop_state_counts WHERE state = ?",
-                )
-                .bind(state.as_str())
-                .fetch_one(db)
-                .await?
-            }
-            None => {
-                sqlx::query_scalar("SELECT COALESCE(SUM(n), 0) FROM shop_state_counts")
-                    .fetch_one(db)
-                    .await?
-            }
-        };
-        return Ok(Total::Exact(n));
+    if counted_by_state(filter) {
+        let counts = count_by_state(db).await?;
+        return Ok(total_from_state_counts(filter, &counts).unwrap_or(Total::Exact(0)));
     }
     let n: i64 = build_count_after("", filter, COUNT_BOUND)
         .build_query_scalar()
@@ -469,6 +484,26 @@ pub async fn count(db: &SqlitePool, filter: &ShopFilter) -> Result<Total, sqlx::
     } else {
         Total::Exact(n)
     })
+}
+
+/// The total of a view the state counters answer (the whole list, or one state), from
+/// `count_by_state`'s rows; `None` for a view they do not describe (a search, an owner's
+/// shops, an OA filter). The list page reads those rows once for its chips and its total.
+pub fn total_from_state_counts(filter: &ShopFilter, counts: &[(String, i64)]) -> Option<Total> {
+    if !counted_by_state(filter) {
+        return None;
+    }
+    Some(Total::Exact(
+        counts
+            .iter()
+            .filter(|(s, _)| filter.state.is_none_or(|state| s == state.as_str()))
+            .map(|(_, n)| *n)
+            .sum(),
+    ))
+}
+
+fn counted_by_state(filter: &ShopFilter) -> bool {
+    filter.folded_query().is_none() && filter.owner.is_none() && filter.oa.is_none()
 }
 
 /// `EXPLAIN QUERY PLAN` of the bounded count `count` runs for a search or an owner filter.
@@ -484,7 +519,7 @@ fn build_count_after(
 ) -> QueryBuilder<'static, Sqlite> {
     let mut qb = QueryBuilder::new(prefix);
     qb.push("SELECT COUNT(*) FROM (SELECT 1 ");
-    push_source_and_filters(&mut qb, filter);
+    push_source_and_filters(&mut qb, filter, Reads::Count);
     qb.push(" LIMIT ");
     qb.push_bind(bound + 1);
     qb.push(")");

@@ -316,7 +316,7 @@ async fn oa_counters_and_filters_equal_a_full_recount_after_random_changes() {
             .into_iter()
             .map(|(seq, id)| (seq, id.to_string()))
             .collect();
-    let cutoff = shoplink::store::now_ms() + shoplink::store::oa_summary::EXPIRING_WITHIN_MS;
+    let cutoff = shoplink::store::oa_summary::expiring_before(shoplink::store::now_ms());
     for filter in shoplink::store::oa_summary::OaFilter::NAMES {
         let want: BTreeSet<String> = expected
             .flags

@@ -547,6 +547,50 @@ async fn every_list_and_search_query_shape_uses_an_index() {
         ],
         "{plan:?}"
     );
+    // The overview's two statements: the counters (two small tables of one row per state
+    // or flag, and the expiring count above), and the newest problems from each state's
+    // own index, never a walk of the shops.
+    let plan = plan_steps(&app.db, shoplink::store::overview::COUNTS, 1).await;
+    for step in &plan {
+        assert!(
+            step.starts_with("SCAN CONSTANT ROW")
+                || step.starts_with("SCAN shop_state_counts")
+                || step.starts_with("SCAN shop_oa_counts")
+                || step.starts_with("SEARCH shop_oa_expiry_days USING INTEGER PRIMARY KEY")
+                || step.starts_with(
+                    "SEARCH shop_oa_flags USING PRIMARY KEY (flag=? AND key>? AND key<?)"
+                ),
+            "{step} in the overview's counters: {plan:?}"
+        );
+    }
+    let plan = plan_steps(&app.db, shoplink::store::overview::NEWEST_PROBLEMS, 3).await;
+    assert_eq!(
+        plan.iter()
+            .filter(|step| step
+                .starts_with("SEARCH shops USING INDEX shops_by_state_updated (state=?)"))
+            .count(),
+        2,
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|step| step.starts_with("SCAN shops")),
+        "{plan:?}"
+    );
+}
+
+/// The SCAN/SEARCH steps of a statement's plan, with its `params` parameters bound to a
+/// number (the plan does not depend on their values).
+async fn plan_steps(db: &sqlx::SqlitePool, sql: &str, params: usize) -> Vec<String> {
+    let sql = format!("EXPLAIN QUERY PLAN {sql}");
+    let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
+    for _ in 0..params {
+        query = query.bind(1_800_000_000_000i64);
+    }
+    let plan = query.fetch_all(db).await.unwrap();
+    plan.into_iter()
+        .map(|p| p.3)
+        .filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN"))
+        .collect()
 }
 
 fn filter_searches(query: Option<&str>) -> bool {

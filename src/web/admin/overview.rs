@@ -6,7 +6,7 @@ use askama::Template;
 use crate::domain::ConnectionState;
 use crate::i18n::Messages;
 use crate::store::oa_summary::{self, OaFilter};
-use crate::store::shop_list;
+use crate::store::overview;
 use crate::web::admin::shops::oa_filter_label;
 use crate::web::context::{html, AdminUser, Chrome, Ctx};
 use crate::web::error::AppError;
@@ -52,79 +52,53 @@ struct OverviewPage {
     problems: Vec<Problem>,
 }
 
-/// The OA bars: counters kept by triggers (`oa_summary`), and the expiring shops counted
-/// in their own index range; shares are of all shops.
-async fn oa_bars(
-    db: &sqlx::SqlitePool,
-    total: i64,
-    m: &'static Messages,
-) -> Result<Vec<StateCount>, AppError> {
-    let now = crate::store::now_ms();
-    let c = oa_summary::counts(db, now + oa_summary::EXPIRING_WITHIN_MS).await?;
-    Ok(OaFilter::NAMES
-        .iter()
-        .map(|name| {
-            let count = match *name {
-                "none" => c.none,
-                "connected" => c.connected,
-                "disconnected" => c.disconnected,
-                "quality_low" => c.quality_low,
-                "quota_low" => c.quota_low,
-                _ => c.expiring,
-            };
-            let permille = if total > 0 { count * 1000 / total } else { 0 };
-            StateCount {
-                state: name,
-                label: oa_filter_label(name, m),
-                count,
-                permille,
-                bar: permille.max(if count > 0 { 4 } else { 0 }),
-            }
-        })
-        .collect())
+/// A bar: its count, and its share of all shops.
+fn bar(state: &'static str, label: &'static str, count: i64, total: i64) -> StateCount {
+    let permille = if total > 0 { count * 1000 / total } else { 0 };
+    StateCount {
+        state,
+        label,
+        count,
+        permille,
+        bar: permille.max(if count > 0 { 4 } else { 0 }),
+    }
 }
 
 async fn overview(ctx: Ctx, _admin: AdminUser) -> Result<HttpResponse, AppError> {
     let db = &ctx.state.services.db;
-    let raw = shop_list::count_by_state(db).await?;
-    let total: i64 = raw.iter().map(|(_, n)| n).sum();
+    let now = crate::store::now_ms();
+    let c = overview::counts(db, oa_summary::expiring_before(now)).await?;
+    let total = c.total();
     let counts = ConnectionState::ALL
         .iter()
         .map(|state| {
-            let count = raw
-                .iter()
-                .find(|(s, _)| s == state.as_str())
-                .map(|(_, n)| *n)
-                .unwrap_or(0);
-            let permille = if total > 0 { count * 1000 / total } else { 0 };
-            StateCount {
+            bar(
+                state.as_str(),
+                state_label(*state, ctx.m),
+                c.state(*state),
+                total,
+            )
+        })
+        .collect();
+    // The OA bars (a shop can be in several), in the order of the list's OA filter.
+    let oa_counts = OaFilter::NAMES
+        .iter()
+        .map(|name| bar(name, oa_filter_label(name, ctx.m), c.oa(name), total))
+        .collect();
+    let problems = overview::newest_problems(db, 10)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let state = ConnectionState::parse(&row.state).unwrap_or(ConnectionState::Failed);
+            Problem {
+                id: row.id,
+                name: row.name,
                 state: state.as_str(),
-                label: state_label(*state, ctx.m),
-                count,
-                permille,
-                bar: permille.max(if count > 0 { 4 } else { 0 }),
+                label: state_label(state, ctx.m),
+                updated: Moment::new(row.updated_at, now, ctx.m),
             }
         })
         .collect();
-    let oa_counts = oa_bars(db, total, ctx.m).await?;
-    let problems = shop_list::newest_in_states(
-        db,
-        &[ConnectionState::Failed, ConnectionState::NeedsReauth],
-        10,
-    )
-    .await?
-    .into_iter()
-    .map(|row| {
-        let state = ConnectionState::parse(&row.state).unwrap_or(ConnectionState::Failed);
-        Problem {
-            id: row.id,
-            name: row.name,
-            state: state.as_str(),
-            label: state_label(state, ctx.m),
-            updated: Moment::new(row.updated_at, crate::store::now_ms(), ctx.m),
-        }
-    })
-    .collect();
     html(&OverviewPage {
         c: ctx.chrome(ctx.m.admin_overview_title),
         m: ctx.m,

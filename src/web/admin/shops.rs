@@ -136,7 +136,7 @@ impl OaSummaryView {
         }
         match r.oa_expires_at {
             Some(at) if at <= now => warnings.push(m.admin_oa_expired),
-            Some(at) if at < now + crate::store::oa_summary::EXPIRING_WITHIN_MS => {
+            Some(at) if at < crate::store::oa_summary::expiring_before(now) => {
                 warnings.push(m.admin_oa_expiring_soon)
             }
             _ => {}
@@ -193,12 +193,15 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// `known`: the total when the page already knows it (the state counters the chips
+    /// read, or a first page that is the whole view), which saves a statement.
     async fn new(
         ctx: &Ctx,
         filter: &ShopFilter,
         page: &shop_list::Page,
         from: Option<u64>,
         join: &dyn Fn(&str) -> String,
+        known: Option<Total>,
     ) -> Pager {
         let size = PAGE_SIZE as u64;
         let start = if page.first {
@@ -220,7 +223,11 @@ impl Pager {
             .map(|c| link("before", c, start.saturating_sub(size).max(1)));
         // The total costs at most a few index rows (see `shop_list::count`); if even that
         // runs out of time the page goes without it rather than failing.
-        let total = match shop_list::count(&ctx.state.services.read_db, filter).await {
+        let counted = match known {
+            Some(total) => Ok(total),
+            None => shop_list::count(&ctx.state.services.read_db, filter).await,
+        };
+        let total = match counted {
             Ok(total) => Some(total),
             Err(e) => {
                 tracing::warn!(error = %e, "the admin shop list's total could not be read");
@@ -261,20 +268,17 @@ pub struct Chip {
     pub current: bool,
 }
 
+/// Whether the chips carry counts: the counters (`count_by_state`) describe the list, not a
+/// search's or an owner's shops, so the chips go without numbers there.
+fn chips_counted(filter: &ShopFilter) -> bool {
+    filter.owner.is_none() && filter.search() == shop_list::Search::None
+}
+
 /// "Tất cả" and one chip per state, counted by the counters (six rows, whatever the table
-/// holds). Under a search or an owner filter the counters would not describe the view, so
-/// the chips go without numbers there.
-async fn state_chips(ctx: &Ctx, filter: &ShopFilter) -> Vec<Chip> {
-    let counted = filter.owner.is_none() && filter.search() == shop_list::Search::None;
-    let counts = if counted {
-        shop_list::count_by_state(&ctx.state.services.read_db)
-            .await
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+/// holds), read by the caller when `chips_counted`.
+fn state_chips(ctx: &Ctx, filter: &ShopFilter, counts: Option<&[(String, i64)]>) -> Vec<Chip> {
     let count_of = |state: Option<ConnectionState>| {
-        counted.then(|| {
+        counts.map(|counts| {
             let n: i64 = counts
                 .iter()
                 .filter(|(s, _)| state.is_none_or(|state| s == state.as_str()))
@@ -376,7 +380,23 @@ async fn list(
     };
     let params = view_params(&filter);
     let join = |extra: &str| list_url(&params, extra);
-    let pager = Pager::new(&ctx, &filter, &page, query.from, &join).await;
+    // Read once for the chips and the total; if it fails, the chips go without numbers.
+    let state_counts = if chips_counted(&filter) {
+        shop_list::count_by_state(&ctx.state.services.read_db)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "the state counters could not be read"))
+            .ok()
+    } else {
+        None
+    };
+    let known_total = state_counts
+        .as_deref()
+        .and_then(|counts| shop_list::total_from_state_counts(&filter, counts))
+        .or_else(|| {
+            // A first page without a next one is the whole view.
+            (page.first && page.next.is_none()).then_some(Total::Exact(page.rows.len() as i64))
+        });
+    let pager = Pager::new(&ctx, &filter, &page, query.from, &join, known_total).await;
     let next_url = pager.next_url.clone();
     let first_url = (!page.first).then(|| join(""));
     let owner_email = match filter.owner {
@@ -400,7 +420,7 @@ async fn list(
                 selected: filter.state == Some(*s),
             })
             .collect(),
-        chips: state_chips(&ctx, &filter).await,
+        chips: state_chips(&ctx, &filter, state_counts.as_deref()),
         owner: filter.owner,
         owner_email,
         sort_by_name: filter.order() == shop_list::Order::Name,
