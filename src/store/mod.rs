@@ -83,6 +83,10 @@ pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Res
         // Each connection is a thread of its own; on a small machine more of them only add
         // switching (measured with tests/bench: 4 beat 8 on 2 cores).
         .max_connections(4)
+        // No ping before each use: the connection is SQLite in this process, which cannot
+        // have hung up, and the ping is a round trip to the connection's thread that cost
+        // more than a counter read (sqlx pings by default, for network databases).
+        .test_before_acquire(false)
         // After a full disk or an I/O error SQLite rolls the transaction back by itself;
         // sqlx's own ROLLBACK then fails and the connection still counts as inside a
         // transaction, so every later `BEGIN` on it would fail. Such a connection is closed
@@ -127,6 +131,8 @@ pub async fn connect_reader(path: &Path, limit: Duration) -> anyhow::Result<Sqli
         .row_buffer_size(256);
     let pool = SqlitePoolOptions::new()
         .max_connections(READ_POOL_CONNECTIONS)
+        // No ping before each use (see `connect_limited`).
+        .test_before_acquire(false)
         // An admin whose read waits behind two slow ones hears so in seconds, not in 30.
         .acquire_timeout(limit * 3 + Duration::from_secs(1))
         // Each use of a connection starts a fresh clock: `fetch_*` on a pool acquires a

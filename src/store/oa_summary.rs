@@ -4,7 +4,7 @@
 //! counters of `shop_oa_counts`. Triggers on `zalo_oas` keep all three exact in the same
 //! transaction as every OA change, so nothing here reads more than a page or a few rows.
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 /// How soon an expiring refresh token shows: the owner's "Gia hạn" is offered from 14 days
 /// before expiry (issue 12), so the admin's filter and the `expiring` webhook use the same.
@@ -151,7 +151,7 @@ pub(crate) use oa_expiring_count_sql;
 pub const COUNT_EXPIRING: &str = concat!("SELECT ", oa_expiring_count_sql!());
 
 /// Shops one OA filter holds, from the counters (the expiring window: `count_expiring`).
-pub async fn count(db: &SqlitePool, filter: OaFilter) -> Result<i64, sqlx::Error> {
+pub async fn count(db: impl SqliteExecutor<'_>, filter: OaFilter) -> Result<i64, sqlx::Error> {
     match filter {
         OaFilter::Expiring { before } => count_expiring(db, before).await,
         other => {
@@ -163,7 +163,7 @@ pub async fn count(db: &SqlitePool, filter: OaFilter) -> Result<i64, sqlx::Error
     }
 }
 
-pub async fn count_expiring(db: &SqlitePool, before: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_expiring(db: impl SqliteExecutor<'_>, before: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(COUNT_EXPIRING)
         .bind(before)
         .fetch_one(db)

@@ -5,7 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 use uuid::Uuid;
 
 use crate::domain::{fold_for_search, ConnectionState};
@@ -398,15 +398,18 @@ fn build_query_after(
     qb
 }
 
+/// One page of a view. On a connection rather than a pool: the list page reads its page,
+/// its counters and its total on one connection of the read pool, which arms that
+/// connection's statement limit once (a round trip to its thread) instead of per statement.
 pub async fn fetch_page(
-    db: &SqlitePool,
+    db: &mut SqliteConnection,
     filter: &ShopFilter,
     size: i64,
 ) -> Result<Page, sqlx::Error> {
     let order = filter.order();
     let mut rows: Vec<ShopListRow> = build_query(filter, size + 1)
         .build_query_as()
-        .fetch_all(db)
+        .fetch_all(&mut *db)
         .await?;
     let more = rows.len() as i64 > size;
     rows.truncate(size as usize);
@@ -460,7 +463,7 @@ pub const COUNT_BOUND: i64 = 1_000;
 /// The number of shops in a view, never by counting the table: the whole list and a
 /// state use the counters the triggers keep (`shop_state_counts`); a search or an owner
 /// filter counts its matches up to `COUNT_BOUND` and says "more than" past it.
-pub async fn count(db: &SqlitePool, filter: &ShopFilter) -> Result<Total, sqlx::Error> {
+pub async fn count(db: &mut SqliteConnection, filter: &ShopFilter) -> Result<Total, sqlx::Error> {
     // An OA filter alone has its own counter (the expiring window: the per-day counters);
     // with a state as well it is counted up to the bound, below.
     if let (Some(oa), None, None, None) = (
@@ -469,10 +472,10 @@ pub async fn count(db: &SqlitePool, filter: &ShopFilter) -> Result<Total, sqlx::
         filter.folded_query(),
         filter.owner,
     ) {
-        return Ok(Total::Exact(oa_summary::count(db, oa).await?));
+        return Ok(Total::Exact(oa_summary::count(&mut *db, oa).await?));
     }
     if counted_by_state(filter) {
-        let counts = count_by_state(db).await?;
+        let counts = count_by_state(&mut *db).await?;
         return Ok(total_from_state_counts(filter, &counts).unwrap_or(Total::Exact(0)));
     }
     let n: i64 = build_count_after("", filter, COUNT_BOUND)
@@ -529,29 +532,12 @@ fn build_count_after(
 /// Shops per state, for the overview: the counters the triggers keep in step with every
 /// insert, state change and delete (migration `20261130000004_scale`), six rows to read
 /// whatever the number of shops.
-pub async fn count_by_state(db: &SqlitePool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn count_by_state(
+    db: impl SqliteExecutor<'_>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT state, n FROM shop_state_counts")
         .fetch_all(db)
         .await
-}
-
-/// The newest shops in the given states, newest first (each state seeks its own index).
-pub async fn newest_in_states(
-    db: &SqlitePool,
-    states: &[ConnectionState],
-    limit: i64,
-) -> Result<Vec<ShopListRow>, sqlx::Error> {
-    let mut all = Vec::new();
-    for state in states {
-        let filter = ShopFilter {
-            state: Some(*state),
-            ..Default::default()
-        };
-        all.extend(fetch_page(db, &filter, limit).await?.rows);
-    }
-    all.sort_by_key(|row| std::cmp::Reverse((row.updated_at, row.id)));
-    all.truncate(limit as usize);
-    Ok(all)
 }
 
 #[cfg(test)]

@@ -65,7 +65,13 @@ async fn export(
                 ));
             }
             let mut filter: ShopFilter = filter?;
-            match shop_list::fetch_page(&db, &filter, CHUNK).await {
+            // A connection per chunk: the read pool's statement limit is armed per chunk, and
+            // other admins' reads get their turn between chunks.
+            let chunk = match db.acquire().await {
+                Ok(mut conn) => shop_list::fetch_page(&mut conn, &filter, CHUNK).await,
+                Err(e) => Err(e),
+            };
+            match chunk {
                 Ok(page) => {
                     let mut out = Vec::with_capacity(page.rows.len() * 160);
                     for row in &page.rows {

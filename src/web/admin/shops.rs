@@ -197,6 +197,7 @@ impl Pager {
     /// read, or a first page that is the whole view), which saves a statement.
     async fn new(
         ctx: &Ctx,
+        reads: &mut sqlx::SqliteConnection,
         filter: &ShopFilter,
         page: &shop_list::Page,
         from: Option<u64>,
@@ -225,7 +226,7 @@ impl Pager {
         // runs out of time the page goes without it rather than failing.
         let counted = match known {
             Some(total) => Ok(total),
-            None => shop_list::count(&ctx.state.services.read_db, filter).await,
+            None => shop_list::count(reads, filter).await,
         };
         let total = match counted {
             Ok(total) => Some(total),
@@ -361,7 +362,9 @@ async fn list(
     let db = &ctx.state.services.db;
     let mut notice =
         (filter.search() == shop_list::Search::TooShort).then_some(ctx.m.admin_search_too_short);
-    let page = match shop_list::fetch_page(&ctx.state.services.read_db, &filter, PAGE_SIZE).await {
+    // One connection of the read pool for the page, its counters and its total.
+    let mut reads = ctx.state.services.read_db.acquire().await?;
+    let page = match shop_list::fetch_page(&mut reads, &filter, PAGE_SIZE).await {
         Ok(page) => page,
         Err(e) if crate::store::is_interrupted(&e) => {
             tracing::warn!(
@@ -382,7 +385,7 @@ async fn list(
     let join = |extra: &str| list_url(&params, extra);
     // Read once for the chips and the total; if it fails, the chips go without numbers.
     let state_counts = if chips_counted(&filter) {
-        shop_list::count_by_state(&ctx.state.services.read_db)
+        shop_list::count_by_state(&mut *reads)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "the state counters could not be read"))
             .ok()
@@ -396,7 +399,17 @@ async fn list(
             // A first page without a next one is the whole view.
             (page.first && page.next.is_none()).then_some(Total::Exact(page.rows.len() as i64))
         });
-    let pager = Pager::new(&ctx, &filter, &page, query.from, &join, known_total).await;
+    let pager = Pager::new(
+        &ctx,
+        &mut reads,
+        &filter,
+        &page,
+        query.from,
+        &join,
+        known_total,
+    )
+    .await;
+    drop(reads);
     let next_url = pager.next_url.clone();
     let first_url = (!page.first).then(|| join(""));
     let owner_email = match filter.owner {
@@ -539,7 +552,8 @@ async fn detail(
             text: text.to_owned(),
         })
     });
-    let events = admin_history(&svc.db, row.id, admin.0.id, m).await?;
+    let events =
+        admin_history(&svc.db, row.id, admin.0.id, (row.owner_id, &owner_email), m).await?;
     let now = crate::store::now_ms();
     let oas = crate::store::zalo_oas::for_shop(&svc.db, row.id)
         .await?
@@ -586,14 +600,17 @@ async fn detail(
 
 /// A shop's history as an admin reads it: an owner (or another admin) who acted is named by
 /// email, not as "a user"; the admin's own actions are "you".
+/// `owner`: the shop's owner and email, already read by the page (most actions are theirs).
 async fn admin_history(
     db: &sqlx::SqlitePool,
     shop: Uuid,
     viewer: Uuid,
+    owner: (Uuid, &str),
     m: &'static Messages,
 ) -> Result<Vec<EventView>, AppError> {
     let rows = events::for_shop(db, shop, 200).await?;
-    let mut emails: std::collections::HashMap<Uuid, Option<String>> = Default::default();
+    let mut emails: std::collections::HashMap<Uuid, Option<String>> =
+        [(owner.0, Some(owner.1.to_owned()).filter(|e| !e.is_empty()))].into();
     for id in rows
         .iter()
         .filter_map(|e| e.actor.strip_prefix("user:"))
