@@ -34,8 +34,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db =
             store::connect_limited(&settings.database_path, settings.database_max_bytes).await?;
-        let read_db =
-            store::connect_reader(&settings.database_path, store::READ_STATEMENT_LIMIT).await?;
+        let read_db = store::read_pool::ReadPool::connect(
+            &settings.database_path,
+            store::READ_STATEMENT_LIMIT,
+        )
+        .await?;
         // A bulk job that was running when the last process stopped cannot resume.
         crate::services::jobs::interrupt_leftovers(&db).await?;
         let secret = app_secret(&settings)?;

@@ -26,9 +26,9 @@ use crate::its::ItsClient;
 #[derive(Clone)]
 pub struct Services {
     pub db: SqlitePool,
-    /// The admin's expensive reads (shop list, search, export): a small pool of its own
-    /// whose statements stop after `store::READ_STATEMENT_LIMIT` (see `store::connect_reader`).
-    pub read_db: SqlitePool,
+    /// The admin's expensive reads (shop list, search, export): connections of their own
+    /// whose every use stops after `store::READ_STATEMENT_LIMIT` (`store::read_pool`).
+    pub read_db: crate::store::read_pool::ReadPool,
     pub its: ItsClient,
     pub sealer: KeySealer,
     /// The app's public base URL (`PUBLIC_URL`): `redirect_url` is built from it only.

@@ -12,6 +12,7 @@ pub mod login_throttle;
 pub mod oa_summary;
 pub mod outbox;
 pub mod overview;
+pub mod read_pool;
 pub mod sealed;
 pub mod service_keys;
 pub mod sessions;
@@ -111,55 +112,11 @@ pub async fn connect_limited(path: &Path, max_bytes: Option<u64>) -> anyhow::Res
     Ok(pool)
 }
 
-/// The admin's expensive reads (the shop list, its search, the CSV export) run on a pool of
-/// their own, so a burst of them cannot take the connections that `/healthz`, an owner's
-/// pages and the ITS callback need: those keep the main pool to themselves.
-pub const READ_POOL_CONNECTIONS: u32 = 2;
-
-/// How long one statement on the read pool may run before SQLite interrupts it. A search
-/// the index serves takes milliseconds; one that walks many matches to fill a page of a
-/// rare state is stopped here instead of holding a connection and a core.
+/// How long one use of a read connection (an admin page, an export chunk) may run before
+/// SQLite interrupts it (`read_pool`). A search the index serves takes milliseconds; one
+/// that walks many matches to fill a page of a rare state is stopped here instead of
+/// holding a connection and a core.
 pub const READ_STATEMENT_LIMIT: Duration = Duration::from_secs(2);
-
-/// Opens the read pool on the database `connect` already created and migrated: read-only
-/// connections whose every statement is interrupted after `limit` (SQLite's progress
-/// handler, checked every few thousand virtual machine steps).
-pub async fn connect_reader(path: &Path, limit: Duration) -> anyhow::Result<SqlitePool> {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .read_only(true)
-        .busy_timeout(Duration::from_secs(10))
-        .row_buffer_size(256);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(READ_POOL_CONNECTIONS)
-        // No ping before each use (see `connect_limited`).
-        .test_before_acquire(false)
-        // An admin whose read waits behind two slow ones hears so in seconds, not in 30.
-        .acquire_timeout(limit * 3 + Duration::from_secs(1))
-        // Each use of a connection starts a fresh clock: `fetch_*` on a pool acquires a
-        // connection per statement. A new connection is armed once opened, a reused one
-        // again as it is handed out.
-        .after_connect(move |conn, _| Box::pin(async move { arm_deadline(conn, limit).await }))
-        .before_acquire(move |conn, _| {
-            Box::pin(async move {
-                arm_deadline(conn, limit).await?;
-                Ok(true)
-            })
-        })
-        .connect_with(options)
-        .await?;
-    Ok(pool)
-}
-
-async fn arm_deadline(
-    conn: &mut sqlx::SqliteConnection,
-    limit: Duration,
-) -> Result<(), sqlx::Error> {
-    let deadline = std::time::Instant::now() + limit;
-    conn.lock_handle()
-        .await?
-        .set_progress_handler(4_000, move || std::time::Instant::now() < deadline);
-    Ok(())
-}
 
 /// Whether an error is SQLite's "interrupted": a read-pool statement ran out of time.
 pub fn is_interrupted(err: &sqlx::Error) -> bool {

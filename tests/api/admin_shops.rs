@@ -608,29 +608,49 @@ fn filter_searches(query: Option<&str>) -> bool {
 async fn a_read_pool_statement_is_interrupted_at_its_limit_and_the_next_one_runs() {
     let app = spawn_app().await;
     let path = app.dir.path().join("app.db");
-    let reads = shoplink::store::connect_reader(&path, std::time::Duration::from_millis(50))
-        .await
-        .unwrap();
+    let reads =
+        shoplink::store::read_pool::ReadPool::connect(&path, std::time::Duration::from_millis(50))
+            .await
+            .unwrap();
     // Counting to a hundred million takes SQLite seconds, on any database.
     let err = sqlx::query_scalar::<_, i64>(
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000)
          SELECT COUNT(*) FROM c",
     )
-    .fetch_one(&reads)
+    .fetch_one(&mut *reads.acquire().await.unwrap())
     .await
     .expect_err("stopped at the limit");
     assert!(shoplink::store::is_interrupted(&err), "{err:?}");
-    // Each statement gets its own clock: the same connection answers the next one.
-    for _ in 0..3 {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops")
-            .fetch_one(&reads)
-            .await
-            .unwrap();
-        assert_eq!(n, 0);
+    // Each use gets its own clock: every connection answers the next one, and several
+    // statements of one use share it.
+    for _ in 0..2 * shoplink::store::read_pool::READ_CONNECTIONS {
+        let mut conn = reads.acquire().await.unwrap();
+        for _ in 0..2 {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shops")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(n, 0);
+        }
+    }
+    // Both lanes are interrupted at their limit, not only the first.
+    let (a, b) = (
+        reads.acquire().await.unwrap(),
+        reads.acquire().await.unwrap(),
+    );
+    for mut conn in [a, b] {
+        let err = sqlx::query_scalar::<_, i64>(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000)
+             SELECT COUNT(*) FROM c",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .expect_err("stopped at the limit");
+        assert!(shoplink::store::is_interrupted(&err), "{err:?}");
     }
     // And it cannot write.
     assert!(sqlx::query("DELETE FROM shops")
-        .execute(&reads)
+        .execute(&mut *reads.acquire().await.unwrap())
         .await
         .is_err());
 }
