@@ -28,6 +28,7 @@ async fn export(
     let mut filter = query.filter()?;
     filter.after = None;
     filter.before = None;
+    filter.columns = shop_list::Columns::Export;
     // The list shows the hint instead of running a search too short for the index; an
     // export of that address would be every shop, which is not what was asked for.
     if filter.search() == shop_list::Search::TooShort {

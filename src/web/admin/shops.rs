@@ -75,6 +75,7 @@ impl ListQuery {
                 .oa
                 .as_deref()
                 .and_then(|o| OaFilter::parse(o, crate::store::now_ms())),
+            columns: shop_list::Columns::List,
         })
     }
 }
