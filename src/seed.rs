@@ -56,6 +56,8 @@ pub struct SeedReport {
     /// The seeded admin's password, when this run created the admin.
     pub admin_password: Option<String>,
     pub elapsed: Duration,
+    /// Where `elapsed` went, in order (printed by `shoplink seed` with `RUST_LOG=info`).
+    pub phases: Vec<(&'static str, Duration)>,
     /// The first and last ITS shop id this run handed out (for `seed_sandbox`).
     pub its_ids: Option<(i64, i64)>,
 }
@@ -86,6 +88,7 @@ pub async fn run_cli(
         (1..=shops).contains(&owners),
         "--owners must be between 1 and the number of shops ({shops})"
     );
+    let started = Instant::now();
     let database_path = database.unwrap_or_else(|| settings.database_path.clone());
     let secret = match &settings.secret_key {
         Some(secret) => secret.clone(),
@@ -97,6 +100,10 @@ pub async fn run_cli(
         database_path.display()
     );
     let report = seed(&db, &secret, shops, owners).await?;
+    for (phase, took) in &report.phases {
+        tracing::info!("seed: {phase} took {:.2} s", took.as_secs_f64());
+    }
+    let sandbox_started = Instant::now();
     // With the built-in sandbox, the sandbox learns the seeded shops too: otherwise the first
     // verification finds their keys unknown and turns every "connected" shop into "needs
     // re-auth", and the demo is no longer true.
@@ -112,16 +119,27 @@ pub async fn run_cli(
         }
         _ => None,
     };
+    let sandbox_took = sandbox_started.elapsed();
     db.close().await;
 
+    // The whole command's time, the sandbox's import included (`tests/bench/run.sh` reads
+    // this line); its parts on the next.
     println!();
     println!(
         "Seeded {} shops, {} owners and {} history entries in {:.1} s.",
         report.shops,
         report.owners,
         report.events,
-        report.elapsed.as_secs_f64()
+        started.elapsed().as_secs_f64()
     );
+    match &sandbox_known {
+        Some(_) => println!(
+            "(the app's database {:.1} s, the built-in sandbox's {:.1} s)",
+            report.elapsed.as_secs_f64(),
+            sandbox_took.as_secs_f64()
+        ),
+        None => println!("(the app's database {:.1} s)", report.elapsed.as_secs_f64()),
+    }
     println!();
     println!("| state         | shops   |");
     println!("|---------------|---------|");
@@ -196,6 +214,9 @@ pub async fn seed(
     let owner_ids: Vec<Uuid> = (0..owners).map(|_| Uuid::new_v4()).collect();
     let owner_rows = owner_rows(&owner_ids, first_number, now, &mut rng);
     bulk::insert_owners(db, &owner_rows, &owner_hash).await?;
+    let mut phases = vec![("the admin and owners (two argon2 hashes)", started.elapsed())];
+    let mut phase_started = Instant::now();
+    let mut making = Duration::ZERO;
 
     // Shops, made SHOPS_PER_BATCH at a time.
     let max_its = bulk::max_its_shop_id(db).await?;
@@ -224,6 +245,7 @@ pub async fn seed(
         let mut tx = bulk::begin_immediate(&mut conn).await?;
         let set_aside = bulk::BulkLoad::start(&mut tx).await?;
         while done < shops {
+            let making_started = Instant::now();
             let n = (shops - done).min(SHOPS_PER_BATCH as u64);
             let mut rows = Vec::with_capacity(n as usize);
             let mut events = Vec::with_capacity(n as usize * 4);
@@ -245,16 +267,27 @@ pub async fn seed(
             // The one index kept during the load is the UNIQUE one on the random id:
             // rows in id order visit its pages in order.
             rows.sort_unstable_by_key(|r| r.id);
+            let oas = seed_oas(&mut rng, &rows, &mut next_oa_id, now);
+            making += making_started.elapsed();
             bulk::insert_shops(&mut tx, &rows).await?;
             bulk::insert_events(&mut tx, &events).await?;
             events_written += events.len() as u64;
-            let oas = seed_oas(&mut rng, &rows, &mut next_oa_id, now);
             bulk::insert_oas(&mut tx, &oas).await?;
             oas_written += oas.len() as u64;
             done += n;
         }
+        let inserting = phase_started.elapsed();
+        phases.push(("making the shops, their keys and histories", making));
+        phases.push(("inserting them", inserting.saturating_sub(making)));
+        phase_started = Instant::now();
         set_aside.finish(&mut tx).await?;
+        phases.push((
+            "indexes, search index and counters built after the rows",
+            phase_started.elapsed(),
+        ));
+        phase_started = Instant::now();
         tx.commit().await?;
+        phases.push(("commit", phase_started.elapsed()));
         anyhow::Ok(())
     }
     .await;
@@ -264,7 +297,9 @@ pub async fn seed(
     drop(conn);
 
     // Leave a small WAL behind for whoever opens the database next.
+    let checkpoint_started = Instant::now();
     bulk::checkpoint(db).await?;
+    phases.push(("checkpoint", checkpoint_started.elapsed()));
 
     Ok(SeedReport {
         shops,
@@ -279,6 +314,7 @@ pub async fn seed(
         owner_password,
         admin_password,
         elapsed: started.elapsed(),
+        phases,
         its_ids: (next_its_id > first_its_id).then(|| (first_its_id, next_its_id - 1)),
     })
 }
@@ -392,6 +428,7 @@ pub async fn seed_sandbox(
     its_ids: (i64, i64),
     redirect_uri: &str,
 ) -> anyhow::Result<u64> {
+    let started = Instant::now();
     let sealer = KeySealer::new(secret);
     // The sandbox keeps shop keys in plain text: a private file, as at start-up.
     if let Some(dir) = sandbox_db.parent() {
@@ -459,7 +496,18 @@ pub async fn seed_sandbox(
             });
         }
     }
-    crate::sandbox::import_known_shops(sandbox_db, &known, redirect_uri).await
+    tracing::info!(
+        "seed: reading {} shops back for the sandbox took {:.2} s",
+        known.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let import_started = Instant::now();
+    let added = crate::sandbox::import_known_shops(sandbox_db, &known, redirect_uri).await?;
+    tracing::info!(
+        "seed: the sandbox's import took {:.2} s",
+        import_started.elapsed().as_secs_f64()
+    );
+    Ok(added)
 }
 
 #[allow(clippy::too_many_arguments)]
