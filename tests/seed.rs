@@ -446,3 +446,49 @@ async fn the_sandbox_learns_from_the_generated_shops_what_it_would_read_back() {
     assert!(known.iter().any(|k| k.shop_key.is_none()));
     assert_eq!(format!("{known:#?}"), format!("{read:#?}"));
 }
+
+/// The sandbox's import commits only when told to (`shoplink seed` tells it whether the
+/// app's own transaction committed): told no, it adds nothing; a re-run adds nothing twice.
+#[tokio::test]
+async fn the_sandbox_import_adds_nothing_unless_told_to_commit_and_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("seed.db")).await.unwrap();
+    let (_, known) = shoplink::seed::seed_for_sandbox(&db, &SecretKey::generate(), 200, 5)
+        .await
+        .unwrap();
+    let sandbox = dir.path().join("sandbox.db");
+    let uri = "http://127.0.0.1:9/zalo/callback";
+    let import = |commit: bool| {
+        let (sandbox, known) = (sandbox.clone(), known.clone());
+        async move {
+            shoplink::sandbox::import_known_shops(&sandbox, &known, uri, async move { commit })
+                .await
+                .unwrap()
+        }
+    };
+    let sandbox_count = |sql: &'static str| {
+        let sandbox = sandbox.clone();
+        async move {
+            use sqlx::Connection;
+            let url = format!("sqlite://{}", sandbox.display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            n
+        }
+    };
+    assert_eq!(import(false).await, 0);
+    assert_eq!(sandbox_count("SELECT COUNT(*) FROM sandbox_links").await, 0);
+    assert_eq!(import(true).await, known.len() as u64);
+    let oas = known.iter().map(|k| k.oas.len()).sum::<usize>() as i64;
+    assert!(oas > 0);
+    assert_eq!(
+        sandbox_count("SELECT COUNT(*) FROM sandbox_zalo_connections").await,
+        oas
+    );
+    assert_eq!(import(true).await, 0, "a re-run adds nothing");
+    assert_eq!(
+        sandbox_count("SELECT COUNT(*) FROM sandbox_zalo_oas").await,
+        oas
+    );
+}

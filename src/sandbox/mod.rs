@@ -40,14 +40,18 @@ pub use store::{KnownOa, KnownShop, SEEDED_APP_ID};
 /// while the sandbox runs (SQLite, WAL). Answers how many relations were added. The shops'
 /// Zalo OAs come along, so `ListOA` answers what the partner stored; `redirect_uri` is the
 /// partner's OA callback, where a renewal (`RefreshToken`) of such an OA sends Zalo back.
+///
+/// Nothing is committed before `commit` answers true; when it answers false, nothing is
+/// added (`shoplink seed` passes whether its own transaction committed).
 pub async fn import_known_shops(
     database_path: &std::path::Path,
     shops: &[KnownShop],
     redirect_uri: &str,
+    commit: impl std::future::Future<Output = bool>,
 ) -> anyhow::Result<u64> {
     let store = Store::open(database_path).await?;
     let added = store
-        .import_known_shops(shops, redirect_uri)
+        .import_known_shops(shops, redirect_uri, commit)
         .await
         .context("adding the seeded shops to the sandbox database");
     store.close().await;

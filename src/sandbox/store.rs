@@ -319,10 +319,15 @@ impl Store {
     /// Multi-row INSERTs on one connection with a large page cache: row by row, in 5,000-shop
     /// transactions on SQLite's 2 MiB cache, the 751,061 shops of a million-shop seed took
     /// about ten minutes.
+    ///
+    /// The transaction commits once `commit` answers true (and rolls back, adding nothing,
+    /// when it answers false): `shoplink seed` imports while the app's own transaction is
+    /// still building its indexes, and the sandbox must not learn shops the app then drops.
     pub async fn import_known_shops(
         &self,
         shops: &[KnownShop],
         redirect_uri: &str,
+        commit: impl std::future::Future<Output = bool>,
     ) -> Result<u64, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
         let cache_before: i64 = sqlx::query_scalar("PRAGMA cache_size")
@@ -331,7 +336,8 @@ impl Store {
         sqlx::query(&format!("PRAGMA cache_size = {}", -IMPORT_CACHE_KIB))
             .execute(&mut *conn)
             .await?;
-        let imported = Self::import_in_one_transaction(&mut conn, shops, redirect_uri).await;
+        let imported =
+            Self::import_in_one_transaction(&mut conn, shops, redirect_uri, commit).await;
         let restored = sqlx::query(&format!("PRAGMA cache_size = {cache_before}"))
             .execute(&mut *conn)
             .await;
@@ -344,6 +350,7 @@ impl Store {
         conn: &mut SqliteConnection,
         shops: &[KnownShop],
         redirect_uri: &str,
+        commit: impl std::future::Future<Output = bool>,
     ) -> Result<u64, sqlx::Error> {
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
         let mut added = 0;
@@ -388,6 +395,10 @@ impl Store {
             added += query.execute(&mut *tx).await?.rows_affected();
         }
         Self::import_known_oas(&mut tx, shops, redirect_uri).await?;
+        if !commit.await {
+            tx.rollback().await?;
+            return Ok(0);
+        }
         tx.commit().await?;
         Ok(added)
     }
