@@ -4,6 +4,8 @@ use shoplink::crypto::{KeySealer, SealedKey, SecretKey};
 use shoplink::domain::{fold_for_search, ConnectionState};
 use shoplink::seed::{seed, ADMIN_EMAIL};
 use shoplink::store;
+use std::collections::{BTreeMap, BTreeSet};
+
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
@@ -46,13 +48,142 @@ async fn assert_database_is_sound(db: &SqlitePool, path: &std::path::Path) {
     assert_eq!(fk_problems, 0, "foreign key violations");
 }
 
+/// The indexes and triggers, as `sqlite_master` holds them (type, name, text), and the
+/// search index's settings (a bulk load changes one while it fills the index).
+async fn schema(db: &SqlitePool) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')
+         UNION ALL SELECT 'fts5 config', k, CAST(v AS TEXT) FROM shops_search_config
+         ORDER BY 1, 2",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+async fn rows<T>(db: &SqlitePool, sql: &str) -> BTreeSet<T>
+where
+    T: Ord + Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
+    sqlx::query_as::<_, T>(sql)
+        .fetch_all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// Everything a seed's bulk load sets aside and redoes once at the end (`store::bulk`)
+/// equals a full recount made the slow way: the counters per state, each shop's OA summary,
+/// the OA filter flags and their counters, the expiry days, the search index's rows; and
+/// the indexes and triggers are the migrations' own again.
+async fn assert_counters_equal_a_recount(
+    db: &SqlitePool,
+    migrated: &[(String, String, Option<String>)],
+) {
+    assert_eq!(schema(db).await, migrated, "indexes and triggers put back");
+
+    let kept: BTreeSet<(String, i64)> =
+        rows(db, "SELECT state, n FROM shop_state_counts WHERE n > 0").await;
+    let recount: BTreeSet<(String, i64)> =
+        rows(db, "SELECT state, COUNT(*) FROM shops GROUP BY state").await;
+    assert_eq!(kept, recount, "shop_state_counts");
+
+    type Summary = (i64, i64, i64, i64, i64, i64, Option<i64>);
+    let kept: BTreeSet<Summary> = rows(
+        db,
+        "SELECT seq, oa_count, oa_connected, oa_disconnected, oa_low, oa_quota_low, oa_expires_at
+         FROM shops",
+    )
+    .await;
+    let recount: BTreeSet<Summary> = rows(
+        db,
+        "SELECT s.seq, COUNT(o.oa_id), COALESCE(SUM(o.status = 'P'), 0),
+                COALESCE(SUM(o.status <> 'P'), 0), COALESCE(SUM(o.current_quality = 'LOW'), 0),
+                COALESCE(SUM(o.daily_quota > 0 AND o.remaining_quota * 10 < o.daily_quota), 0),
+                MIN(o.expires_at)
+         FROM shops s LEFT JOIN zalo_oas o ON o.shop_id = s.id GROUP BY s.seq",
+    )
+    .await;
+    assert_eq!(kept, recount, "each shop's OA summary");
+
+    let mut flags = BTreeSet::new();
+    let mut counts: BTreeMap<&str, i64> = [
+        "none",
+        "connected",
+        "disconnected",
+        "quality_low",
+        "quota_low",
+        "expires",
+    ]
+    .into_iter()
+    .map(|flag| (flag, 0))
+    .collect();
+    let mut days: BTreeMap<i64, i64> = BTreeMap::new();
+    for (seq, count, connected, disconnected, low, quota_low, expires) in &recount {
+        let mut add = |flag: &'static str, key: i64| {
+            flags.insert((flag.to_owned(), key, *seq));
+            *counts.get_mut(flag).unwrap() += 1;
+        };
+        if *count == 0 {
+            add("none", 0);
+        }
+        if *connected > 0 {
+            add("connected", 0);
+        }
+        if *disconnected > 0 {
+            add("disconnected", 0);
+        }
+        if *low > 0 {
+            add("quality_low", 0);
+        }
+        if *quota_low > 0 {
+            add("quota_low", 0);
+        }
+        if let Some(at) = expires {
+            add("expires", *at);
+            *days.entry(at / 86_400_000).or_default() += 1;
+        }
+    }
+    let kept: BTreeSet<(String, i64, i64)> =
+        rows(db, "SELECT flag, key, shop_seq FROM shop_oa_flags").await;
+    assert_eq!(kept, flags, "shop_oa_flags");
+    let kept: BTreeSet<(String, i64)> = rows(db, "SELECT flag, n FROM shop_oa_counts").await;
+    let counts: BTreeSet<(String, i64)> = counts
+        .into_iter()
+        .map(|(flag, n)| (flag.to_owned(), n))
+        .collect();
+    assert_eq!(kept, counts, "shop_oa_counts");
+    let kept: BTreeSet<(i64, i64)> =
+        rows(db, "SELECT day, n FROM shop_oa_expiry_days WHERE n > 0").await;
+    assert_eq!(kept, days.into_iter().collect(), "shop_oa_expiry_days");
+
+    // The search index holds every shop once, with the text its triggers would write.
+    let kept: BTreeSet<(i64, String)> = rows(db, "SELECT rowid, haystack FROM shops_search").await;
+    let recount: BTreeSet<(i64, String)> = rows(
+        db,
+        "SELECT seq, search_name || ' ' || coalesce(phone, '') || ' ' || coalesce(lower(email), '') || ' '
+                || coalesce(lower(external_shop_id), '') || ' ' || coalesce(lower(owner_ref), '') || ' '
+                || coalesce(its_shop_id, '')
+         FROM shops",
+    )
+    .await;
+    assert_eq!(kept.len(), recount.len(), "search index rows");
+    assert!(
+        kept == recount,
+        "the search index's rows differ from the shops'"
+    );
+}
+
 #[tokio::test]
 async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
     let dir = tempfile::tempdir().unwrap();
     let db = store::connect(&dir.path().join("seed.db")).await.unwrap();
     let secret = SecretKey::generate();
+    let migrated = schema(&db).await;
 
     let report = seed(&db, &secret, 500, 25).await.unwrap();
+    assert_counters_equal_a_recount(&db, &migrated).await;
     assert_eq!(report.shops, 500);
     assert_eq!(report.owners, 25);
     assert_eq!(report.owner_numbers, Some((1, 25)));
@@ -259,4 +390,105 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
         29
     );
     assert_database_is_sound(&db, &dir.path().join("seed.db")).await;
+    // Into a database that already had shops, the counters still equal a recount.
+    assert_counters_equal_a_recount(&db, &migrated).await;
+}
+
+/// A bulk load's DROP INDEX / DROP TRIGGER are in the seed's transaction: a seed that fails
+/// halfway leaves every index and trigger in place.
+#[tokio::test]
+async fn a_bulk_load_that_rolls_back_leaves_the_indexes_and_triggers_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("seed.db")).await.unwrap();
+    seed(&db, &SecretKey::generate(), 30, 2).await.unwrap();
+    let before = schema(&db).await;
+    let mut conn = db.acquire().await.unwrap();
+    let mut tx = store::bulk::begin_immediate(&mut conn).await.unwrap();
+    let _set_aside = store::bulk::BulkLoad::start(&mut tx).await.unwrap();
+    let during: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')
+         ORDER BY type, name",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(
+        during.len() + 10 < before.len(),
+        "the load set indexes and triggers aside: {} of {}",
+        during.len(),
+        before.len()
+    );
+    tx.rollback().await.unwrap();
+    drop(conn);
+    assert_eq!(schema(&db).await, before);
+}
+
+/// `shoplink seed` in sandbox mode tells the sandbox what it made straight from the
+/// generated shops; that is exactly what `seed_sandbox` reads back from the database
+/// (keys opened, OAs joined), also after an earlier run.
+#[tokio::test]
+async fn the_sandbox_learns_from_the_generated_shops_what_it_would_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("seed.db")).await.unwrap();
+    let secret = SecretKey::generate();
+    seed(&db, &secret, 40, 3).await.unwrap();
+    let (report, known) = shoplink::seed::seed_for_sandbox(&db, &secret, 300, 10)
+        .await
+        .unwrap();
+    let mut read = shoplink::seed::sandbox_known_shops(&db, &secret, report.its_ids.unwrap())
+        .await
+        .unwrap();
+    read.sort_by_key(|k| k.shop_id);
+    assert!(known.len() > 150, "{}", known.len());
+    assert!(known
+        .iter()
+        .any(|k| k.shop_key.is_some() && !k.oas.is_empty()));
+    assert!(known.iter().any(|k| k.shop_key.is_none()));
+    assert_eq!(format!("{known:#?}"), format!("{read:#?}"));
+}
+
+/// The sandbox's import commits only when told to (`shoplink seed` tells it whether the
+/// app's own transaction committed): told no, it adds nothing; a re-run adds nothing twice.
+#[tokio::test]
+async fn the_sandbox_import_adds_nothing_unless_told_to_commit_and_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("seed.db")).await.unwrap();
+    let (_, known) = shoplink::seed::seed_for_sandbox(&db, &SecretKey::generate(), 200, 5)
+        .await
+        .unwrap();
+    let sandbox = dir.path().join("sandbox.db");
+    let uri = "http://127.0.0.1:9/zalo/callback";
+    let import = |commit: bool| {
+        let (sandbox, known) = (sandbox.clone(), known.clone());
+        async move {
+            shoplink::sandbox::import_known_shops(&sandbox, &known, uri, async move { commit })
+                .await
+                .unwrap()
+        }
+    };
+    let sandbox_count = |sql: &'static str| {
+        let sandbox = sandbox.clone();
+        async move {
+            use sqlx::Connection;
+            let url = format!("sqlite://{}", sandbox.display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            n
+        }
+    };
+    assert_eq!(import(false).await, 0);
+    assert_eq!(sandbox_count("SELECT COUNT(*) FROM sandbox_links").await, 0);
+    assert_eq!(import(true).await, known.len() as u64);
+    let oas = known.iter().map(|k| k.oas.len()).sum::<usize>() as i64;
+    assert!(oas > 0);
+    assert_eq!(
+        sandbox_count("SELECT COUNT(*) FROM sandbox_zalo_connections").await,
+        oas
+    );
+    assert_eq!(import(true).await, 0, "a re-run adds nothing");
+    assert_eq!(
+        sandbox_count("SELECT COUNT(*) FROM sandbox_zalo_oas").await,
+        oas
+    );
 }

@@ -40,21 +40,22 @@ pub use store::{KnownOa, KnownShop, SEEDED_APP_ID};
 /// while the sandbox runs (SQLite, WAL). Answers how many relations were added. The shops'
 /// Zalo OAs come along, so `ListOA` answers what the partner stored; `redirect_uri` is the
 /// partner's OA callback, where a renewal (`RefreshToken`) of such an OA sends Zalo back.
+///
+/// Nothing is committed before `commit` answers true; when it answers false, nothing is
+/// added (`shoplink seed` passes whether its own transaction committed).
 pub async fn import_known_shops(
     database_path: &std::path::Path,
     shops: &[KnownShop],
     redirect_uri: &str,
+    commit: impl std::future::Future<Output = bool>,
 ) -> anyhow::Result<u64> {
     let store = Store::open(database_path).await?;
-    let mut added = 0;
-    for chunk in shops.chunks(5_000) {
-        added += store
-            .import_known_shops(chunk, redirect_uri)
-            .await
-            .context("adding the seeded shops to the sandbox database")?;
-    }
+    let added = store
+        .import_known_shops(shops, redirect_uri, commit)
+        .await
+        .context("adding the seeded shops to the sandbox database");
     store.close().await;
-    Ok(added)
+    added
 }
 
 /// How the sandbox is started.
