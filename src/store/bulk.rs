@@ -375,6 +375,14 @@ impl BulkLoad {
                     .execute(&mut **tx)
                     .await?;
             }
+            // The fill leaves several segments, and a search walks each one for every
+            // trigram it looks for: merged into one, a name search's page at a million
+            // shops took 0.22 ms of SQLite's time instead of 0.65 (sqlite3 CLI, 8 segments
+            // before). The merge costs about 5 s at a million shops, once per seed.
+            sqlx::query("INSERT INTO shops_search (shops_search) VALUES ('optimize')")
+                .execute(&mut **tx)
+                .await
+                .context("merging the search index")?;
             sqlx::query(create).execute(&mut **tx).await?;
         }
         Ok(())
