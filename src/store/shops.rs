@@ -125,6 +125,28 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<ShopRo
         .await
 }
 
+/// A shop with its owner's email, for the admin's shop page: one statement instead of two
+/// (each is a round trip to the connection's thread).
+#[derive(Debug, Clone, FromRow)]
+pub struct ShopWithOwner {
+    #[sqlx(flatten)]
+    pub shop: ShopRow,
+    pub owner_email: Option<String>,
+}
+
+pub async fn find_with_owner_email(
+    db: impl SqliteExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<ShopWithOwner>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, (SELECT email FROM users WHERE users.id = shops.owner_id) AS owner_email \
+         FROM shops WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// A shop only if it belongs to `owner_id`: the one query every owner route uses.
 pub async fn find_for_owner(
     db: impl SqliteExecutor<'_>,

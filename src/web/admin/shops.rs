@@ -514,14 +514,12 @@ async fn detail(
 ) -> Result<HttpResponse, AppError> {
     let svc = &ctx.state.services;
     let m = ctx.m;
-    let row = shops::find(&svc.db, path.into_inner())
+    let found = shops::find_with_owner_email(&svc.db, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
+    let (row, owner_email) = (found.shop, found.owner_email.unwrap_or_default());
     let stored = crate::services::shops::stored_key(&svc.sealer, &row);
     let (masked_key, key_unreadable) = (stored.masked(), stored.is_unreadable());
-    let owner_email = users::find_email(&svc.db, row.owner_id)
-        .await?
-        .unwrap_or_default();
     let shop = ShopView::new(&row, m);
     let config_problem = (shop.failure.is_some()
         && row.failure_code.as_deref().map(FailureCode::parse_stored)
