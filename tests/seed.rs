@@ -4,10 +4,13 @@ use shoplink::crypto::{KeySealer, SealedKey, SecretKey};
 use shoplink::domain::{fold_for_search, ConnectionState};
 use shoplink::seed::{seed, ADMIN_EMAIL};
 use shoplink::store;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sqlx::SqlitePool;
 use uuid::Uuid;
+
+#[path = "support/oa_recount.rs"]
+mod oa_recount;
 
 /// id, owner_id, state, name, its_shop_id, key_ciphertext, key_nonce, key_id
 type KeyRow = (
@@ -89,74 +92,21 @@ async fn assert_counters_equal_a_recount(
         rows(db, "SELECT state, COUNT(*) FROM shops GROUP BY state").await;
     assert_eq!(kept, recount, "shop_state_counts");
 
-    type Summary = (i64, i64, i64, i64, i64, i64, Option<i64>);
-    let kept: BTreeSet<Summary> = rows(
+    let kept: BTreeSet<oa_recount::Summary> = rows(
         db,
         "SELECT seq, oa_count, oa_connected, oa_disconnected, oa_low, oa_quota_low, oa_expires_at
          FROM shops",
     )
     .await;
-    let recount: BTreeSet<Summary> = rows(
-        db,
-        "SELECT s.seq, COUNT(o.oa_id), COALESCE(SUM(o.status = 'P'), 0),
-                COALESCE(SUM(o.status <> 'P'), 0), COALESCE(SUM(o.current_quality = 'LOW'), 0),
-                COALESCE(SUM(o.daily_quota > 0 AND o.remaining_quota * 10 < o.daily_quota), 0),
-                MIN(o.expires_at)
-         FROM shops s LEFT JOIN zalo_oas o ON o.shop_id = s.id GROUP BY s.seq",
-    )
-    .await;
+    let recount: BTreeSet<oa_recount::Summary> = rows(db, oa_recount::SUMMARY_RECOUNT).await;
     assert_eq!(kept, recount, "each shop's OA summary");
-
-    let mut flags = BTreeSet::new();
-    let mut counts: BTreeMap<&str, i64> = [
-        "none",
-        "connected",
-        "disconnected",
-        "quality_low",
-        "quota_low",
-        "expires",
-    ]
-    .into_iter()
-    .map(|flag| (flag, 0))
-    .collect();
-    let mut days: BTreeMap<i64, i64> = BTreeMap::new();
-    for (seq, count, connected, disconnected, low, quota_low, expires) in &recount {
-        let mut add = |flag: &'static str, key: i64| {
-            flags.insert((flag.to_owned(), key, *seq));
-            *counts.get_mut(flag).unwrap() += 1;
-        };
-        if *count == 0 {
-            add("none", 0);
-        }
-        if *connected > 0 {
-            add("connected", 0);
-        }
-        if *disconnected > 0 {
-            add("disconnected", 0);
-        }
-        if *low > 0 {
-            add("quality_low", 0);
-        }
-        if *quota_low > 0 {
-            add("quota_low", 0);
-        }
-        if let Some(at) = expires {
-            add("expires", *at);
-            *days.entry(at / 86_400_000).or_default() += 1;
-        }
-    }
-    let kept: BTreeSet<(String, i64, i64)> =
-        rows(db, "SELECT flag, key, shop_seq FROM shop_oa_flags").await;
-    assert_eq!(kept, flags, "shop_oa_flags");
-    let kept: BTreeSet<(String, i64)> = rows(db, "SELECT flag, n FROM shop_oa_counts").await;
-    let counts: BTreeSet<(String, i64)> = counts
-        .into_iter()
-        .map(|(flag, n)| (flag.to_owned(), n))
-        .collect();
-    assert_eq!(kept, counts, "shop_oa_counts");
-    let kept: BTreeSet<(i64, i64)> =
-        rows(db, "SELECT day, n FROM shop_oa_expiry_days WHERE n > 0").await;
-    assert_eq!(kept, days.into_iter().collect(), "shop_oa_expiry_days");
+    // The flags, their counters and the expiry days, against the same recount the
+    // randomised test of `tests/api/admin_oa.rs` uses.
+    assert_eq!(
+        oa_recount::kept(db).await,
+        oa_recount::recount(db).await,
+        "shop_oa_flags, shop_oa_counts, shop_oa_expiry_days"
+    );
 
     // The search index holds every shop once, with the text its triggers would write.
     let kept: BTreeSet<(i64, String)> = rows(db, "SELECT rowid, haystack FROM shops_search").await;

@@ -21,6 +21,8 @@ mod hardening_web;
 mod helpers;
 mod its_faults;
 mod maintenance;
+#[path = "../support/oa_recount.rs"]
+mod oa_recount;
 mod openapi_schema;
 mod owner_card;
 mod owner_pages;
