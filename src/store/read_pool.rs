@@ -13,7 +13,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,8 +35,6 @@ struct Lane {
 #[derive(Clone)]
 pub struct ReadPool {
     lanes: Arc<[Lane]>,
-    /// Where a reader waits when every lane is busy: lanes in turn.
-    next: Arc<AtomicUsize>,
     epoch: Instant,
     limit: Duration,
 }
@@ -78,14 +76,13 @@ impl ReadPool {
         }
         Ok(ReadPool {
             lanes: lanes.into(),
-            next: Arc::new(AtomicUsize::new(0)),
             epoch,
             limit,
         })
     }
 
     /// A connection for one use (a page's statements, an export chunk), its clock started:
-    /// a free one if there is one, else the next in turn, waited for.
+    /// a free one if there is one, else the first to free.
     pub async fn acquire(&self) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
         let free = self
             .lanes
@@ -93,10 +90,13 @@ impl ReadPool {
             .find_map(|lane| lane.pool.try_acquire().map(|conn| (lane, conn)));
         let (lane, conn) = match free {
             Some(found) => found,
+            // Every lane busy (or its connection still on its way back to its pool): wait on
+            // all of them and take the first that frees; the other waits are dropped.
             None => {
-                let lane =
-                    &self.lanes[self.next.fetch_add(1, Ordering::Relaxed) % self.lanes.len()];
-                (lane, lane.pool.acquire().await?)
+                let waits = self.lanes.iter().map(|lane| {
+                    Box::pin(async move { lane.pool.acquire().await.map(|conn| (lane, conn)) })
+                });
+                futures_util::future::select_ok(waits).await?.0
             }
         };
         let deadline = since(self.epoch) + self.limit.as_millis() as u64;
