@@ -181,6 +181,24 @@ pub struct SealedKey {
     pub key_id: String,
 }
 
+impl SealedKey {
+    /// A sealed value from its three nullable columns: `None` unless all three are set.
+    pub fn from_columns(
+        ciphertext: &Option<Vec<u8>>,
+        nonce: &Option<Vec<u8>>,
+        key_id: &Option<String>,
+    ) -> Option<SealedKey> {
+        match (ciphertext, nonce, key_id) {
+            (Some(c), Some(n), Some(k)) => Some(SealedKey {
+                ciphertext: c.clone(),
+                nonce: n.clone(),
+                key_id: k.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
     #[error("SECRET_KEY must be 64 hexadecimal characters")]

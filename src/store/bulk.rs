@@ -40,14 +40,7 @@ pub struct SeededLink {
 
 impl SeededLink {
     pub fn sealed_key(&self) -> Option<SealedKey> {
-        match (&self.key_ciphertext, &self.key_nonce, &self.key_id) {
-            (Some(c), Some(n), Some(k)) => Some(SealedKey {
-                ciphertext: c.clone(),
-                nonce: n.clone(),
-                key_id: k.clone(),
-            }),
-            _ => None,
-        }
+        SealedKey::from_columns(&self.key_ciphertext, &self.key_nonce, &self.key_id)
     }
 }
 
