@@ -280,8 +280,9 @@ pub async fn reread_oas(
     Ok(None)
 }
 
-/// The history entries one re-read OA calls for.
-async fn record_oa_change(
+/// The history entries one re-read OA calls for (a verification's `ListOA`, or the OA read
+/// again after a test message).
+pub(super) async fn record_oa_change(
     tx: &mut sqlx::SqliteConnection,
     shop_id: Uuid,
     change: &zalo_oas::OaChange,

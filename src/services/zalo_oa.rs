@@ -1187,36 +1187,8 @@ async fn store_read(svc: &Services, shop_id: Uuid, oa: &ZaloOa) -> Result<(), Se
         Err(UpsertError::OtherShop) => return Ok(()),
         Err(UpsertError::Db(e)) => return Err(e.into()),
     };
-    if let Some((Some(from), to)) = &change.status {
-        let kind = if to == "N" {
-            OaEventKind::Disconnected
-        } else {
-            OaEventKind::StatusChanged
-        };
-        let reason = format!("{from} → {to}");
-        zalo_oas::record_event(
-            &mut *tx,
-            shop_id,
-            Some(oa.oa_id.as_str()),
-            now,
-            "its",
-            kind,
-            Some(&reason),
-        )
-        .await?;
-    }
-    if change.quality_dropped_to_low {
-        zalo_oas::record_event(
-            &mut *tx,
-            shop_id,
-            Some(oa.oa_id.as_str()),
-            now,
-            "its",
-            OaEventKind::QualityLow,
-            None,
-        )
-        .await?;
-    }
+    // The same history lines (and webhooks) as a verification's re-read of the OA.
+    super::verify::record_oa_change(&mut tx, shop_id, &change, "its", now).await?;
     tx.commit().await?;
     Ok(())
 }
