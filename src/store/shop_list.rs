@@ -495,7 +495,7 @@ pub async fn count(db: &mut SqliteConnection, filter: &ShopFilter) -> Result<Tot
     }
     if counted_by_state(filter) {
         let counts = count_by_state(&mut *db).await?;
-        return Ok(total_from_state_counts(filter, &counts).unwrap_or(Total::Exact(0)));
+        return Ok(total_from_state_counts(filter, &counts));
     }
     let n: i64 = build_count_after("", filter, COUNT_BOUND)
         .build_query_scalar()
@@ -508,23 +508,22 @@ pub async fn count(db: &mut SqliteConnection, filter: &ShopFilter) -> Result<Tot
     })
 }
 
-/// The total of a view the state counters answer (the whole list, or one state), from
-/// `count_by_state`'s rows; `None` for a view they do not describe (a search, an owner's
-/// shops, an OA filter). The list page reads those rows once for its chips and its total.
-pub fn total_from_state_counts(filter: &ShopFilter, counts: &[(String, i64)]) -> Option<Total> {
-    if !counted_by_state(filter) {
-        return None;
-    }
-    Some(Total::Exact(
+/// The total of a view the state counters describe (`counted_by_state`), from
+/// `count_by_state`'s rows: the whole list, or one state. The list page reads those rows
+/// once for its chips and its total.
+pub fn total_from_state_counts(filter: &ShopFilter, counts: &[(String, i64)]) -> Total {
+    Total::Exact(
         counts
             .iter()
             .filter(|(s, _)| filter.state.is_none_or(|state| s == state.as_str()))
             .map(|(_, n)| *n)
             .sum(),
-    ))
+    )
 }
 
-fn counted_by_state(filter: &ShopFilter) -> bool {
+/// Whether the state counters describe a view: the whole list or a state, not a search's,
+/// an owner's or an OA filter's shops (a search too short to run shows the whole list).
+pub fn counted_by_state(filter: &ShopFilter) -> bool {
     filter.folded_query().is_none() && filter.owner.is_none() && filter.oa.is_none()
 }
 

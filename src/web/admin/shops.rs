@@ -270,14 +270,9 @@ pub struct Chip {
     pub current: bool,
 }
 
-/// Whether the chips carry counts: the counters (`count_by_state`) describe the list, not a
-/// search's or an owner's shops, so the chips go without numbers there.
-fn chips_counted(filter: &ShopFilter) -> bool {
-    filter.owner.is_none() && filter.search() == shop_list::Search::None
-}
-
 /// "Tất cả" and one chip per state, counted by the counters (six rows, whatever the table
-/// holds), read by the caller when `chips_counted`.
+/// holds), read by the caller when they describe the view (`shop_list::counted_by_state`);
+/// elsewhere (a search, an owner's shops, an OA filter) the chips go without numbers.
 fn state_chips(ctx: &Ctx, filter: &ShopFilter, counts: Option<&[(String, i64)]>) -> Vec<Chip> {
     let count_of = |state: Option<ConnectionState>| {
         counts.map(|counts| {
@@ -385,7 +380,7 @@ async fn list(
     let params = view_params(&filter);
     let join = |extra: &str| list_url(&params, extra);
     // Read once for the chips and the total; if it fails, the chips go without numbers.
-    let state_counts = if chips_counted(&filter) {
+    let state_counts = if shop_list::counted_by_state(&filter) {
         shop_list::count_by_state(&mut *reads)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "the state counters could not be read"))
@@ -395,7 +390,7 @@ async fn list(
     };
     let known_total = state_counts
         .as_deref()
-        .and_then(|counts| shop_list::total_from_state_counts(&filter, counts))
+        .map(|counts| shop_list::total_from_state_counts(&filter, counts))
         .or_else(|| {
             // A first page without a next one is the whole view.
             (page.first && page.next.is_none()).then_some(Total::Exact(page.rows.len() as i64))
