@@ -1063,7 +1063,10 @@ async fn state_chips_show_the_counters_and_filter_the_list() {
     // Under an OA filter the state counters do not describe the view: no numbers on the
     // chips (they had shown the whole list's), while the total is the filter's own.
     let html = app.get_html("/admin/shops?oa=none").await;
-    assert!(!html.contains("chip-count"), "chips counted under an OA filter");
+    assert!(
+        !html.contains("chip-count"),
+        "chips counted under an OA filter"
+    );
     assert_eq!(pager_of(&html).0.as_deref(), Some("1–50 / 2.003 cửa hàng"));
 }
 
