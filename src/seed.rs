@@ -27,8 +27,9 @@ use crate::store::bulk::{self, SeedEvent, SeedShop};
 /// Shops made in memory at a time (all of them go into one transaction).
 const SHOPS_PER_BATCH: usize = 10_000;
 /// The seeding connection's page cache, in KiB (the pool's connections keep SQLite's 2 MiB):
-/// the UNIQUE index on the shops' random ids stays in memory at a million shops.
-const SEED_CACHE_KIB: i64 = 256 * 1024;
+/// a million shops' tables and indexes are written once, at the commit, instead of pages
+/// being spilled to the WAL and written again.
+const SEED_CACHE_KIB: i64 = 1024 * 1024;
 /// The first ITS shop id handed out (ITS ids are large 64-bit numbers).
 const ITS_SHOP_ID_BASE: i64 = 1_052_570_182_707_778_180;
 /// More than this in one run is surely a typo.
@@ -273,96 +274,96 @@ async fn seed_inner(
         started.elapsed(),
     )];
     let mut phase_started = Instant::now();
-    let mut making = Duration::ZERO;
 
     // Shops, made SHOPS_PER_BATCH at a time.
     let max_its = bulk::max_its_shop_id(db).await?;
-    let mut next_its_id = match max_its {
+    let next_its_id = match max_its {
         Some(max) if max >= ITS_SHOP_ID_BASE => max
             .checked_add(1)
             .context("no ITS shop ids are left above the largest stored one")?,
         _ => ITS_SHOP_ID_BASE,
     };
-    let run_tag = format!("{:04X}", rng.gen_range(0..0x10000u32));
     let first_its_id = next_its_id;
-    let mut next_oa_id = bulk::next_seed_oa_id(db, SEED_OA_ID_BASE).await?;
     let mut oas_written = 0u64;
 
-    let mut per_state = [0u64; 6];
-    let mut known = Vec::new();
     let mut events_written = 0u64;
-    let mut done = 0u64;
+    // The shops are made on a thread of their own, a batch ahead of the inserts: making
+    // them (random values, sealed keys, histories) took 7 s of a million-shop seed, the
+    // inserts 20 s on the database's thread, and the machine has a core for each.
+    let maker = Maker {
+        rng: StdRng::from_rng(&mut rng)?,
+        sealer: sealer.clone(),
+        owner_ids,
+        run_tag: format!("{:04X}", rng.gen_range(0..0x10000u32)),
+        next_its_id,
+        next_oa_id: bulk::next_seed_oa_id(db, SEED_OA_ID_BASE).await?,
+        now,
+        per_state: [0; 6],
+        known: for_sandbox.then(Vec::new),
+        done: 0,
+        making: Duration::ZERO,
+    };
+    let (batches_tx, mut batches) = tokio::sync::mpsc::channel::<Batch>(1);
+    let making = tokio::task::spawn_blocking(move || maker.make_all(shops, &batches_tx));
     // One connection with a large page cache, one transaction for the whole run, and the
     // indexes and the search index built after the rows (see `BulkLoad`): inserting into a
     // dozen random-keyed B-trees and the trigram index row by row is what made a million
     // shops take 24 times as long as a hundred thousand.
     let mut conn = db.acquire().await?;
-    let cache_before = bulk::cache_size(&mut conn).await?;
-    bulk::set_cache_size(&mut conn, -SEED_CACHE_KIB).await?;
+    let settings_before = bulk::LoadSettings::read(&mut conn).await?;
+    bulk::LoadSettings {
+        cache_size: -SEED_CACHE_KIB,
+        // The statement journals (one per multi-row INSERT, in case a row breaks a
+        // constraint) and the index builds' sort runs: in memory, not temporary files
+        // (perf at a million shops: a tenth of the seed's time in their writes).
+        temp_store: 2,
+        // The rows are made consistent: every shop's owner, every event's and OA's shop
+        // is one this run inserted before it (`tests/seed.rs` runs `foreign_key_check`).
+        // Checking each reference cost one seek of a random-keyed index per row.
+        foreign_keys: false,
+        // The index builds' sorts may use the second core.
+        threads: 2,
+    }
+    .apply(&mut conn)
+    .await?;
+    let mut made: Option<Maker> = None;
     let result = async {
         let mut tx = bulk::begin_immediate(&mut conn).await?;
         let set_aside = bulk::BulkLoad::start(&mut tx).await?;
-        while done < shops {
-            let making_started = Instant::now();
-            let n = (shops - done).min(SHOPS_PER_BATCH as u64);
-            let mut made = Vec::with_capacity(n as usize);
-            let mut events = Vec::with_capacity(n as usize * 4);
-            for i in 0..n {
-                let owner_id = owner_ids[rng.gen_range(0..owner_ids.len())];
-                let (shop, plain_key) = make_shop(
-                    &mut rng,
-                    &sealer,
-                    owner_id,
-                    done + i,
-                    &run_tag,
-                    &mut next_its_id,
-                    now,
-                    &mut events,
-                )?;
-                per_state[state_index(shop.state)] += 1;
-                made.push((shop, plain_key));
-            }
-            // The one index kept during the load is the UNIQUE one on the random id:
-            // rows in id order visit its pages in order.
-            made.sort_unstable_by_key(|(r, _)| r.id);
-            let (rows, plain_keys): (Vec<SeedShop>, Vec<Option<ShopKey>>) =
-                made.into_iter().unzip();
-            let oas = seed_oas(&mut rng, &rows, &mut next_oa_id, now);
-            if for_sandbox {
-                known_shops(&rows, &plain_keys, &oas, &mut known);
-            }
-            making += making_started.elapsed();
-            bulk::insert_shops(&mut tx, &rows).await?;
-            bulk::insert_events(&mut tx, &events).await?;
-            events_written += events.len() as u64;
-            bulk::insert_oas(&mut tx, &oas).await?;
-            oas_written += oas.len() as u64;
-            done += n;
+        while let Some(batch) = batches.recv().await {
+            bulk::insert_shops(&mut tx, &batch.rows).await?;
+            bulk::insert_events(&mut tx, &batch.events).await?;
+            events_written += batch.events.len() as u64;
+            bulk::insert_oas(&mut tx, &batch.oas).await?;
+            oas_written += batch.oas.len() as u64;
         }
-        if let Some(sandbox) = sandbox.take() {
+        // The maker's error, if it stopped early; else its tallies.
+        let mut maker = making.await.context("the thread making the shops")??;
+        let known = maker.known.take();
+        made = Some(maker);
+        if let (Some(sandbox), Some(mut known)) = (sandbox.take(), known) {
             known.sort_unstable_by_key(|k| k.shop_id);
             // A receiver that is gone wants nothing more.
-            let _ = sandbox.send(std::mem::take(&mut known));
+            let _ = sandbox.send(known);
         }
-        let inserting = phase_started.elapsed();
-        phases.push(("making the shops, their keys and histories", making));
-        phases.push(("inserting them", inserting.saturating_sub(making)));
-        phase_started = Instant::now();
-        set_aside.finish(&mut tx).await?;
         phases.push((
-            "indexes, search index and counters built after the rows",
-            phase_started.elapsed(),
+            "making the shops, their keys and histories (alongside the inserts)",
+            made.as_ref().map_or(Duration::ZERO, |m| m.making),
         ));
+        phases.push(("inserting them", phase_started.elapsed()));
+        phases.extend(set_aside.finish(&mut tx).await?);
         phase_started = Instant::now();
         tx.commit().await?;
         phases.push(("commit", phase_started.elapsed()));
         anyhow::Ok(())
     }
     .await;
-    let restored = bulk::set_cache_size(&mut conn, cache_before).await;
+    let restored = settings_before.apply(&mut conn).await;
     result?;
     restored?;
     drop(conn);
+    let made = made.context("the shops were made")?;
+    let (per_state, next_its_id) = (made.per_state, made.next_its_id);
 
     // Leave a small WAL behind for whoever opens the database next.
     let checkpoint_started = Instant::now();
@@ -386,6 +387,89 @@ async fn seed_inner(
         its_ids: (next_its_id > first_its_id).then(|| (first_its_id, next_its_id - 1)),
     };
     Ok(report)
+}
+
+/// A batch of made shops, with their histories and OAs, for the inserting side.
+struct Batch {
+    rows: Vec<SeedShop>,
+    events: Vec<SeedEvent>,
+    oas: Vec<bulk::SeedOa>,
+}
+
+/// Makes the shops, `SHOPS_PER_BATCH` at a time, on a thread of its own; keeps what the
+/// report and the sandbox need.
+struct Maker {
+    rng: StdRng,
+    sealer: KeySealer,
+    owner_ids: Vec<Uuid>,
+    run_tag: String,
+    next_its_id: i64,
+    next_oa_id: i64,
+    now: i64,
+    per_state: [u64; 6],
+    /// What the sandbox must learn, when seeding for it.
+    known: Option<Vec<crate::sandbox::KnownShop>>,
+    done: u64,
+    /// Time spent making (on this thread, alongside the inserts).
+    making: Duration,
+}
+
+impl Maker {
+    /// Makes `shops` shops and sends them in batches; stops early, without an error, when
+    /// the inserting side has gone (it failed, and says why).
+    fn make_all(
+        mut self,
+        shops: u64,
+        batches: &tokio::sync::mpsc::Sender<Batch>,
+    ) -> anyhow::Result<Maker> {
+        while self.done < shops {
+            let started = Instant::now();
+            let n = (shops - self.done).min(SHOPS_PER_BATCH as u64);
+            let batch = self.batch(n)?;
+            self.done += n;
+            self.making += started.elapsed();
+            if batches.blocking_send(batch).is_err() {
+                break;
+            }
+        }
+        Ok(self)
+    }
+
+    fn batch(&mut self, n: u64) -> anyhow::Result<Batch> {
+        let mut made = Vec::with_capacity(n as usize);
+        let mut events = Vec::with_capacity(n as usize * 4);
+        for i in 0..n {
+            let owner_id = self.owner_ids[self.rng.gen_range(0..self.owner_ids.len())];
+            let (shop, plain_key) = make_shop(
+                &mut self.rng,
+                &self.sealer,
+                owner_id,
+                self.done + i,
+                &self.run_tag,
+                &mut self.next_its_id,
+                self.now,
+                &mut events,
+            )?;
+            self.per_state[state_index(shop.state)] += 1;
+            made.push((shop, plain_key));
+        }
+        // The one index kept during the load is the UNIQUE one on the random id:
+        // rows in id order visit its pages in order.
+        made.sort_unstable_by_key(|(r, _)| r.id);
+        let (mut rows, plain_keys): (Vec<SeedShop>, Vec<Option<ShopKey>>) =
+            made.into_iter().unzip();
+        let oas = seed_oas(&mut self.rng, &rows, &mut self.next_oa_id, self.now);
+        for oa in &oas {
+            let at = rows
+                .binary_search_by_key(&oa.shop_id, |r| r.id)
+                .map_err(|_| anyhow::anyhow!("a seeded OA's shop is not in its batch"))?;
+            rows[at].oa.add(oa);
+        }
+        if let Some(known) = &mut self.known {
+            known_shops(&rows, &plain_keys, &oas, known);
+        }
+        Ok(Batch { rows, events, oas })
+    }
 }
 
 /// What the sandbox knows of a batch's shops that have an ITS id: as `seed_sandbox` reads
@@ -763,6 +847,7 @@ fn make_shop(
         last_verified_at,
         updated_at,
         created_at,
+        oa: bulk::SeedOaSummary::default(),
     };
     Ok((shop, plain_key))
 }

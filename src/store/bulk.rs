@@ -3,6 +3,8 @@
 //! connection), and the indexes and search trigger set aside during a load (`BulkLoad`).
 //! Only the seed command uses these; the app never does.
 
+use std::time::{Duration, Instant};
+
 use anyhow::Context;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use uuid::Uuid;
@@ -112,18 +114,48 @@ pub async fn emails_like(db: &SqlitePool, pattern: &str) -> Result<Vec<String>, 
         .await
 }
 
-/// The connection's page cache setting (`PRAGMA cache_size`: pages, or KiB when negative).
-pub async fn cache_size(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("PRAGMA cache_size")
-        .fetch_one(&mut *conn)
-        .await
+/// The settings of the connection a bulk load runs on, read before the load and put back
+/// after it (each is the connection's own, and none can change inside a transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSettings {
+    /// `PRAGMA cache_size`: pages, or KiB when negative.
+    pub cache_size: i64,
+    /// `PRAGMA temp_store`: 0 default, 1 file, 2 memory.
+    pub temp_store: i64,
+    /// `PRAGMA foreign_keys`.
+    pub foreign_keys: bool,
+    /// `PRAGMA threads`: helper threads a statement's sorter may use.
+    pub threads: i64,
 }
 
-pub async fn set_cache_size(conn: &mut SqliteConnection, value: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("PRAGMA cache_size = {value}"))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+impl LoadSettings {
+    pub async fn read(conn: &mut SqliteConnection) -> Result<LoadSettings, sqlx::Error> {
+        Ok(LoadSettings {
+            cache_size: pragma(conn, "cache_size").await?,
+            temp_store: pragma(conn, "temp_store").await?,
+            foreign_keys: pragma(conn, "foreign_keys").await? != 0,
+            threads: pragma(conn, "threads").await?,
+        })
+    }
+
+    pub async fn apply(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        // Values, not text: each is a number this type holds.
+        let sql = format!(
+            "PRAGMA cache_size = {}; PRAGMA temp_store = {}; PRAGMA foreign_keys = {}; PRAGMA threads = {}",
+            self.cache_size,
+            self.temp_store,
+            i64::from(self.foreign_keys),
+            self.threads
+        );
+        sqlx::raw_sql(&sql).execute(&mut *conn).await?;
+        Ok(())
+    }
+}
+
+async fn pragma(conn: &mut SqliteConnection, name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("PRAGMA {name}"))
+        .fetch_one(&mut *conn)
+        .await
 }
 
 /// A write transaction on one connection (`BEGIN IMMEDIATE`, like `store::begin_write`).
@@ -156,9 +188,9 @@ pub struct BulkLoad {
     search_trigger: Option<(String, String)>,
     /// The state counters' insert trigger (`STATE_COUNTS_TRIGGER`), when set aside.
     state_counts: Option<String>,
-    /// The OA summary's per-row triggers, with the summary's own `UPDATE` for every new
-    /// shop at once (see `OA_SUMMARY_TRIGGERS`).
-    oa_summary: Option<(Vec<String>, String)>,
+    /// The OA summary's per-row triggers, when set aside (see `OA_SUMMARY_TRIGGERS`): the
+    /// new shops then carry their summary (`SeedOaSummary`) and `finish` adds their flags.
+    oa_summary: Option<Vec<String>>,
     first_seq: i64,
 }
 
@@ -168,17 +200,43 @@ const SEARCH_TRIGGER: &str = "shops_search_after_insert";
 /// every seeded OA recomputed its shop's summary, which rewrote the shop's filter flags and
 /// expiry-day counter — about fifteen statements per OA, most of a million-shop seed — and
 /// every seeded shop got its `none` flag and six counter updates. A bulk load sets them
-/// aside and does the same work once per table at the end (`OA_SUMMARY_FINISH`): the first
-/// is the summary itself, read from the trigger's text; the flags' insert trigger is set
-/// aside only when its text is `OA_FLAGS_INSERT_TRIGGER`'s, the one `OA_SUMMARY_FINISH`
-/// was written for. (The expiry days' insert trigger stays: a new shop has no OA yet, so
-/// its `WHEN` is false.)
-const OA_SUMMARY_TRIGGERS: [&str; 4] = [
-    "zalo_oas_summary_after_insert",
-    "shop_oa_flags_after_update",
-    "shop_oa_expiry_days_after_update",
-    "shop_oa_flags_after_insert",
+/// aside: the new shops are written with their summary (`SeedOaSummary`), and `finish`
+/// adds their flags and expiry days once per table (`OA_SUMMARY_FINISH`). The triggers
+/// with a text here are set aside only when their text is this one, the one the
+/// replacement was written for; the update triggers have nothing to replace (no shop is
+/// updated during the load).
+const OA_SUMMARY_TRIGGERS: [(&str, Option<&str>); 5] = [
+    (
+        "zalo_oas_summary_after_insert",
+        Some(OA_SUMMARY_INSERT_TRIGGER),
+    ),
+    ("shop_oa_flags_after_update", None),
+    ("shop_oa_expiry_days_after_update", None),
+    ("shop_oa_flags_after_insert", Some(OA_FLAGS_INSERT_TRIGGER)),
+    (
+        "shop_oa_expiry_days_after_insert",
+        Some(OA_EXPIRY_DAYS_INSERT_TRIGGER),
+    ),
 ];
+
+/// `shop_oa_expiry_days_after_insert` as migration 20261201000003 creates it.
+const OA_EXPIRY_DAYS_INSERT_TRIGGER: &str = "CREATE TRIGGER shop_oa_expiry_days_after_insert
+AFTER INSERT ON shops WHEN new.oa_expires_at IS NOT NULL BEGIN
+    INSERT INTO shop_oa_expiry_days (day, n) VALUES (new.oa_expires_at / 86400000, 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1;
+END";
+
+/// `zalo_oas_summary_after_insert` as migration 20261201000002 creates it: the rules
+/// `SeedOaSummary::add` follows.
+const OA_SUMMARY_INSERT_TRIGGER: &str = "CREATE TRIGGER zalo_oas_summary_after_insert AFTER INSERT ON zalo_oas BEGIN
+    UPDATE shops SET (oa_count, oa_connected, oa_disconnected, oa_low, oa_quota_low, oa_expires_at) =
+        (SELECT COUNT(*), COALESCE(SUM(o.status = 'P'), 0), COALESCE(SUM(o.status <> 'P'), 0),
+                COALESCE(SUM(o.current_quality = 'LOW'), 0),
+                COALESCE(SUM(o.daily_quota > 0 AND o.remaining_quota * 10 < o.daily_quota), 0),
+                MIN(o.expires_at)
+         FROM zalo_oas o WHERE o.shop_id = new.shop_id)
+    WHERE id = new.shop_id;
+END";
 
 /// `shop_oa_flags_after_insert` as migration 20261201000002 creates it (compared with
 /// runs of whitespace made one space).
@@ -312,7 +370,17 @@ impl BulkLoad {
         })
     }
 
-    pub async fn finish(self, tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<()> {
+    /// Puts back what `start` set aside; answers where the time went.
+    pub async fn finish(
+        self,
+        tx: &mut Transaction<'_, Sqlite>,
+    ) -> anyhow::Result<Vec<(&'static str, Duration)>> {
+        let mut phases = Vec::new();
+        let mut started = Instant::now();
+        let mut lap = |phases: &mut Vec<(&'static str, Duration)>, what: &'static str| {
+            phases.push((what, started.elapsed()));
+            started = Instant::now();
+        };
         // The indexes first: the OA summary seeks `zalo_oas_by_shop`.
         for sql in &self.indexes {
             sqlx::query(sql)
@@ -320,6 +388,7 @@ impl BulkLoad {
                 .await
                 .with_context(|| format!("re-creating an index: {sql}"))?;
         }
+        lap(&mut phases, "the indexes");
         if let Some(create) = &self.state_counts {
             sqlx::query(STATE_COUNTS_FINISH)
                 .bind(self.first_seq)
@@ -328,12 +397,8 @@ impl BulkLoad {
                 .context("counting the new shops per state")?;
             sqlx::query(create).execute(&mut **tx).await?;
         }
-        if let Some((creates, summary)) = &self.oa_summary {
-            sqlx::query(summary)
-                .bind(self.first_seq)
-                .execute(&mut **tx)
-                .await
-                .context("summarising the new shops' OAs")?;
+        lap(&mut phases, "the state counters");
+        if let Some(creates) = &self.oa_summary {
             for sql in OA_SUMMARY_FINISH {
                 sqlx::query(sql)
                     .bind(self.first_seq)
@@ -345,6 +410,7 @@ impl BulkLoad {
             for create in creates {
                 sqlx::query(create).execute(&mut **tx).await?;
             }
+            lap(&mut phases, "the OA filters and counters");
         }
         if let Some((create, fill)) = &self.search_trigger {
             // FTS5 keeps new index entries in a memory buffer of `hashsize` bytes (1 MiB by
@@ -362,6 +428,7 @@ impl BulkLoad {
                 .execute(&mut **tx)
                 .await
                 .context("filling the search index")?;
+            lap(&mut phases, "the search index");
             set_search_hashsize(tx, hashsize.unwrap_or(FTS5_DEFAULT_HASHSIZE)).await?;
             if hashsize.is_none() {
                 sqlx::query("DELETE FROM shops_search_config WHERE k = 'hashsize'")
@@ -377,8 +444,9 @@ impl BulkLoad {
                 .await
                 .context("merging the search index")?;
             sqlx::query(create).execute(&mut **tx).await?;
+            lap(&mut phases, "the search index's merge");
         }
-        Ok(())
+        Ok(phases)
     }
 }
 
@@ -397,46 +465,27 @@ async fn set_search_hashsize(
     Ok(())
 }
 
-/// Drops the OA summary's per-row triggers when all four are there, the first has the
-/// expected shape and the flags' insert trigger the expected text; answers their `CREATE` statements and the summary's bulk `UPDATE`.
+/// Drops the OA summary's per-row triggers when all of them are there, each with the text
+/// its replacement was written for (`OA_SUMMARY_TRIGGERS`); answers their `CREATE`
+/// statements.
 async fn set_aside_oa_summary(
     tx: &mut Transaction<'_, Sqlite>,
-) -> anyhow::Result<Option<(Vec<String>, String)>> {
+) -> anyhow::Result<Option<Vec<String>>> {
     let mut creates = Vec::new();
-    for name in OA_SUMMARY_TRIGGERS {
+    for (name, expected) in OA_SUMMARY_TRIGGERS {
         match trigger_sql(tx, name).await? {
-            Some(sql) => creates.push(sql),
-            None => return Ok(None),
+            Some(sql) if expected.is_none_or(|text| one_line(text) == one_line(&sql)) => {
+                creates.push(sql)
+            }
+            _ => return Ok(None),
         }
     }
-    if one_line(&creates[3]) != one_line(OA_FLAGS_INSERT_TRIGGER) {
-        return Ok(None);
-    }
-    let Some(summary) = oa_summary_sql(&creates[0]) else {
-        return Ok(None);
-    };
-    for name in OA_SUMMARY_TRIGGERS {
+    for (name, _) in OA_SUMMARY_TRIGGERS {
         sqlx::query(&format!("DROP TRIGGER {name}"))
             .execute(&mut **tx)
             .await?;
     }
-    Ok(Some((creates, summary)))
-}
-
-/// From the OA summary's insert trigger (`… BEGIN UPDATE shops SET (…) = (SELECT … WHERE
-/// o.shop_id = new.shop_id) WHERE id = new.shop_id; END`), the same `UPDATE` for every new
-/// shop (`seq >= ?1`) that has an OA.
-fn oa_summary_sql(create_trigger: &str) -> Option<String> {
-    let upper = create_trigger.to_ascii_uppercase();
-    let body = create_trigger[upper.find(" BEGIN")? + 6..upper.rfind("END")?].trim();
-    let body = body.strip_suffix(';')?.trim();
-    if body.contains(';') || !body.to_ascii_uppercase().starts_with("UPDATE SHOPS SET") {
-        return None;
-    }
-    let body = body.replace("new.shop_id", "shops.id");
-    Some(format!(
-        "{body} AND shops.seq >= ?1 AND shops.id IN (SELECT shop_id FROM zalo_oas)"
-    ))
+    Ok(Some(creates))
 }
 
 /// From the search index's insert trigger (`… BEGIN INSERT INTO shops_search (rowid,
@@ -530,6 +579,8 @@ pub struct SeedShop {
     pub last_verified_at: Option<i64>,
     pub updated_at: i64,
     pub created_at: i64,
+    /// Its OAs' summary (the OAs are inserted after it, in the same load).
+    pub oa: SeedOaSummary,
 }
 
 pub struct SeedEvent {
@@ -542,6 +593,11 @@ pub struct SeedEvent {
 }
 
 /// Inserts shops, `ROWS_PER_STATEMENT` to a statement.
+///
+/// The bulk INSERTs here are `OR FAIL`: a row that breaks a constraint stops its statement
+/// and the error rolls the whole load's transaction back, as it would anyway, but SQLite
+/// no longer has to be able to undo each statement alone, so it keeps no statement journal
+/// of every page the statement changes (perf at a million shops: a tenth of the seed's time).
 pub async fn insert_shops(
     tx: &mut Transaction<'_, Sqlite>,
     rows: &[SeedShop],
@@ -557,10 +613,11 @@ async fn insert_shop_batch(
     batch: &[SeedShop],
 ) -> anyhow::Result<()> {
     let sql = multi_row_insert(
-        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
+        "INSERT OR FAIL INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
          its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
-         last_verified_at, updated_at, created_at) VALUES ",
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         last_verified_at, updated_at, created_at, oa_count, oa_connected, oa_disconnected, oa_low, \
+         oa_quota_low, oa_expires_at) VALUES ",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         batch.len(),
     );
     let mut query = sqlx::query(&sql);
@@ -583,7 +640,13 @@ async fn insert_shop_batch(
             .bind(s.key.as_ref().map(|k| &k.key_id))
             .bind(s.last_verified_at)
             .bind(s.updated_at)
-            .bind(s.created_at);
+            .bind(s.created_at)
+            .bind(s.oa.count)
+            .bind(s.oa.connected)
+            .bind(s.oa.disconnected)
+            .bind(s.oa.low)
+            .bind(s.oa.quota_low)
+            .bind(s.oa.expires_at);
     }
     query
         .execute(&mut **tx)
@@ -608,7 +671,7 @@ async fn insert_event_batch(
     batch: &[SeedEvent],
 ) -> anyhow::Result<()> {
     let sql = multi_row_insert(
-        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
+        "INSERT OR FAIL INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
         "(?, ?, ?, ?, ?, ?)",
         batch.len(),
     );
@@ -644,6 +707,35 @@ pub struct SeedOa {
     pub connected_at: i64,
 }
 
+/// A new shop's OA summary (`shops.oa_count` … `oa_expires_at`), written with the shop:
+/// what `OA_SUMMARY_INSERT_TRIGGER` leaves after its OAs are inserted, made in memory
+/// instead (the trigger's set-based `UPDATE` of half a million just-written shops took 6 s
+/// of a million-shop seed). `tests/seed.rs` compares every seeded shop's with a recount.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeedOaSummary {
+    pub count: i64,
+    pub connected: i64,
+    pub disconnected: i64,
+    pub low: i64,
+    pub quota_low: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl SeedOaSummary {
+    /// The summary with one more of the shop's OAs.
+    pub fn add(&mut self, oa: &SeedOa) {
+        self.count += 1;
+        self.connected += i64::from(oa.status == "P");
+        self.disconnected += i64::from(oa.status != "P");
+        self.low += i64::from(oa.current_quality == "LOW");
+        self.quota_low += i64::from(oa.daily_quota > 0 && oa.remaining_quota * 10 < oa.daily_quota);
+        self.expires_at = match (self.expires_at, oa.expires_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
 /// The first OA id above `base` no seeded OA uses yet (seeded ids all have `base`'s number
 /// of digits, so the text order is the number order: one seek of the primary key).
 pub async fn next_seed_oa_id(db: &SqlitePool, base: i64) -> Result<i64, sqlx::Error> {
@@ -664,7 +756,7 @@ pub async fn next_seed_oa_id(db: &SqlitePool, base: i64) -> Result<i64, sqlx::Er
 pub async fn insert_oas(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedOa]) -> anyhow::Result<()> {
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = multi_row_insert(
-            "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, \
+            "INSERT OR FAIL INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, \
              remaining_quota, current_quality, last_week_quality, expires_at, connected_at, \
              last_read_at, updated_at) VALUES ",
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -699,6 +791,30 @@ pub async fn insert_oas(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedOa]) -> an
 mod tests {
     use super::*;
 
+    /// A load's settings are the connection's own and go back exactly as they were: the
+    /// pool's connections check foreign keys again after a seed.
+    #[tokio::test]
+    async fn load_settings_are_put_back_as_they_were() {
+        use sqlx::Connection;
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::raw_sql("PRAGMA foreign_keys = ON")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let before = LoadSettings::read(&mut conn).await.unwrap();
+        assert!(before.foreign_keys);
+        let load = LoadSettings {
+            cache_size: -65536,
+            temp_store: 2,
+            foreign_keys: false,
+            threads: 2,
+        };
+        load.apply(&mut conn).await.unwrap();
+        assert_eq!(LoadSettings::read(&mut conn).await.unwrap(), load);
+        before.apply(&mut conn).await.unwrap();
+        assert_eq!(LoadSettings::read(&mut conn).await.unwrap(), before);
+    }
+
     /// The triggers a bulk load sets aside only when their text is the one its set-based
     /// statements were written for: the migrations' own (else a load silently keeps them).
     #[test]
@@ -712,9 +828,24 @@ mod tests {
                 include_str!("../../migrations/app/20261201000002_zalo_oa_summary.sql"),
                 OA_FLAGS_INSERT_TRIGGER,
             ),
+            (
+                include_str!("../../migrations/app/20261201000002_zalo_oa_summary.sql"),
+                OA_SUMMARY_INSERT_TRIGGER,
+            ),
+            (
+                include_str!("../../migrations/app/20261201000003_oa_expiry_days.sql"),
+                OA_EXPIRY_DAYS_INSERT_TRIGGER,
+            ),
         ] {
             let name = expected.split_whitespace().nth(2).unwrap();
-            let start = migration.find(&format!("CREATE TRIGGER {name} ")).unwrap();
+            let start = migration
+                .match_indices(&format!("CREATE TRIGGER {name}"))
+                .map(|(at, _)| at)
+                .find(|at| {
+                    migration[at + "CREATE TRIGGER ".len() + name.len()..]
+                        .starts_with(char::is_whitespace)
+                })
+                .unwrap();
             let end = start + migration[start..].find("\nEND;").unwrap() + "\nEND".len();
             assert_eq!(
                 one_line(&migration[start..end]),
