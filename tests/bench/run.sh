@@ -152,7 +152,7 @@ fetch() {
 }
 html_unescape() {
     sed -e 's/&#x2[fF];/\//g' -e 's/&#47;/\//g' -e 's/&#x3[dD];/=/g' -e 's/&#61;/=/g' \
-        -e 's/&quot;/"/g' -e 's/&#x27;/'"'"'/g' -e 's/&#39;/'"'"'/g' -e 's/&amp;/\&/g'
+        -e 's/&quot;/"/g' -e 's/&#x27;/'"'"'/g' -e 's/&#39;/'"'"'/g' -e 's/&amp;/\&/g' -e 's/&#38;/\&/g'
 }
 # next_link FILE: the href of the page's <a rel="next">, as a path; empty at the end.
 next_link() {
