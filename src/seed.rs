@@ -4,7 +4,8 @@
 //!
 //! It is built for speed: one argon2 hash shared by every seeded owner, multi-row INSERTs
 //! (`store::bulk`, which holds its SQL) and one transaction for the whole run, with shops
-//! made `SHOPS_PER_BATCH` at a time. It only ever adds rows: owners are numbered after the ones already seeded and
+//! made `SHOPS_PER_BATCH` at a time on a thread of their own while the previous batch is
+//! inserted. It only ever adds rows: owners are numbered after the ones already seeded and
 //! ITS shop ids after the largest one stored.
 
 use std::path::PathBuf;
@@ -315,14 +316,12 @@ async fn seed_inner(
         cache_size: -SEED_CACHE_KIB,
         // The statement journals (one per multi-row INSERT, in case a row breaks a
         // constraint) and the index builds' sort runs: in memory, not temporary files
-        // (perf at a million shops: a tenth of the seed's time in their writes).
+        // (perf at a million shops: a tenth of the seed's time was in their writes).
         temp_store: 2,
         // The rows are made consistent: every shop's owner, every event's and OA's shop
         // is one this run inserted before it (`tests/seed.rs` runs `foreign_key_check`).
         // Checking each reference cost one seek of a random-keyed index per row.
         foreign_keys: false,
-        // The index builds' sorts may use the second core.
-        threads: 2,
     }
     .apply(&mut conn)
     .await?;

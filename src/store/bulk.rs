@@ -124,8 +124,6 @@ pub struct LoadSettings {
     pub temp_store: i64,
     /// `PRAGMA foreign_keys`.
     pub foreign_keys: bool,
-    /// `PRAGMA threads`: helper threads a statement's sorter may use.
-    pub threads: i64,
 }
 
 impl LoadSettings {
@@ -134,18 +132,16 @@ impl LoadSettings {
             cache_size: pragma(conn, "cache_size").await?,
             temp_store: pragma(conn, "temp_store").await?,
             foreign_keys: pragma(conn, "foreign_keys").await? != 0,
-            threads: pragma(conn, "threads").await?,
         })
     }
 
     pub async fn apply(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         // Values, not text: each is a number this type holds.
         let sql = format!(
-            "PRAGMA cache_size = {}; PRAGMA temp_store = {}; PRAGMA foreign_keys = {}; PRAGMA threads = {}",
+            "PRAGMA cache_size = {}; PRAGMA temp_store = {}; PRAGMA foreign_keys = {}",
             self.cache_size,
             self.temp_store,
             i64::from(self.foreign_keys),
-            self.threads
         );
         sqlx::raw_sql(&sql).execute(&mut *conn).await?;
         Ok(())
@@ -177,10 +173,12 @@ pub async fn checkpoint(db: &SqlitePool) -> Result<(), sqlx::Error> {
 /// indexes of `shops`, `shop_events` and `zalo_oas`, built afterwards in one sorted pass
 /// each instead of one random insert per row; the search index's insert trigger, replaced
 /// by one `INSERT … SELECT` over the new rows; the per-row counter triggers (states, OA
-/// summary, flags), replaced by one set-based statement each. What is set aside is read
-/// from the schema itself, so a later migration's indexes or trigger text are put back
-/// exactly as they were; a trigger whose text or shape is not the one its set-based
-/// statement was written for is simply left in place (slower, still right).
+/// flags and expiry days), replaced by one set-based statement each; and the OA summary's
+/// triggers, whose work the loader does in memory (`SeedOaSummary`, each shop is written
+/// with its summary). What is set aside is read from the schema itself, so a later
+/// migration's indexes or trigger text are put back exactly as they were; a trigger whose
+/// text or shape is not the one its replacement was written for is simply left in place
+/// (slower, still right).
 /// Everything happens inside the caller's transaction: other connections never see the
 /// tables without their indexes.
 pub struct BulkLoad {
@@ -593,11 +591,6 @@ pub struct SeedEvent {
 }
 
 /// Inserts shops, `ROWS_PER_STATEMENT` to a statement.
-///
-/// The bulk INSERTs here are `OR FAIL`: a row that breaks a constraint stops its statement
-/// and the error rolls the whole load's transaction back, as it would anyway, but SQLite
-/// no longer has to be able to undo each statement alone, so it keeps no statement journal
-/// of every page the statement changes (perf at a million shops: a tenth of the seed's time).
 pub async fn insert_shops(
     tx: &mut Transaction<'_, Sqlite>,
     rows: &[SeedShop],
@@ -613,7 +606,7 @@ async fn insert_shop_batch(
     batch: &[SeedShop],
 ) -> anyhow::Result<()> {
     let sql = multi_row_insert(
-        "INSERT OR FAIL INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
+        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
          its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
          last_verified_at, updated_at, created_at, oa_count, oa_connected, oa_disconnected, oa_low, \
          oa_quota_low, oa_expires_at) VALUES ",
@@ -671,7 +664,7 @@ async fn insert_event_batch(
     batch: &[SeedEvent],
 ) -> anyhow::Result<()> {
     let sql = multi_row_insert(
-        "INSERT OR FAIL INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
+        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
         "(?, ?, ?, ?, ?, ?)",
         batch.len(),
     );
@@ -756,7 +749,7 @@ pub async fn next_seed_oa_id(db: &SqlitePool, base: i64) -> Result<i64, sqlx::Er
 pub async fn insert_oas(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedOa]) -> anyhow::Result<()> {
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = multi_row_insert(
-            "INSERT OR FAIL INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, \
+            "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, \
              remaining_quota, current_quality, last_week_quality, expires_at, connected_at, \
              last_read_at, updated_at) VALUES ",
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -807,7 +800,6 @@ mod tests {
             cache_size: -65536,
             temp_store: 2,
             foreign_keys: false,
-            threads: 2,
         };
         load.apply(&mut conn).await.unwrap();
         assert_eq!(LoadSettings::read(&mut conn).await.unwrap(), load);
