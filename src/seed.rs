@@ -60,7 +60,7 @@ pub struct SeedReport {
     pub elapsed: Duration,
     /// Where `elapsed` went, in order (printed by `shoplink seed` with `RUST_LOG=info`).
     pub phases: Vec<(&'static str, Duration)>,
-    /// The first and last ITS shop id this run handed out (for `seed_sandbox`).
+    /// The first and last ITS shop id this run handed out (for `sandbox_known_shops`).
     pub its_ids: Option<(i64, i64)>,
 }
 
@@ -103,10 +103,10 @@ pub async fn run_cli(
     );
     // With the built-in sandbox, the sandbox learns the seeded shops too: otherwise the first
     // verification finds their keys unknown and turns every "connected" shop into "needs
-    // re-auth", and the demo is no longer true. What it learns is made with the shops (what
-    // `seed_sandbox` would read back); it is imported while the app's transaction builds its
-    // indexes (the two databases' work runs on two threads), and committed only if the
-    // app's transaction committed.
+    // re-auth", and the demo is no longer true. What it learns is made with the shops
+    // (what `sandbox_known_shops` would read back); it is imported while the app's
+    // transaction builds its indexes (the two databases' work runs on two threads), and
+    // committed only if the app's transaction committed.
     let (report, sandbox_known, sandbox_took) = if settings.is_sandbox() {
         let path = settings.data_dir.join("sandbox.db");
         // Where a renewal of a seeded OA sends Zalo back: the app's OA callback.
@@ -129,7 +129,7 @@ pub async fn run_cli(
                 return anyhow::Ok(None);
             }
             let committed = async { committed_rx.await.unwrap_or(false) };
-            let added = import_into_sandbox(&path, &known, &redirect_uri, committed).await?;
+            let added = seed_sandbox(&path, &known, &redirect_uri, committed).await?;
             Ok(Some(added))
         };
         let (report, imported) = tokio::join!(seeding, importing);
@@ -209,9 +209,9 @@ pub async fn seed(
 }
 
 /// `seed`, also answering what the built-in sandbox must learn about the shops it made
-/// (what `seed_sandbox` would read back from the database, ordered by ITS id), made from
-/// the generated rows themselves: reading a million shops back and opening their sealed
-/// keys took about 28 s.
+/// (what `sandbox_known_shops` would read back from the database, ordered by ITS id),
+/// made from the generated rows themselves: reading a million shops back and opening
+/// their sealed keys took about 28 s.
 pub async fn seed_for_sandbox(
     db: &SqlitePool,
     secret: &SecretKey,
@@ -325,7 +325,6 @@ async fn seed_inner(
     }
     .apply(&mut conn)
     .await?;
-    let mut made: Option<Maker> = None;
     let result = async {
         let mut tx = bulk::begin_immediate(&mut conn).await?;
         let set_aside = bulk::BulkLoad::start(&mut tx).await?;
@@ -337,31 +336,28 @@ async fn seed_inner(
             oas_written += batch.oas.len() as u64;
         }
         // The maker's error, if it stopped early; else its tallies.
-        let mut maker = making.await.context("the thread making the shops")??;
-        let known = maker.known.take();
-        made = Some(maker);
-        if let (Some(sandbox), Some(mut known)) = (sandbox.take(), known) {
+        let mut made = making.await.context("the thread making the shops")??;
+        if let (Some(sandbox), Some(mut known)) = (sandbox.take(), made.known.take()) {
             known.sort_unstable_by_key(|k| k.shop_id);
             // A receiver that is gone wants nothing more.
             let _ = sandbox.send(known);
         }
         phases.push((
             "making the shops, their keys and histories (alongside the inserts)",
-            made.as_ref().map_or(Duration::ZERO, |m| m.making),
+            made.making,
         ));
         phases.push(("inserting them", phase_started.elapsed()));
         phases.extend(set_aside.finish(&mut tx).await?);
         phase_started = Instant::now();
         tx.commit().await?;
         phases.push(("commit", phase_started.elapsed()));
-        anyhow::Ok(())
+        anyhow::Ok(made)
     }
     .await;
     let restored = settings_before.apply(&mut conn).await;
-    result?;
+    let made = result?;
     restored?;
     drop(conn);
-    let made = made.context("the shops were made")?;
     let (per_state, next_its_id) = (made.per_state, made.next_its_id);
 
     // Leave a small WAL behind for whoever opens the database next.
@@ -638,24 +634,11 @@ fn random_secret_part(rng: &mut StdRng) -> String {
 }
 
 /// Tells the built-in sandbox (its database at `sandbox_db`) about the shops a seed run
-/// made that ITS would know, those with an ITS id in `its_ids`: a connected shop's relation
-/// is active with the very key the app holds, a shop needing re-auth or disconnected has
-/// one that was unlinked. Shops and relations the sandbox already has are left alone.
-/// Answers how many relations were added.
+/// made that ITS would know (`seed_for_sandbox`'s list): a connected shop's relation is
+/// active with the very key the app holds, a shop needing re-auth or disconnected has one
+/// that was unlinked. Shops and relations the sandbox already has are left alone. Nothing
+/// is committed before `commit` answers true. Answers how many relations were added.
 pub async fn seed_sandbox(
-    db: &SqlitePool,
-    secret: &SecretKey,
-    sandbox_db: &std::path::Path,
-    its_ids: (i64, i64),
-    redirect_uri: &str,
-) -> anyhow::Result<u64> {
-    let known = sandbox_known_shops(db, secret, its_ids).await?;
-    import_into_sandbox(sandbox_db, &known, redirect_uri, async { true }).await
-}
-
-/// Adds `known` to the sandbox's database at `sandbox_db`, committing once `commit`
-/// answers true.
-async fn import_into_sandbox(
     sandbox_db: &std::path::Path,
     known: &[crate::sandbox::KnownShop],
     redirect_uri: &str,
@@ -669,8 +652,10 @@ async fn import_into_sandbox(
     crate::sandbox::import_known_shops(sandbox_db, known, redirect_uri, commit).await
 }
 
-/// What `seed_sandbox` tells the sandbox, read back from the app's database: the shops
-/// with an ITS id in `its_ids`, by insertion order, with their keys opened.
+/// What the sandbox is told, read back from the app's database instead: the shops with an
+/// ITS id in `its_ids`, by insertion order, with their keys opened. The seed makes that
+/// list from the generated rows (reading a million back took about 28 s); this slower,
+/// independent reading is what `tests/seed.rs` checks the generated list against.
 pub async fn sandbox_known_shops(
     db: &SqlitePool,
     secret: &SecretKey,

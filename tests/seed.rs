@@ -374,7 +374,7 @@ async fn a_bulk_load_that_rolls_back_leaves_the_indexes_and_triggers_in_place() 
 }
 
 /// `shoplink seed` in sandbox mode tells the sandbox what it made straight from the
-/// generated shops; that is exactly what `seed_sandbox` reads back from the database
+/// generated shops; that is exactly what `sandbox_known_shops` reads back from the database
 /// (keys opened, OAs joined), also after an earlier run.
 #[tokio::test]
 async fn the_sandbox_learns_from_the_generated_shops_what_it_would_read_back() {

@@ -379,7 +379,6 @@ impl BulkLoad {
             phases.push((what, started.elapsed()));
             started = Instant::now();
         };
-        // The indexes first: the OA summary seeks `zalo_oas_by_shop`.
         for sql in &self.indexes {
             sqlx::query(sql)
                 .execute(&mut **tx)
@@ -436,7 +435,7 @@ impl BulkLoad {
             // The fill leaves several segments, and a search walks each one for every
             // trigram it looks for: merged into one, a name search's page at a million
             // shops took 0.22 ms of SQLite's time instead of 0.65 (sqlite3 CLI, 8 segments
-            // before). The merge costs about 5 s at a million shops, once per seed.
+            // before). The merge cost 1.1–1.3 s at a million shops, once per seed.
             sqlx::query("INSERT INTO shops_search (shops_search) VALUES ('optimize')")
                 .execute(&mut **tx)
                 .await

@@ -490,17 +490,14 @@ async fn the_scheduler_verifies_due_shops_by_itself() {
 async fn seeded_connected_shops_stay_connected_when_verified_against_the_sandbox() {
     let app = spawn_app().await;
     let secret = shoplink::crypto::SecretKey::parse(&app.secret_hex).unwrap();
-    let report = shoplink::seed::seed(&app.db, &secret, 60, 3).await.unwrap();
-    let its_ids = report.its_ids.expect("the run handed out ITS ids");
-    let added = shoplink::seed::seed_sandbox(
-        &app.db,
-        &secret,
-        &app.dir.path().join("sandbox.db"),
-        its_ids,
-        "http://127.0.0.1:9/zalo/callback",
-    )
-    .await
-    .unwrap();
+    let (report, known) = shoplink::seed::seed_for_sandbox(&app.db, &secret, 60, 3)
+        .await
+        .unwrap();
+    let sandbox_db = app.dir.path().join("sandbox.db");
+    let redirect_uri = "http://127.0.0.1:9/zalo/callback";
+    let added = shoplink::seed::seed_sandbox(&sandbox_db, &known, redirect_uri, async { true })
+        .await
+        .unwrap();
     let connected = report.count(shoplink::domain::ConnectionState::Connected);
     let needs_reauth = report.count(shoplink::domain::ConnectionState::NeedsReauth);
     assert!(connected >= 5, "the seed made connected shops: {connected}");
@@ -509,15 +506,9 @@ async fn seeded_connected_shops_stay_connected_when_verified_against_the_sandbox
         "{added} relations for {connected} connected shops"
     );
     // A second run adds nothing and changes nothing.
-    let again = shoplink::seed::seed_sandbox(
-        &app.db,
-        &secret,
-        &app.dir.path().join("sandbox.db"),
-        its_ids,
-        "http://127.0.0.1:9/zalo/callback",
-    )
-    .await
-    .unwrap();
+    let again = shoplink::seed::seed_sandbox(&sandbox_db, &known, redirect_uri, async { true })
+        .await
+        .unwrap();
     assert_eq!(again, 0);
     // The seeded shops' Zalo OAs, as the app holds them before verification re-reads them.
     let oas = || {
