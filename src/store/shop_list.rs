@@ -5,7 +5,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Column, FromRow, QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor};
 use uuid::Uuid;
 
 use crate::domain::{fold_for_search, ConnectionState};
@@ -205,7 +206,7 @@ pub enum Order {
     OaExpiry,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ShopListRow {
     pub seq: i64,
     pub id: Uuid,
@@ -228,6 +229,58 @@ pub struct ShopListRow {
     pub oa_low: i64,
     pub oa_quota_low: i64,
     pub oa_expires_at: Option<i64>,
+}
+
+/// The columns a page's rows are read from, by position: sqlx's lookup by name hashes the
+/// column's name for every column of every row (20 columns of 51 rows: 8 % of the list
+/// page's instructions, callgrind at 1,000,000 shops). The export's five come last, so the
+/// list reads none of them. `FromRow` below reads them in this order; in a debug build each
+/// read checks the column's name, so the API tests catch an order that drifts.
+const LIST_COLUMNS: &str = "s.seq, s.id, s.name, s.search_name, s.owner_id, \
+     u.email AS owner_email, s.state, s.its_shop_id, s.last_verified_at, s.updated_at, \
+     s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at";
+const LIST_COLUMN_COUNT: usize = 15;
+const EXPORT_COLUMNS: &str = ", s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_name";
+
+impl FromRow<'_, SqliteRow> for ShopListRow {
+    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+        let export = row.len() > LIST_COLUMN_COUNT;
+        let export_column = |i: usize, name: &str| match export {
+            true => column(row, LIST_COLUMN_COUNT + i, name),
+            false => Ok(None),
+        };
+        Ok(ShopListRow {
+            seq: column(row, 0, "seq")?,
+            id: column(row, 1, "id")?,
+            name: column(row, 2, "name")?,
+            search_name: column(row, 3, "search_name")?,
+            owner_id: column(row, 4, "owner_id")?,
+            owner_email: column(row, 5, "owner_email")?,
+            state: column(row, 6, "state")?,
+            its_shop_id: column(row, 7, "its_shop_id")?,
+            last_verified_at: column(row, 8, "last_verified_at")?,
+            updated_at: column(row, 9, "updated_at")?,
+            oa_count: column(row, 10, "oa_count")?,
+            oa_connected: column(row, 11, "oa_connected")?,
+            oa_low: column(row, 12, "oa_low")?,
+            oa_quota_low: column(row, 13, "oa_quota_low")?,
+            oa_expires_at: column(row, 14, "oa_expires_at")?,
+            phone: export_column(0, "phone")?,
+            email: export_column(1, "email")?,
+            external_shop_id: export_column(2, "external_shop_id")?,
+            owner_ref: export_column(3, "owner_ref")?,
+            its_shop_name: export_column(4, "its_shop_name")?,
+        })
+    }
+}
+
+/// Column `index` of a row, which a debug build checks is the one called `name`.
+fn column<'r, T>(row: &'r SqliteRow, index: usize, name: &str) -> Result<T, sqlx::Error>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    debug_assert_eq!(row.columns()[index].name(), name, "column {index}");
+    row.try_get(index)
 }
 
 impl ShopListRow {
@@ -340,19 +393,12 @@ fn build_query_after(
 ) -> QueryBuilder<'static, Sqlite> {
     let order = filter.order();
     let mut qb = QueryBuilder::new(prefix);
-    qb.push(match filter.columns {
-        Columns::Export => {
-            "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, s.state, \
-             s.phone, s.email, s.external_shop_id, s.owner_ref, s.its_shop_id, s.its_shop_name, s.last_verified_at, s.updated_at, \
-             s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at "
-        }
-        // What the list shows; the rest is NULL, which SQLite hands over without a copy.
-        Columns::List => {
-            "SELECT s.seq, s.id, s.name, s.search_name, s.owner_id, u.email AS owner_email, s.state, \
-             NULL AS phone, NULL AS email, NULL AS external_shop_id, NULL AS owner_ref, s.its_shop_id, NULL AS its_shop_name, \
-             s.last_verified_at, s.updated_at, s.oa_count, s.oa_connected, s.oa_low, s.oa_quota_low, s.oa_expires_at "
-        }
-    });
+    qb.push("SELECT ");
+    qb.push(LIST_COLUMNS);
+    if filter.columns == Columns::Export {
+        qb.push(EXPORT_COLUMNS);
+    }
+    qb.push(" ");
     push_source_and_filters(&mut qb, filter, Reads::Page);
     // Backwards: the same seek with the comparison and the order turned round; the caller
     // puts the rows back in display order.
@@ -561,6 +607,12 @@ pub async fn count_by_state(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_columns_read_by_position_are_the_ones_listed() {
+        assert_eq!(LIST_COLUMNS.split(',').count(), LIST_COLUMN_COUNT);
+        assert_eq!(EXPORT_COLUMNS.split(',').count() - 1, 5);
+    }
 
     #[test]
     fn cursors_round_trip_and_junk_is_ignored() {

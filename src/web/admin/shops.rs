@@ -21,7 +21,8 @@ use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::{DisconnectPage, Flash};
 use crate::web::views::{
-    format_count, format_time, state_label, EventView, Moment, OutcomeQuery, ShopView,
+    format_count, format_time, state_label, EscapedText, EventView, Moment, OutcomeQuery, ShopView,
+    UuidText,
 };
 
 pub const PAGE_SIZE: i64 = 50;
@@ -104,9 +105,9 @@ pub fn view_params(filter: &ShopFilter) -> String {
 }
 
 pub struct Row {
-    pub id: Uuid,
+    pub id: UuidText,
     pub name: String,
-    pub owner_id: Uuid,
+    pub owner_id: UuidText,
     pub owner: String,
     pub state: &'static str,
     pub label: &'static str,
@@ -156,9 +157,9 @@ impl Row {
         let now = crate::store::now_ms();
         let oa = OaSummaryView::new(&r, now, m);
         Row {
-            id: r.id,
+            id: UuidText(r.id),
             name: r.name,
-            owner_id: r.owner_id,
+            owner_id: UuidText(r.owner_id),
             owner: r.owner_email,
             state: state.as_str(),
             label: state_label(state, m),
@@ -166,6 +167,31 @@ impl Row {
             last_verified: r.last_verified_at.map(|t| Moment::new(t, now, m)),
             updated: Moment::new(r.updated_at, now, m),
             oa,
+        }
+    }
+}
+
+/// The table's column names, escaped once for the page instead of once per row.
+pub struct ColumnLabels {
+    pub shop: EscapedText,
+    pub owner: EscapedText,
+    pub state: EscapedText,
+    pub oa: EscapedText,
+    pub its_shop_id: EscapedText,
+    pub last_verified: EscapedText,
+    pub last_change: EscapedText,
+}
+
+impl ColumnLabels {
+    fn new(m: &'static Messages) -> ColumnLabels {
+        ColumnLabels {
+            shop: EscapedText::new(m.field_shop_name),
+            owner: EscapedText::new(m.csv_owner),
+            state: EscapedText::new(m.csv_state),
+            oa: EscapedText::new(m.admin_oa_column),
+            its_shop_id: EscapedText::new(m.its_shop_id_label),
+            last_verified: EscapedText::new(m.last_verified_label),
+            last_change: EscapedText::new(m.admin_last_change),
         }
     }
 }
@@ -330,6 +356,8 @@ struct ListPage {
     oa_ordered: bool,
     /// Why the search did not run: too short for the index, or stopped for taking too long.
     notice: Option<&'static str>,
+    /// Each row's cells carry their column's name (`data-label`, read out on a phone).
+    labels: ColumnLabels,
     rows: Vec<Row>,
     next_url: Option<String>,
     first_url: Option<String>,
@@ -440,6 +468,7 @@ async fn list(
             shop_list::Order::OaNewest | shop_list::Order::OaExpiry
         ),
         notice,
+        labels: ColumnLabels::new(ctx.m),
         rows: page.rows.into_iter().map(|r| Row::new(r, ctx.m)).collect(),
         next_url,
         first_url,
