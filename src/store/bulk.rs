@@ -486,7 +486,10 @@ async fn set_aside_oa_summary(
 }
 
 /// From the search index's insert trigger (`… BEGIN INSERT INTO shops_search (rowid,
-/// haystack) VALUES (new.seq, <expr>); END`), the same insert for every shop from `?1` on.
+/// haystack) VALUES (-new.seq, <expr>); END`), the same insert for every shop from `?1` on,
+/// newest shop first: the index's rowid is the shop's `seq` negated (migration
+/// `20261202000001_search_newest_first`), and FTS5 writes its buffer out as a segment
+/// whenever a rowid is not greater than the one before, so the fill goes in ascending rowid.
 fn search_fill_sql(create_trigger: &str) -> Option<String> {
     let upper = create_trigger.to_ascii_uppercase();
     let body = create_trigger[upper.find(" BEGIN")? + 6..upper.rfind("END")?].trim();
@@ -511,7 +514,8 @@ fn search_fill_sql(create_trigger: &str) -> Option<String> {
     // Every `new.` is the inserted row: here, the outer `shops` row of the SELECT.
     let select = inner.replace("new.", "shops.").replace("NEW.", "shops.");
     Some(format!(
-        "INSERT INTO shops_search (rowid, haystack) SELECT {select} FROM shops WHERE shops.seq >= ?1"
+        "INSERT INTO shops_search (rowid, haystack) SELECT {select} FROM shops WHERE shops.seq >= ?1 \
+         ORDER BY shops.seq DESC"
     ))
 }
 
@@ -848,16 +852,16 @@ mod tests {
 
     #[test]
     fn the_search_fill_is_the_insert_trigger_over_every_new_row() {
-        let migration = include_str!("../../migrations/app/20261123000003_shop_search.sql");
+        let migration = include_str!("../../migrations/app/20261202000001_search_newest_first.sql");
         let start = migration
             .find("CREATE TRIGGER shops_search_after_insert")
             .unwrap();
         let end = start + migration[start..].find("END;").unwrap() + "END".len();
         let fill = search_fill_sql(&migration[start..end]).expect("the trigger's shape");
         assert!(fill.starts_with(
-            "INSERT INTO shops_search (rowid, haystack) SELECT shops.seq, shops.search_name"
+            "INSERT INTO shops_search (rowid, haystack) SELECT -shops.seq, shops.search_name"
         ));
-        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1"));
+        assert!(fill.ends_with("FROM shops WHERE shops.seq >= ?1 ORDER BY shops.seq DESC"));
         assert!(!fill.contains("new."));
         // Anything else is left alone (the trigger then stays in place).
         assert_eq!(

@@ -354,7 +354,8 @@ fn push_source_and_filters(
         Some(q) => {
             qb.push("FROM shops_search f");
             if owners || column_filter {
-                qb.push(" JOIN shops s ON s.seq = f.rowid");
+                // The index's rowid is the shop's `seq` negated (newest first, see below).
+                qb.push(" JOIN shops s ON s.seq = -f.rowid");
             }
             if owners {
                 qb.push(" JOIN users u ON u.id = s.owner_id");
@@ -425,9 +426,10 @@ fn build_query_after(
             qb.push(")");
         }
         (Some(Cursor::Newest { seq }), Order::Newest) => {
+            // Older than the cursor's shop: a smaller `seq`, a greater rowid.
             qb.push(" AND f.rowid");
-            qb.push(lt);
-            qb.push_bind(*seq);
+            qb.push(gt);
+            qb.push_bind(-*seq);
         }
         (Some(Cursor::Newest { seq }), Order::OaNewest) => {
             qb.push(" AND g.shop_seq");
@@ -450,9 +452,10 @@ fn build_query_after(
         (Order::Updated, true) => " ORDER BY s.updated_at ASC, s.id ASC",
         (Order::Name, false) => " ORDER BY s.search_name ASC, s.id ASC",
         (Order::Name, true) => " ORDER BY s.search_name DESC, s.id DESC",
-        // The index's own order (rowid = seq): it stops after the page's rows.
-        (Order::Newest, false) => " ORDER BY f.rowid DESC",
-        (Order::Newest, true) => " ORDER BY f.rowid ASC",
+        // The index's own order, forwards (rowid = -seq: newest shop first; migration
+        // `20261202000001_search_newest_first`): it stops after the page's rows.
+        (Order::Newest, false) => " ORDER BY f.rowid ASC",
+        (Order::Newest, true) => " ORDER BY f.rowid DESC",
         (Order::OaNewest, false) => " ORDER BY g.shop_seq DESC",
         (Order::OaNewest, true) => " ORDER BY g.shop_seq ASC",
         (Order::OaExpiry, false) => " ORDER BY g.key ASC, g.shop_seq ASC",

@@ -376,11 +376,22 @@ fn scope_allows(path: &str, shop: Uuid) -> bool {
 }
 
 /// Renders a template into an HTML response.
-pub fn html(template: &impl Template) -> Result<HttpResponse, AppError> {
-    let body = template.render()?;
+pub fn html<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(body))
+        .body(render(template)?))
+}
+
+/// The most a page is expected to take, reserved before rendering it: askama's own hint
+/// counts a loop's text once, so a list page of 50 rows (43 KB) grew its buffer from 4 KB
+/// by doubling, copying what it had each time (callgrind: 4 % of the list's instructions
+/// in reallocation, more in the copies).
+const PAGE_CAPACITY: usize = 64 * 1024;
+
+fn render<T: Template>(template: &T) -> Result<String, askama::Error> {
+    let mut body = String::with_capacity(T::SIZE_HINT.max(PAGE_CAPACITY));
+    template.render_into(&mut body)?;
+    Ok(body)
 }
 
 /// A page whose address or body carries a credential (a single-use token or `code` in the
@@ -397,11 +408,11 @@ pub fn private(mut response: HttpResponse) -> HttpResponse {
 
 /// A page that must not stay in the browser's cache (it holds a form answer or a result
 /// of a send), answered 422 when what was sent is refused and 200 otherwise.
-pub fn html_no_store(template: &impl Template, invalid: bool) -> Result<HttpResponse, AppError> {
+pub fn html_no_store<T: Template>(template: &T, invalid: bool) -> Result<HttpResponse, AppError> {
     let mut response = if invalid {
         HttpResponse::UnprocessableEntity()
             .content_type("text/html; charset=utf-8")
-            .body(template.render()?)
+            .body(render(template)?)
     } else {
         html(template)?
     };

@@ -1001,6 +1001,46 @@ async fn the_list_counts_its_shops_and_pages_back_and_forth_by_keyset() {
     let (_, prev, _) = pager_of(&html);
     assert!(prev.as_deref().unwrap().contains("sort=name"));
     assert_eq!(list_page(&app.get_html(&prev.unwrap()).await).0, ids);
+
+    // A search pages the same way (still in English), newest shop first (its index's own
+    // order): the numbered names were inserted in name order, so its pages are the name
+    // order turned round.
+    let walk = |start: String| {
+        let app = &app;
+        async move {
+            let (mut ids, mut pages, mut url) = (Vec::new(), Vec::new(), Some(start));
+            while let Some(u) = url {
+                let html = app.get_html(&u).await;
+                let (page, next) = list_page(&html);
+                ids.extend(page);
+                pages.push((u, pager_of(&html)));
+                url = next;
+            }
+            (ids, pages)
+        }
+    };
+    let (by_name, _) = walk("/admin/shops?sort=name".to_owned()).await;
+    let (searched, pages) = walk("/admin/shops?q=cua+hang+so".to_owned()).await;
+    assert_eq!(searched, by_name.iter().rev().cloned().collect::<Vec<_>>());
+    let ranges: Vec<_> = pages.iter().map(|(_, p)| p.0.clone().unwrap()).collect();
+    assert_eq!(
+        ranges,
+        [
+            "Shops 1–50 of 130",
+            "Shops 51–100 of 130",
+            "Shops 101–130 of 130"
+        ]
+    );
+    // Back from the last page of the search: its second page again.
+    let back = pages[2].1 .1.clone().expect("a previous link");
+    assert!(
+        back.contains("q=cua+hang+so") && back.contains("before="),
+        "{back}"
+    );
+    assert_eq!(
+        list_page(&app.get_html(&back).await).0,
+        list_page(&app.get_html(&pages[1].0).await).0
+    );
 }
 
 #[tokio::test]
