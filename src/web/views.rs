@@ -335,9 +335,7 @@ fn absolute(local: Option<time::OffsetDateTime>) -> String {
     out.push('/');
     push_year(&mut out, t.year());
     out.push(' ');
-    push_two_digits(&mut out, t.hour());
-    out.push(':');
-    push_two_digits(&mut out, t.minute());
+    push_clock(&mut out, t);
     out
 }
 
@@ -349,17 +347,13 @@ fn rfc3339(t: time::OffsetDateTime) -> Option<String> {
         return None;
     }
     let mut out = String::with_capacity(29);
-    let year = t.year() as u16; // 0–9999, written with four digits
-    push_two_digits(&mut out, (year / 100) as u8);
-    push_two_digits(&mut out, (year % 100) as u8);
+    push_four_digits(&mut out, t.year() as u16); // 0–9999
     out.push('-');
     push_two_digits(&mut out, u8::from(t.month()));
     out.push('-');
     push_two_digits(&mut out, t.day());
     out.push('T');
-    push_two_digits(&mut out, t.hour());
-    out.push(':');
-    push_two_digits(&mut out, t.minute());
+    push_clock(&mut out, t);
     out.push(':');
     push_two_digits(&mut out, t.second());
     let nanos = t.nanosecond();
@@ -386,11 +380,21 @@ fn push_two_digits(out: &mut String, n: u8) {
     out.push(char::from(b'0' + n % 10));
 }
 
+fn push_four_digits(out: &mut String, n: u16) {
+    push_two_digits(out, (n / 100 % 100) as u8);
+    push_two_digits(out, (n % 100) as u8);
+}
+
+/// `HH:MM`.
+fn push_clock(out: &mut String, t: time::OffsetDateTime) {
+    push_two_digits(out, t.hour());
+    out.push(':');
+    push_two_digits(out, t.minute());
+}
+
 fn push_year(out: &mut String, year: i32) {
     if (1000..=9999).contains(&year) {
-        let y = year as u16;
-        push_two_digits(out, (y / 100) as u8);
-        push_two_digits(out, (y % 100) as u8);
+        push_four_digits(out, year as u16);
     } else {
         out.push_str(&year.to_string());
     }
@@ -532,9 +536,7 @@ fn relative_time(
         return None;
     };
     let mut clock = String::with_capacity(5);
-    push_two_digits(&mut clock, then.hour());
-    clock.push(':');
-    push_two_digits(&mut clock, then.minute());
+    push_clock(&mut clock, then);
     Some(Messages::fill(day, &[&clock]))
 }
 
