@@ -426,10 +426,11 @@ fn build_query_after(
             qb.push(")");
         }
         (Some(Cursor::Newest { seq }), Order::Newest) => {
-            // Older than the cursor's shop: a smaller `seq`, a greater rowid.
+            // Older than the cursor's shop: a smaller `seq`, a greater rowid. The cursor
+            // comes from the URL: `saturating_neg`, since -i64::MIN does not exist.
             qb.push(" AND f.rowid");
             qb.push(gt);
-            qb.push_bind(-*seq);
+            qb.push_bind(seq.saturating_neg());
         }
         (Some(Cursor::Newest { seq }), Order::OaNewest) => {
             qb.push(" AND g.shop_seq");

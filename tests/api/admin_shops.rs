@@ -1031,6 +1031,30 @@ async fn the_list_counts_its_shops_and_pages_back_and_forth_by_keyset() {
             "Shops 101–130 of 130"
         ]
     );
+    // A cursor from the URL at the ends of the integers is just a page (maybe empty).
+    for cursor in [
+        "after=s.-9223372036854775808",
+        "before=s.-9223372036854775808",
+        "after=s.9223372036854775807",
+    ] {
+        let response = app
+            .client
+            .get(format!(
+                "{}/admin/shops?q=cua+hang+so&{cursor}",
+                app.address
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{cursor}");
+    }
+    // And so is a position (`from`) at the end of the integers.
+    let second = &pages[1].0;
+    assert!(second.contains("from=51"), "{second}");
+    let html = app
+        .get_html(&second.replace("from=51", "from=18446744073709551615"))
+        .await;
+    assert_eq!(list_page(&html).0, list_page(&app.get_html(second).await).0);
     // Back from the last page of the search: its second page again.
     let back = pages[2].1 .1.clone().expect("a previous link");
     assert!(

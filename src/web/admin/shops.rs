@@ -244,7 +244,11 @@ impl Pager {
                     .unwrap_or_default(),
             )
         };
-        let next_url = page.next.as_ref().map(|c| link("after", c, start + shown));
+        // `from` comes from the URL: saturating, so that no position overflows.
+        let next_url = page
+            .next
+            .as_ref()
+            .map(|c| link("after", c, start.saturating_add(shown)));
         let prev_url = page
             .prev
             .as_ref()
@@ -274,7 +278,7 @@ impl Pager {
                 ctx.m.admin_range,
                 &[
                     &format_count(start, ctx.lang),
-                    &format_count(start + shown - 1, ctx.lang),
+                    &format_count(start.saturating_add(shown) - 1, ctx.lang),
                     &of,
                 ],
             )
