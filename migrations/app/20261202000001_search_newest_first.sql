@@ -14,13 +14,15 @@ CREATE VIRTUAL TABLE shops_search USING fts5(haystack, tokenize = 'trigram');
 
 -- Refilled in ascending rowid (newest shop first): FTS5 writes its buffer out as a new
 -- segment whenever a rowid is not greater than the one before. A 64 MiB buffer for the
--- refill (1 MiB by default), then the default again, then one segment.
+-- refill (1 MiB by default), then the default again (set, so this connection's copy of the
+-- setting follows, and the stored row removed), then one segment.
 INSERT INTO shops_search (shops_search, rank) VALUES ('hashsize', 67108864);
 INSERT INTO shops_search (rowid, haystack)
 SELECT -seq, search_name || ' ' || coalesce(phone, '') || ' ' || coalesce(lower(email), '') || ' '
        || coalesce(lower(external_shop_id), '') || ' ' || coalesce(lower(owner_ref), '') || ' '
        || coalesce(its_shop_id, '')
 FROM shops ORDER BY seq DESC;
+INSERT INTO shops_search (shops_search, rank) VALUES ('hashsize', 1048576);
 DELETE FROM shops_search_config WHERE k = 'hashsize';
 INSERT INTO shops_search (shops_search) VALUES ('optimize');
 
