@@ -245,9 +245,12 @@ const EXPORT_COLUMNS: &str = ", s.phone, s.email, s.external_shop_id, s.owner_re
 impl FromRow<'_, SqliteRow> for ShopListRow {
     fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
         let export = row.len() > LIST_COLUMN_COUNT;
-        let export_column = |i: usize, name: &str| match export {
-            true => column(row, LIST_COLUMN_COUNT + i, name),
-            false => Ok(None),
+        let export_column = |i: usize, name: &str| {
+            if export {
+                column(row, LIST_COLUMN_COUNT + i, name)
+            } else {
+                Ok(None)
+            }
         };
         Ok(ShopListRow {
             seq: column(row, 0, "seq")?,

@@ -360,7 +360,8 @@ struct ListPage {
     oa_ordered: bool,
     /// Why the search did not run: too short for the index, or stopped for taking too long.
     notice: Option<&'static str>,
-    /// Each row's cells carry their column's name (`data-label`, read out on a phone).
+    /// Each row's cells carry their column's name (`data-label`, shown beside each cell on a
+    /// narrow screen).
     labels: ColumnLabels,
     rows: Vec<Row>,
     next_url: Option<String>,
