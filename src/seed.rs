@@ -467,8 +467,8 @@ impl Maker {
     }
 }
 
-/// What the sandbox knows of a batch's shops that have an ITS id: as `seed_sandbox` reads
-/// them back (a connected shop's relation active with its key and with its OAs, the others
+/// What the sandbox knows of a batch's shops that have an ITS id: as `sandbox_known_shops`
+/// reads them back (a connected shop's relation active with its key and with its OAs, the others
 /// unlinked), appended to `known`.
 fn known_shops(
     rows: &[SeedShop],

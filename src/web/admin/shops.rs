@@ -171,7 +171,8 @@ impl Row {
     }
 }
 
-/// The table's column names, escaped once for the page instead of once per row.
+/// The table's column names, escaped once for the page: its header and every row's cells
+/// (their `data-label`) show them.
 pub struct ColumnLabels {
     pub shop: EscapedText,
     pub owner: EscapedText,
@@ -360,8 +361,8 @@ struct ListPage {
     oa_ordered: bool,
     /// Why the search did not run: too short for the index, or stopped for taking too long.
     notice: Option<&'static str>,
-    /// Each row's cells carry their column's name (`data-label`, shown beside each cell on a
-    /// narrow screen).
+    /// The column names: the header's, and each row's cells carry them (`data-label`,
+    /// shown beside each cell on a narrow screen).
     labels: ColumnLabels,
     rows: Vec<Row>,
     next_url: Option<String>,
