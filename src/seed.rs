@@ -322,6 +322,8 @@ async fn seed_inner(
         // is one this run inserted before it (`tests/seed.rs` runs `foreign_key_check`).
         // Checking each reference cost one seek of a random-keyed index per row.
         foreign_keys: false,
+        // Only the index builds sort, and they set their own (`BulkLoad::finish`).
+        threads: 0,
     }
     .apply(&mut conn)
     .await?;

@@ -427,9 +427,28 @@ async fn the_sandbox_import_adds_nothing_unless_told_to_commit_and_nothing_twice
             n
         }
     };
+    // The import sets the ordinary indexes of the tables it writes aside and builds them
+    // again before it commits; rolled back, the drop is too.
+    const INDEXES: &str = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'";
     assert_eq!(import(false).await, 0);
     assert_eq!(sandbox_count("SELECT COUNT(*) FROM sandbox_links").await, 0);
+    let indexes = sandbox_count(INDEXES).await;
+    assert!(indexes >= 6, "{indexes}");
     assert_eq!(import(true).await, known.len() as u64);
+    assert_eq!(sandbox_count(INDEXES).await, indexes);
+    // It checks no reference row by row: every one must hold.
+    assert_eq!(
+        sandbox_count("SELECT COUNT(*) FROM pragma_foreign_key_check").await,
+        0
+    );
+    assert_eq!(
+        sandbox_count(
+            "SELECT COUNT(*) FROM sandbox_zalo_oas o INDEXED BY sandbox_zalo_oas_by_shop
+             JOIN sandbox_shops s ON s.id = o.shop_id"
+        )
+        .await,
+        known.iter().map(|k| k.oas.len()).sum::<usize>() as i64
+    );
     let oas = known.iter().map(|k| k.oas.len()).sum::<usize>() as i64;
     assert!(oas > 0);
     assert_eq!(

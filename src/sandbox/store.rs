@@ -292,9 +292,18 @@ pub const SEEDED_APP_ID: i64 = 3_099_999_999_999_999_999;
 const IMPORT_ROWS_PER_STATEMENT: usize = 500;
 
 /// The importing connection's page cache, in KiB, while it imports (the pool's connections
-/// keep SQLite's 2 MiB): the random-keyed indexes (shop keys, emails, phones, the partner's
-/// ids) stay in memory at a million shops instead of being read back page by page.
+/// keep SQLite's 2 MiB): the random-keyed unique index of the shop keys stays in memory at a
+/// million shops instead of being read back page by page.
 const IMPORT_CACHE_KIB: i64 = 256 * 1024;
+
+/// The tables an import writes. Their ordinary (non-UNIQUE) indexes are dropped inside the
+/// import's transaction and built again after its rows, in one sorted pass each, instead of
+/// one insert at a random place per row: the emails, phones and the partner's ids are in no
+/// order. With the sqlite3 CLI, copying a million-shop seed's 750,138 shops and 686,426 OAs
+/// into a new sandbox database took 12.4 s with the indexes in place and 8.3 s without
+/// them and built afterwards (their builds included).
+const IMPORTED_TABLES: &str =
+    "'sandbox_shops', 'sandbox_links', 'sandbox_zalo_oas', 'sandbox_zalo_connections'";
 
 /// `INSERT … VALUES (row), (row), …` for `rows` rows, then `tail`.
 fn multi_row_insert(head: &str, row: &str, rows: usize, tail: &str) -> String {
@@ -309,6 +318,41 @@ fn multi_row_insert(head: &str, row: &str, rows: usize, tail: &str) -> String {
     sql.push(' ');
     sql.push_str(tail);
     sql
+}
+
+/// The importing connection's own settings that an import changes, read before it and put
+/// back after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ConnectionPragmas {
+    cache_size: i64,
+    foreign_keys: bool,
+}
+
+impl ConnectionPragmas {
+    async fn read(conn: &mut SqliteConnection) -> Result<ConnectionPragmas, sqlx::Error> {
+        let (cache_size, foreign_keys) = sqlx::query_as(
+            "SELECT (SELECT cache_size FROM pragma_cache_size),
+                    (SELECT foreign_keys FROM pragma_foreign_keys)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(ConnectionPragmas {
+            cache_size,
+            foreign_keys,
+        })
+    }
+
+    /// Outside a transaction: inside one, SQLite ignores `foreign_keys`.
+    async fn apply(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        // Numbers this type holds, not text.
+        let sql = format!(
+            "PRAGMA cache_size = {}; PRAGMA foreign_keys = {}",
+            self.cache_size,
+            i64::from(self.foreign_keys),
+        );
+        sqlx::raw_sql(&sql).execute(&mut *conn).await?;
+        Ok(())
+    }
 }
 
 impl Store {
@@ -330,17 +374,20 @@ impl Store {
         commit: impl std::future::Future<Output = bool>,
     ) -> Result<u64, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
-        let cache_before: i64 = sqlx::query_scalar("PRAGMA cache_size")
-            .fetch_one(&mut *conn)
-            .await?;
-        sqlx::query(&format!("PRAGMA cache_size = {}", -IMPORT_CACHE_KIB))
-            .execute(&mut *conn)
-            .await?;
+        let before = ConnectionPragmas::read(&mut conn).await?;
+        // Every row's parents are rows of this import or already there (a shop before its
+        // relation and OAs, an OA before its connection, the seeded app first): checking
+        // each reference would cost a seek per row. `foreign_keys` is fixed for a
+        // transaction, so it is set here, outside it.
+        ConnectionPragmas {
+            cache_size: -IMPORT_CACHE_KIB,
+            foreign_keys: false,
+        }
+        .apply(&mut conn)
+        .await?;
         let imported =
             Self::import_in_one_transaction(&mut conn, shops, redirect_uri, commit).await;
-        let restored = sqlx::query(&format!("PRAGMA cache_size = {cache_before}"))
-            .execute(&mut *conn)
-            .await;
+        let restored = before.apply(&mut conn).await;
         let added = imported?;
         restored?;
         Ok(added)
@@ -353,6 +400,18 @@ impl Store {
         commit: impl std::future::Future<Output = bool>,
     ) -> Result<u64, sqlx::Error> {
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name IN ({IMPORTED_TABLES}) AND sql IS NOT NULL
+               AND upper(sql) NOT LIKE 'CREATE UNIQUE%'"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut added = 0;
         for batch in shops.chunks(IMPORT_ROWS_PER_STATEMENT) {
             let sql = multi_row_insert(
@@ -395,6 +454,9 @@ impl Store {
             added += query.execute(&mut *tx).await?.rows_affected();
         }
         Self::import_known_oas(&mut tx, shops, redirect_uri).await?;
+        for (_, create) in &indexes {
+            sqlx::query(create).execute(&mut *tx).await?;
+        }
         if !commit.await {
             tx.rollback().await?;
             return Ok(0);
@@ -426,10 +488,13 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         let day = super::zalo::quota_day(now);
-        let oas: Vec<(i64, &KnownOa)> = shops
+        let mut oas: Vec<(i64, &KnownOa)> = shops
             .iter()
             .flat_map(|shop| shop.oas.iter().map(move |oa| (shop.shop_id, oa)))
             .collect();
+        // In the order of their primary key (the OA's id, also the connection's), so each
+        // row is added at the end of its table rather than at a random place.
+        oas.sort_unstable_by_key(|(_, oa)| oa.oa_id);
         for batch in oas.chunks(IMPORT_ROWS_PER_STATEMENT) {
             let sql = multi_row_insert(
                 "INSERT INTO sandbox_zalo_oas (oa_id, shop_id, name, description, is_verified,
