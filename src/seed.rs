@@ -23,7 +23,7 @@ use crate::domain::{fold_for_search, ConnectionState, ShopKey, UserRole};
 use crate::password::Hasher;
 use crate::services::reasons::{EventNote, FailureCode, Reason};
 use crate::store;
-use crate::store::bulk::{self, SeedEvent, SeedShop};
+use crate::store::bulk::{self, BoundRows, SeedEvent, SeedShop};
 
 /// Shops made in memory at a time (all of them go into one transaction).
 const SHOPS_PER_BATCH: usize = 10_000;
@@ -331,11 +331,11 @@ async fn seed_inner(
         let mut tx = bulk::begin_immediate(&mut conn).await?;
         let set_aside = bulk::BulkLoad::start(&mut tx).await?;
         while let Some(batch) = batches.recv().await {
-            bulk::insert_shops(&mut tx, &batch.rows).await?;
-            bulk::insert_events(&mut tx, &batch.events).await?;
-            events_written += batch.events.len() as u64;
-            bulk::insert_oas(&mut tx, &batch.oas).await?;
-            oas_written += batch.oas.len() as u64;
+            events_written += batch.events.rows() as u64;
+            oas_written += batch.oas.rows() as u64;
+            batch.rows.insert(&mut tx).await?;
+            batch.events.insert(&mut tx).await?;
+            batch.oas.insert(&mut tx).await?;
         }
         // The maker's error, if it stopped early; else its tallies.
         let mut made = making.await.context("the thread making the shops")??;
@@ -388,9 +388,9 @@ async fn seed_inner(
 
 /// A batch of made shops, with their histories and OAs, for the inserting side.
 struct Batch {
-    rows: Vec<SeedShop>,
-    events: Vec<SeedEvent>,
-    oas: Vec<bulk::SeedOa>,
+    rows: BoundRows<SeedShop>,
+    events: BoundRows<SeedEvent>,
+    oas: BoundRows<bulk::SeedOa>,
 }
 
 /// Makes the shops, `SHOPS_PER_BATCH` at a time, on a thread of its own; keeps what the
@@ -465,7 +465,11 @@ impl Maker {
         if let Some(known) = &mut self.known {
             known_shops(&rows, &plain_keys, &oas, known);
         }
-        Ok(Batch { rows, events, oas })
+        Ok(Batch {
+            rows: BoundRows::bind(rows)?,
+            events: BoundRows::bind(events)?,
+            oas: BoundRows::bind(oas)?,
+        })
     }
 }
 

@@ -3,10 +3,13 @@
 //! connection), and the indexes and search trigger set aside during a load (`BulkLoad`).
 //! Only the seed command uses these; the app never does.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::error::BoxDynError;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use crate::crypto::SealedKey;
@@ -640,101 +643,6 @@ pub struct SeedEvent {
     pub reason: String,
 }
 
-/// Inserts shops, `ROWS_PER_STATEMENT` to a statement.
-pub async fn insert_shops(
-    tx: &mut Transaction<'_, Sqlite>,
-    rows: &[SeedShop],
-) -> anyhow::Result<()> {
-    for batch in rows.chunks(ROWS_PER_STATEMENT) {
-        insert_shop_batch(tx, batch).await?;
-    }
-    Ok(())
-}
-
-async fn insert_shop_batch(
-    tx: &mut Transaction<'_, Sqlite>,
-    batch: &[SeedShop],
-) -> anyhow::Result<()> {
-    let sql = multi_row_insert(
-        "INSERT INTO shops (id, owner_id, name, search_name, phone, email, owner_ref, its_shop_id, \
-         its_shop_name, state, failure_code, failure_detail, key_ciphertext, key_nonce, key_id, \
-         last_verified_at, updated_at, created_at, oa_count, oa_connected, oa_disconnected, oa_low, \
-         oa_quota_low, oa_expires_at) VALUES ",
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        batch.len(),
-    );
-    let mut query = sqlx::query(&sql);
-    for s in batch {
-        query = query
-            .bind(s.id)
-            .bind(s.owner_id)
-            .bind(&s.name)
-            .bind(&s.search_name)
-            .bind(&s.phone)
-            .bind(&s.email)
-            .bind(&s.external_shop_id)
-            .bind(s.its_shop_id)
-            .bind(&s.its_shop_name)
-            .bind(s.state.as_str())
-            .bind(s.failure_code)
-            .bind(s.failure_detail)
-            .bind(s.key.as_ref().map(|k| &k.ciphertext))
-            .bind(s.key.as_ref().map(|k| &k.nonce))
-            .bind(s.key.as_ref().map(|k| &k.key_id))
-            .bind(s.last_verified_at)
-            .bind(s.updated_at)
-            .bind(s.created_at)
-            .bind(s.oa.count)
-            .bind(s.oa.connected)
-            .bind(s.oa.disconnected)
-            .bind(s.oa.low)
-            .bind(s.oa.quota_low)
-            .bind(s.oa.expires_at);
-    }
-    query
-        .execute(&mut **tx)
-        .await
-        .context("inserting seed shops")?;
-    Ok(())
-}
-
-/// Inserts shop history rows, `ROWS_PER_STATEMENT` to a statement.
-pub async fn insert_events(
-    tx: &mut Transaction<'_, Sqlite>,
-    rows: &[SeedEvent],
-) -> anyhow::Result<()> {
-    for batch in rows.chunks(ROWS_PER_STATEMENT) {
-        insert_event_batch(tx, batch).await?;
-    }
-    Ok(())
-}
-
-async fn insert_event_batch(
-    tx: &mut Transaction<'_, Sqlite>,
-    batch: &[SeedEvent],
-) -> anyhow::Result<()> {
-    let sql = multi_row_insert(
-        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ",
-        "(?, ?, ?, ?, ?, ?)",
-        batch.len(),
-    );
-    let mut query = sqlx::query(&sql);
-    for e in batch {
-        query = query
-            .bind(e.shop_id)
-            .bind(e.at)
-            .bind(&e.actor)
-            .bind(e.from_state.map(ConnectionState::as_str))
-            .bind(e.to_state.as_str())
-            .bind(&e.reason);
-    }
-    query
-        .execute(&mut **tx)
-        .await
-        .context("inserting seed shop history")?;
-    Ok(())
-}
-
 /// A seeded shop's Zalo OA (issue 12: every admin OA view can be tried and benchmarked).
 pub struct SeedOa {
     pub oa_id: String,
@@ -794,40 +702,144 @@ pub async fn next_seed_oa_id(db: &SqlitePool, base: i64) -> Result<i64, sqlx::Er
         .map_or(base, |m| (m + 1).max(base)))
 }
 
-/// Inserts seeded OAs, `ROWS_PER_STATEMENT` to a statement, in the seed's transaction (the
-/// triggers keep the shops' OA summary, flags and counters as for any OA).
-pub async fn insert_oas(tx: &mut Transaction<'_, Sqlite>, rows: &[SeedOa]) -> anyhow::Result<()> {
-    for batch in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert(
-            "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, status, daily_quota, \
-             remaining_quota, current_quality, last_week_quality, expires_at, connected_at, \
-             last_read_at, updated_at) VALUES ",
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            batch.len(),
-        );
-        let mut query = sqlx::query(&sql);
-        for o in batch {
-            query = query
-                .bind(&o.oa_id)
-                .bind(o.shop_id)
-                .bind(&o.name)
-                .bind(o.is_verified)
-                .bind(o.status)
-                .bind(o.daily_quota)
-                .bind(o.remaining_quota)
-                .bind(o.current_quality)
-                .bind(o.last_week_quality)
-                .bind(o.expires_at)
-                .bind(o.connected_at)
-                .bind(o.connected_at)
-                .bind(o.connected_at);
+/// A row of a table the seed loads: its multi-row INSERT and its values in that order.
+pub trait SeedRow {
+    /// `INSERT INTO table (columns) VALUES `.
+    const INSERT: &'static str;
+    /// One row's placeholders, `(?, ?, …)`.
+    const PLACEHOLDERS: &'static str;
+    /// Adds the row's values to a statement's, in the INSERT's column order.
+    fn bind(self, args: &mut SqliteArguments<'static>) -> Result<(), BoxDynError>;
+}
+
+/// Rows bound ahead of their inserts, `ROWS_PER_STATEMENT` to a statement. The seed binds
+/// them on the thread that makes them, so the side that inserts only sends each statement:
+/// binding (sqlx copies every borrowed value it is given into one it owns) ran on that
+/// side, one statement after the other with SQLite's work on them.
+pub struct BoundRows<T> {
+    statements: Vec<(usize, SqliteArguments<'static>)>,
+    rows: usize,
+    of: PhantomData<fn(T)>,
+}
+
+impl<T: SeedRow> BoundRows<T> {
+    pub fn bind(rows: Vec<T>) -> anyhow::Result<BoundRows<T>> {
+        let count = rows.len();
+        let mut statements = Vec::with_capacity(count.div_ceil(ROWS_PER_STATEMENT));
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut args = SqliteArguments::default();
+            let mut n = 0;
+            for row in rows.by_ref().take(ROWS_PER_STATEMENT) {
+                row.bind(&mut args).map_err(|e| anyhow::anyhow!(e))?;
+                n += 1;
+            }
+            statements.push((n, args));
         }
-        query
-            .execute(&mut **tx)
-            .await
-            .context("inserting seed OAs")?;
+        Ok(BoundRows {
+            statements,
+            rows: count,
+            of: PhantomData,
+        })
     }
-    Ok(())
+
+    /// How many rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Inserts them, in the caller's transaction.
+    pub async fn insert(self, tx: &mut Transaction<'_, Sqlite>) -> anyhow::Result<()> {
+        for (n, args) in self.statements {
+            // The same text for every full statement: sqlx prepares it once per connection.
+            let sql = multi_row_insert(T::INSERT, T::PLACEHOLDERS, n);
+            sqlx::query_with(&sql, args)
+                .execute(&mut **tx)
+                .await
+                .with_context(|| format!("bulk insert: {}", T::INSERT))?;
+        }
+        Ok(())
+    }
+}
+
+impl SeedRow for SeedShop {
+    const INSERT: &'static str = "INSERT INTO shops (id, owner_id, name, search_name, phone, \
+        email, owner_ref, its_shop_id, its_shop_name, state, failure_code, failure_detail, \
+        key_ciphertext, key_nonce, key_id, last_verified_at, updated_at, created_at, oa_count, \
+        oa_connected, oa_disconnected, oa_low, oa_quota_low, oa_expires_at) VALUES ";
+    const PLACEHOLDERS: &'static str =
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    fn bind(self, args: &mut SqliteArguments<'static>) -> Result<(), BoxDynError> {
+        let (ciphertext, nonce, key_id) = match self.key {
+            Some(key) => (Some(key.ciphertext), Some(key.nonce), Some(key.key_id)),
+            None => (None, None, None),
+        };
+        args.add(self.id)?;
+        args.add(self.owner_id)?;
+        args.add(self.name)?;
+        args.add(self.search_name)?;
+        args.add(self.phone)?;
+        args.add(self.email)?;
+        args.add(self.external_shop_id)?;
+        args.add(self.its_shop_id)?;
+        args.add(self.its_shop_name)?;
+        args.add(self.state.as_str())?;
+        args.add(self.failure_code)?;
+        args.add(self.failure_detail)?;
+        args.add(ciphertext)?;
+        args.add(nonce)?;
+        args.add(key_id)?;
+        args.add(self.last_verified_at)?;
+        args.add(self.updated_at)?;
+        args.add(self.created_at)?;
+        args.add(self.oa.count)?;
+        args.add(self.oa.connected)?;
+        args.add(self.oa.disconnected)?;
+        args.add(self.oa.low)?;
+        args.add(self.oa.quota_low)?;
+        args.add(self.oa.expires_at)
+    }
+}
+
+impl SeedRow for SeedEvent {
+    const INSERT: &'static str =
+        "INSERT INTO shop_events (shop_id, at, actor, from_state, to_state, reason) VALUES ";
+    const PLACEHOLDERS: &'static str = "(?, ?, ?, ?, ?, ?)";
+
+    fn bind(self, args: &mut SqliteArguments<'static>) -> Result<(), BoxDynError> {
+        args.add(self.shop_id)?;
+        args.add(self.at)?;
+        args.add(self.actor)?;
+        args.add(self.from_state.map(ConnectionState::as_str))?;
+        args.add(self.to_state.as_str())?;
+        args.add(self.reason)
+    }
+}
+
+/// Seeded OAs go in with the load's triggers set aside: their shops were written with
+/// their summary (`SeedOaSummary`).
+impl SeedRow for SeedOa {
+    const INSERT: &'static str = "INSERT INTO zalo_oas (oa_id, shop_id, name, is_verified, \
+        status, daily_quota, remaining_quota, current_quality, last_week_quality, expires_at, \
+        connected_at, last_read_at, updated_at) VALUES ";
+    const PLACEHOLDERS: &'static str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    fn bind(self, args: &mut SqliteArguments<'static>) -> Result<(), BoxDynError> {
+        args.add(self.oa_id)?;
+        args.add(self.shop_id)?;
+        args.add(self.name)?;
+        args.add(self.is_verified)?;
+        args.add(self.status)?;
+        args.add(self.daily_quota)?;
+        args.add(self.remaining_quota)?;
+        args.add(self.current_quality)?;
+        args.add(self.last_week_quality)?;
+        args.add(self.expires_at)?;
+        args.add(self.connected_at)?;
+        args.add(self.connected_at)?;
+        args.add(self.connected_at)
+    }
 }
 
 #[cfg(test)]
