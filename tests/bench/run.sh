@@ -25,6 +25,11 @@ SHORT_SEARCH=${SHORT_SEARCH:-ab}
 TARGET_P99_MS=${TARGET_P99_MS:-25}
 TARGET_RPS=${TARGET_RPS:-2000}
 TARGET_RSS_MB=${TARGET_RSS_MB:-150}
+# From this many shops on, issue 13's targets: the req/s target holds for the overview only
+# (every page keeps the p99 target) and the seed must take at most TARGET_SEED_S. Below it,
+# the first benchmark's: every page at TARGET_RPS or more.
+LARGE_SHOPS=${LARGE_SHOPS:-1000000}
+TARGET_SEED_S=${TARGET_SEED_S:-60}
 # "A deep page costs the same as the first": its p99 and req/s within this factor.
 DEEP_FACTOR=${DEEP_FACTOR:-1.5}
 
@@ -226,6 +231,7 @@ TICK_MS=$(awk -v t="$(getconf CLK_TCK)" 'BEGIN { print 1000 / t }')
 
 ROWS=()
 FAILURES=()
+BELOW_RPS=()
 declare -A RPS P50 P99 CPU
 measure() { # measure NAME PATH
     local name=$1 path=$2 out size
@@ -354,9 +360,22 @@ for name in "${ROWS[@]}"; do
         FAILURES+=("$name: p99 ${P99[$name]} ms > $TARGET_P99_MS ms")
     # The mixed run's pages share the server: only their latency has a target.
     case "$name" in mixed:*) continue ;; esac
+    if [ "$SHOPS" -ge "$LARGE_SHOPS" ] && [ "$name" != overview ]; then
+        [ "${RPS[$name]}" -ge "$TARGET_RPS" ] ||
+            BELOW_RPS+=("$name: ${RPS[$name]} req/s")
+        continue
+    fi
     [ "${RPS[$name]}" -ge "$TARGET_RPS" ] ||
         FAILURES+=("$name: ${RPS[$name]} req/s < $TARGET_RPS")
 done
+if [ "$SHOPS" -ge "$LARGE_SHOPS" ]; then
+    if [ -z "$SEED_SECONDS" ]; then
+        FAILURES+=("the seed's time was not found in its output")
+    else
+        awk -v s="$SEED_SECONDS" -v t="$TARGET_SEED_S" 'BEGIN { exit !(s > t) }' &&
+            FAILURES+=("seeding $SHOPS shops took $SEED_SECONDS s > $TARGET_SEED_S s")
+    fi
+fi
 first_name=${ROWS[0]}
 deep_name=${ROWS[1]}
 awk -v d="${P99[$deep_name]}" -v f="${P99[$first_name]}" -v k="$DEEP_FACTOR" \
@@ -392,8 +411,18 @@ awk -v a="${RPS[$first_name]}" -v b="${RPS[$BARE_NAME]}" -v ca="${CPU[$first_nam
 echo
 echo "Peak RSS of the server (VmHWM): $PEAK_MB MB (at the end: $NOW_MB MB)"
 [ -z "$SEED_SECONDS" ] || echo "Seeding $SHOPS shops took $SEED_SECONDS s"
-echo "Targets: every page p99 <= $TARGET_P99_MS ms and >= $TARGET_RPS req/s;" \
-    "the deep page within ${DEEP_FACTOR}x of the first; peak RSS <= $TARGET_RSS_MB MB"
+if [ "$SHOPS" -ge "$LARGE_SHOPS" ]; then
+    echo "Targets (issue 13, $LARGE_SHOPS shops or more): every page p99 <= $TARGET_P99_MS ms;" \
+        "the overview >= $TARGET_RPS req/s; the deep page within ${DEEP_FACTOR}x of the first;" \
+        "peak RSS <= $TARGET_RSS_MB MB; the seed in at most $TARGET_SEED_S s"
+    if ((${#BELOW_RPS[@]})); then
+        echo "Below $TARGET_RPS req/s, the smaller benchmark's target for every page (not a target here):"
+        printf '  - %s\n' "${BELOW_RPS[@]}"
+    fi
+else
+    echo "Targets: every page p99 <= $TARGET_P99_MS ms and >= $TARGET_RPS req/s;" \
+        "the deep page within ${DEEP_FACTOR}x of the first; peak RSS <= $TARGET_RSS_MB MB"
+fi
 echo "Pages: first $FIRST | deep $DEEP | filter $STATE_FILTER | search $SEARCH_PATH | detail $DETAIL"
 echo
 if ((${#FAILURES[@]})); then
