@@ -475,10 +475,11 @@ impl BulkLoad {
 /// the size of the page cache, sorts each run on a worker thread while it reads on, and
 /// merges the runs; with `temp_store = MEMORY` it sorts all the keys as one list on the
 /// statement's own thread. Measured with the sqlite3 CLI on a million-shop database, the
-/// ten indexes built in the transaction that wrote the rows: 16.2–16.7 s sorted as one list
-/// each; 14.7 s in 16 MiB runs without a worker; 11.4–11.8 s in 16 MiB runs with one worker
-/// (with two, no faster); 10.3 s in 4 MiB runs with one. The small cache spills the load's
-/// dirty pages to the WAL as the indexes need pages: the commit would have written them there.
+/// ten indexes of `shops` and `shop_events` built in the transaction that wrote the rows:
+/// 16.2–16.7 s sorted as one list each; 14.7 s in 16 MiB runs without a worker; 11.4–11.8 s
+/// in 16 MiB runs with one worker (with two, no faster); 10.3 s in 4 MiB runs with one. The
+/// small cache spills the load's dirty pages to the WAL as the indexes need pages: the
+/// commit would have written them there.
 const INDEX_BUILD: LoadSettings = LoadSettings {
     cache_size: -4 * 1024,
     temp_store: 1,
