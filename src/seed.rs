@@ -329,7 +329,7 @@ async fn seed_inner(
     .await?;
     let result = async {
         let mut tx = bulk::begin_immediate(&mut conn).await?;
-        let set_aside = bulk::BulkLoad::start(&mut tx).await?;
+        let set_aside = bulk::BulkLoad::start(&mut tx, shops).await?;
         while let Some(batch) = batches.recv().await {
             events_written += batch.events.rows() as u64;
             oas_written += batch.oas.rows() as u64;

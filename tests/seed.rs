@@ -342,6 +342,12 @@ async fn seeding_writes_consistent_shops_keys_and_histories_and_can_add_more() {
     assert_database_is_sound(&db, &dir.path().join("seed.db")).await;
     // Into a database that already had shops, the counters still equal a recount.
     assert_counters_equal_a_recount(&db, &migrated).await;
+
+    // A few more shops than that keep the indexes (`BulkLoad::start`), row by row.
+    seed(&db, &secret, 20, 1).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM shops").await, 640);
+    assert_database_is_sound(&db, &dir.path().join("seed.db")).await;
+    assert_counters_equal_a_recount(&db, &migrated).await;
 }
 
 /// A bulk load's DROP INDEX / DROP TRIGGER are in the seed's transaction: a seed that fails
@@ -354,7 +360,7 @@ async fn a_bulk_load_that_rolls_back_leaves_the_indexes_and_triggers_in_place() 
     let before = schema(&db).await;
     let mut conn = db.acquire().await.unwrap();
     let mut tx = store::bulk::begin_immediate(&mut conn).await.unwrap();
-    let _set_aside = store::bulk::BulkLoad::start(&mut tx).await.unwrap();
+    let _set_aside = store::bulk::BulkLoad::start(&mut tx, 30).await.unwrap();
     let during: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')
          ORDER BY type, name",
