@@ -404,25 +404,32 @@ fn push_year(out: &mut String, year: i32) {
 /// else the date; the exact local time is always there for a `title`, and ISO 8601 for
 /// the `<time datetime>` attribute. Written as text (`{{ t }}`) it is the exact time.
 pub struct Moment {
-    pub iso: DateText,
-    pub absolute: DateText,
+    pub iso: SafeText,
+    pub absolute: SafeText,
     pub relative: Option<String>,
 }
 
-/// A date this module wrote, digits and `- : . + T / ␣ ?` only, none of which HTML treats
-/// specially: askama writes it as it is instead of through its escaper, byte by byte. A
-/// list page writes three per row (with the UUIDs and the column labels, the escaper was
-/// a tenth of the list's instructions, callgrind at 1,000,000 shops).
-pub struct DateText(String);
+/// Text a page writes as it is, not through askama's escaper, byte by byte: a date this
+/// module wrote (`date`), or catalogue text escaped once for a page that repeats it on
+/// every row (`escaped`: a list's seven `data-label`s). A list page writes three dates per
+/// row: with the UUIDs and the column labels, the escaper was a tenth of the list's
+/// instructions (callgrind at 1,000,000 shops).
+pub struct SafeText(String);
 
-impl DateText {
-    fn new(text: String) -> DateText {
+impl SafeText {
+    /// Digits and `- : . + T / ␣ ?` only, none of which HTML treats specially.
+    fn date(text: String) -> SafeText {
         debug_assert!(
             text.bytes()
                 .all(|b| b.is_ascii_digit() || b"-:.+T/ ?".contains(&b)),
             "{text:?}"
         );
-        DateText(text)
+        SafeText(text)
+    }
+
+    pub fn escaped(text: &str) -> SafeText {
+        let Ok(escaped) = askama::filters::escape(text, askama::filters::Html);
+        SafeText(escaped.to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -430,15 +437,15 @@ impl DateText {
     }
 }
 
-impl std::fmt::Display for DateText {
+impl std::fmt::Display for SafeText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl askama::filters::HtmlSafe for DateText {}
+impl askama::filters::HtmlSafe for SafeText {}
 
-/// A UUID in a page (hex digits and hyphens): written as it is, like `DateText`.
+/// A UUID in a page (hex digits and hyphens): written as it is, like `SafeText`.
 #[derive(Debug, Clone, Copy)]
 pub struct UuidText(pub Uuid);
 
@@ -450,31 +457,12 @@ impl std::fmt::Display for UuidText {
 
 impl askama::filters::HtmlSafe for UuidText {}
 
-/// Catalogue text that a page repeats on every row (a list's seven `data-label`s),
-/// escaped once for the page; askama then writes it as it is.
-pub struct EscapedText(String);
-
-impl EscapedText {
-    pub fn new(text: &str) -> EscapedText {
-        let Ok(escaped) = askama::filters::escape(text, askama::filters::Html);
-        EscapedText(escaped.to_string())
-    }
-}
-
-impl std::fmt::Display for EscapedText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl askama::filters::HtmlSafe for EscapedText {}
-
 impl Moment {
     pub fn new(ms: i64, now_ms: i64, m: &'static Messages) -> Moment {
         let local = vietnam_time(ms);
         Moment {
-            iso: DateText::new(local.and_then(rfc3339).unwrap_or_default()),
-            absolute: DateText::new(absolute(local)),
+            iso: SafeText::date(local.and_then(rfc3339).unwrap_or_default()),
+            absolute: SafeText::date(absolute(local)),
             relative: relative_time(ms, local, now_ms, m),
         }
     }
@@ -562,11 +550,11 @@ mod tests {
         let text = "a & <b> \"c\" 'd' Tên cửa hàng";
         let Ok(askama_escaped) = askama::filters::escape(text, askama::filters::Html);
         assert_eq!(
-            EscapedText::new(text).to_string(),
+            SafeText::escaped(text).to_string(),
             askama_escaped.to_string()
         );
         assert_eq!(
-            EscapedText::new(text).to_string(),
+            SafeText::escaped(text).to_string(),
             "a &#38; &#60;b&#62; &#34;c&#34; &#39;d&#39; Tên cửa hàng"
         );
         let id = Uuid::new_v4();

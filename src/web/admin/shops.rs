@@ -21,7 +21,7 @@ use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
 use crate::web::shops::{DisconnectPage, Flash};
 use crate::web::views::{
-    format_count, format_time, state_label, EscapedText, EventView, Moment, OutcomeQuery, ShopView,
+    format_count, format_time, state_label, EventView, Moment, OutcomeQuery, SafeText, ShopView,
     UuidText,
 };
 
@@ -174,25 +174,25 @@ impl Row {
 /// The table's column names, escaped once for the page: its header and every row's cells
 /// (their `data-label`) show them.
 pub struct ColumnLabels {
-    pub shop: EscapedText,
-    pub owner: EscapedText,
-    pub state: EscapedText,
-    pub oa: EscapedText,
-    pub its_shop_id: EscapedText,
-    pub last_verified: EscapedText,
-    pub last_change: EscapedText,
+    pub shop: SafeText,
+    pub owner: SafeText,
+    pub state: SafeText,
+    pub oa: SafeText,
+    pub its_shop_id: SafeText,
+    pub last_verified: SafeText,
+    pub last_change: SafeText,
 }
 
 impl ColumnLabels {
     fn new(m: &'static Messages) -> ColumnLabels {
         ColumnLabels {
-            shop: EscapedText::new(m.field_shop_name),
-            owner: EscapedText::new(m.csv_owner),
-            state: EscapedText::new(m.csv_state),
-            oa: EscapedText::new(m.admin_oa_column),
-            its_shop_id: EscapedText::new(m.its_shop_id_label),
-            last_verified: EscapedText::new(m.last_verified_label),
-            last_change: EscapedText::new(m.admin_last_change),
+            shop: SafeText::escaped(m.field_shop_name),
+            owner: SafeText::escaped(m.csv_owner),
+            state: SafeText::escaped(m.csv_state),
+            oa: SafeText::escaped(m.admin_oa_column),
+            its_shop_id: SafeText::escaped(m.its_shop_id_label),
+            last_verified: SafeText::escaped(m.last_verified_label),
+            last_change: SafeText::escaped(m.admin_last_change),
         }
     }
 }
